@@ -1,0 +1,1 @@
+"""The catalog service: owns the games data in PostgreSQL."""
