@@ -29,9 +29,7 @@ class ServiceSettings(BaseSettings):
     health_port: int = Field(
         0, ge=0, le=65535, description="Plaintext port serving only grpc.health.v1 (0 picks a free one)."
     )
-    metrics_port: int = Field(
-        0, ge=0, le=65535, description="Prometheus metrics port (0 picks a free one)."
-    )
+    metrics_port: int = Field(0, ge=0, le=65535, description="Prometheus metrics port (0 picks a free one).")
     tls_cert_file: Path = Field(description="PEM certificate of this service, with its SPIFFE URI SAN.")
     tls_key_file: Path = Field(description="PEM private key of this service.")
     tls_ca_file: Path = Field(description="PEM bundle of the platform CA that signs every peer.")

@@ -647,13 +647,19 @@ class ImportGamesResponse(_message.Message):
 
     DESCRIPTOR: _descriptor.Descriptor
 
-    IMPORT_FIELD_NUMBER: _builtins.int
+    IMPORT_RECORD_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def import_record(self) -> Global___Import:
+        """The import, published."""
+
     def __init__(
         self,
+        *,
+        import_record: Global___Import | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["import", b"import"]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["import_record", b"import_record"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["import", b"import"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["import_record", b"import_record"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -751,13 +757,19 @@ class GetImportResponse(_message.Message):
 
     DESCRIPTOR: _descriptor.Descriptor
 
-    IMPORT_FIELD_NUMBER: _builtins.int
+    IMPORT_RECORD_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def import_record(self) -> Global___Import:
+        """The import."""
+
     def __init__(
         self,
+        *,
+        import_record: Global___Import | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["import", b"import"]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["import_record", b"import_record"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["import", b"import"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["import_record", b"import_record"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -845,13 +857,19 @@ class RollbackImportResponse(_message.Message):
 
     DESCRIPTOR: _descriptor.Descriptor
 
-    IMPORT_FIELD_NUMBER: _builtins.int
+    IMPORT_RECORD_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def import_record(self) -> Global___Import:
+        """The import, now rolled back."""
+
     def __init__(
         self,
+        *,
+        import_record: Global___Import | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["import", b"import"]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["import_record", b"import_record"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["import", b"import"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["import_record", b"import_record"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 

@@ -1,0 +1,87 @@
+"""The catalog's composition root: settings in, a ready-to-serve set of parts out."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import Engine
+
+from catalog.db import make_engine
+from catalog.page_tokens import PageTokens
+from catalog.revision import RevisionFeed
+from catalog.service import CatalogService
+from catalog.servicer import CatalogServicer
+from catalog.settings import CatalogSettings
+from gamekit import telemetry
+from gamekit.identity import AccessPolicy
+from gamekit.server import ServiceBinding
+from games.catalog.v1 import catalog_pb2, catalog_pb2_grpc
+
+SERVICE = catalog_pb2.DESCRIPTOR.services_by_name["CatalogService"]
+READ_METHODS = ("GetGame", "ListGames", "SearchGames", "GetImport", "ListImports", "WatchRevision")
+WRITE_METHODS = ("CreateGame", "UpdateGame", "DeleteGame", "RollbackImport")
+IMPORT_METHODS = ("ImportGames",)
+
+
+def access_policy(settings: CatalogSettings) -> AccessPolicy:
+    """Reads for the gateway and ingestion; writes only from the gateway; imports only from ingestion."""
+    gateway = AccessPolicy.for_service(
+        SERVICE, settings.gateway_identities, methods=READ_METHODS + WRITE_METHODS
+    )
+    ingestion = AccessPolicy.for_service(
+        SERVICE, settings.ingestion_identities, methods=READ_METHODS + IMPORT_METHODS
+    )
+    return gateway | ingestion
+
+
+@dataclass
+class CatalogApp:
+    """Everything a catalog process runs, built from settings; `close` releases it."""
+
+    settings: CatalogSettings
+    engine: Engine
+    feed: RevisionFeed
+    service: CatalogService
+
+    @property
+    def bindings(self) -> list[ServiceBinding]:
+        servicer = CatalogServicer(self.service)
+        return [
+            ServiceBinding(
+                SERVICE.full_name, lambda server: catalog_pb2_grpc.add_CatalogServiceServicer_to_server(servicer, server)
+            )
+        ]
+
+    @property
+    def policy(self) -> AccessPolicy:
+        return access_policy(self.settings)
+
+    def ready(self) -> bool:
+        """SERVING only while the database answers."""
+        return self.service.ping()
+
+    def close(self) -> None:
+        """Stop the revision feed and close every pooled connection."""
+        self.feed.stop()
+        self.engine.dispose()
+
+
+def build_catalog(settings: CatalogSettings) -> CatalogApp:
+    """Create the engine, the revision feed and the domain service from settings."""
+    engine = make_engine(
+        settings.database_url,
+        pool_size=settings.db_pool_size,
+        max_overflow=settings.db_max_overflow,
+        pool_timeout=settings.db_pool_timeout_seconds,
+    )
+    telemetry.instrument_engine(engine)
+    feed = RevisionFeed(engine=engine)
+    feed.start()
+    service = CatalogService(
+        engine=engine,
+        revision_feed=feed,
+        page_tokens=PageTokens.from_secret(settings.page_token_secret),
+        default_page_size=settings.default_page_size,
+        max_page_size=settings.max_page_size,
+    )
+    return CatalogApp(settings=settings, engine=engine, feed=feed, service=service)

@@ -1,0 +1,172 @@
+"""Protos in, domain values out, and back: the only place that knows both shapes."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from datetime import UTC, datetime
+
+from google.protobuf.timestamp_pb2 import Timestamp
+
+from catalog.model import Game, GameFields, Import, ImportSource, ImportState, Platform
+from gamekit.errors import FieldViolation, InvalidArgument
+from games.catalog.v1 import catalog_pb2 as pb
+
+_PLATFORM_FROM_PROTO = {pb.PLATFORM_IOS: Platform.IOS, pb.PLATFORM_ANDROID: Platform.ANDROID}
+_PLATFORM_TO_PROTO = {domain: proto for proto, domain in _PLATFORM_FROM_PROTO.items()}
+_GAME_FIELD_NAMES = frozenset(GameFields.__dataclass_fields__)
+_IMPORT_STATE_TO_PROTO = {
+    ImportState.PUBLISHED: pb.IMPORT_STATE_PUBLISHED,
+    ImportState.ROLLED_BACK: pb.IMPORT_STATE_ROLLED_BACK,
+}
+
+
+def parse_resource_id(name: str, *, collection: str, field: str) -> int:
+    """`games/42` → 42; anything else is INVALID_ARGUMENT on `field`."""
+    prefix = f"{collection}/"
+    suffix = name[len(prefix) :] if name.startswith(prefix) else ""
+    if not suffix.isascii() or not suffix.isdigit() or len(suffix) > 18 or int(suffix) == 0:
+        raise InvalidArgument.field(field, f"must be {collection}/{{id}} with a positive integer id")
+    return int(suffix)
+
+
+def platform_filter(value: int, *, field: str = "platform") -> Platform | None:
+    """A platform filter: unset means every platform; an unknown number is refused."""
+    if value == pb.PLATFORM_UNSPECIFIED:
+        return None
+    return _platform(value, field=field)
+
+
+def _platform(value: int, *, field: str) -> Platform:
+    try:
+        return _PLATFORM_FROM_PROTO[value]  # type: ignore[index]
+    except KeyError:
+        raise InvalidArgument.field(field, "must be PLATFORM_IOS or PLATFORM_ANDROID") from None
+
+
+def game_fields(game: pb.Game, *, field_prefix: str = "game.") -> GameFields:
+    """The settable fields of a proto Game; output-only fields are ignored."""
+    return GameFields(
+        display_name=game.display_name,
+        platform=_platform(game.platform, field=f"{field_prefix}platform"),
+        store_id=game.store_id,
+        bundle_id=game.bundle_id,
+        publisher_id=game.publisher_id,
+        publisher_name=game.publisher_name,
+        app_version=game.app_version,
+        is_published=game.is_published,
+        rating=game.rating if game.HasField("rating") else None,
+        rating_count=game.rating_count if game.HasField("rating_count") else None,
+        release_time=_datetime(game, "release_time"),
+        store_update_time=_datetime(game, "store_update_time"),
+        categories=tuple(game.categories),
+        icon_uri=game.icon_uri,
+        store_uri=game.store_uri,
+        price=game.price if game.HasField("price") else None,
+        in_app_purchases=game.in_app_purchases if game.HasField("in_app_purchases") else None,
+        best_rank=game.best_rank if game.HasField("best_rank") else None,
+    )
+
+
+def game_to_proto(game: Game) -> pb.Game:
+    """A stored game as the contract shows it."""
+    fields = game.fields
+    message = pb.Game(
+        name=f"games/{game.id}",
+        display_name=fields.display_name,
+        platform=_PLATFORM_TO_PROTO[fields.platform],
+        store_id=fields.store_id,
+        bundle_id=fields.bundle_id,
+        publisher_id=fields.publisher_id,
+        publisher_name=fields.publisher_name,
+        app_version=fields.app_version,
+        is_published=fields.is_published,
+        etag=game.etag,
+        create_time=_timestamp(game.create_time),
+        update_time=_timestamp(game.update_time),
+        categories=list(fields.categories),
+        icon_uri=fields.icon_uri,
+        store_uri=fields.store_uri,
+        rating=fields.rating,
+        rating_count=fields.rating_count,
+        price=fields.price,
+        in_app_purchases=fields.in_app_purchases,
+        best_rank=fields.best_rank,
+        last_import=f"imports/{game.last_import_id}" if game.last_import_id else "",
+    )
+    if fields.release_time is not None:
+        message.release_time.CopyFrom(_timestamp(fields.release_time))
+    if fields.store_update_time is not None:
+        message.store_update_time.CopyFrom(_timestamp(fields.store_update_time))
+    return message
+
+
+def import_source(source: pb.ImportSource) -> ImportSource:
+    """The delivered file an import names."""
+    return ImportSource(
+        bucket=source.bucket, key=source.key, etag=source.etag, version_id=source.version_id
+    )
+
+
+def import_to_proto(record: Import) -> pb.Import:
+    """An import as the contract shows it."""
+    message = pb.Import(
+        name=f"imports/{record.id}",
+        source=pb.ImportSource(
+            bucket=record.source.bucket,
+            key=record.source.key,
+            etag=record.source.etag,
+            version_id=record.source.version_id,
+        ),
+        state=_IMPORT_STATE_TO_PROTO[record.state],
+        received_count=record.received_count,
+        created_count=record.created_count,
+        updated_count=record.updated_count,
+        unchanged_count=record.unchanged_count,
+        publish_time=_timestamp(record.publish_time),
+        revision=record.revision,
+    )
+    if record.rollback_time is not None:
+        message.rollback_time.CopyFrom(_timestamp(record.rollback_time))
+    return message
+
+
+def import_batches(requests: Iterator[pb.ImportGamesRequest]) -> tuple[ImportSource, Iterable[list[GameFields]]]:
+    """Split an ImportGames stream into its header and a lazy iterator of converted batches."""
+    first = next(requests, None)
+    if first is None or first.WhichOneof("payload") != "header":
+        raise InvalidArgument.field("header", "the first message of an import must carry the header")
+    source = import_source(first.header.source)
+
+    def batches() -> Iterator[list[GameFields]]:
+        for index, request in enumerate(requests, start=1):
+            if request.WhichOneof("payload") != "batch":
+                raise InvalidArgument.field(f"requests[{index}].batch", "every message after the header is a batch")
+            yield [
+                game_fields(game, field_prefix=f"batch.games[{position}].")
+                for position, game in enumerate(request.batch.games)
+            ]
+
+    return source, batches()
+
+
+def under_game(error: InvalidArgument) -> InvalidArgument:
+    """Domain violations name GameFields attributes; callers see those under `game.`."""
+    return InvalidArgument(
+        [
+            FieldViolation(f"game.{v.field}" if v.field in _GAME_FIELD_NAMES else v.field, v.description)
+            for v in error.violations
+        ]
+    )
+
+
+def _datetime(message: pb.Game, field: str) -> datetime | None:
+    if not message.HasField(field):
+        return None
+    stamp: Timestamp = getattr(message, field)
+    return stamp.ToDatetime(tzinfo=UTC)
+
+
+def _timestamp(value: datetime) -> Timestamp:
+    stamp = Timestamp()
+    stamp.FromDatetime(value)
+    return stamp

@@ -1,0 +1,202 @@
+"""The catalog's domain service: validation, paging and transactions around the storage functions.
+
+Plain Python: no grpc and no SQL here. The servicer converts protos to these calls and back.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator
+
+from sqlalchemy import Engine
+
+from catalog import imports, rollback, search, store, validation
+from catalog.db import connection, ping, transaction
+from catalog.model import Game, GameFields, GameUpdate, Import, ImportSource, Page, Platform
+from catalog.page_tokens import Cursor, PageTokens
+from catalog.revision import RevisionFeed, current_revision
+from gamekit.errors import InvalidArgument, NotFound, Unavailable
+
+MIN_QUERY = 3
+MAX_ID = 2**63 - 1
+
+
+def _existing_id(kind: str, resource_id: int) -> int:
+    """Ids outside bigint cannot exist; refusing them here keeps a driver range error from escaping."""
+    if not 0 < resource_id <= MAX_ID:
+        raise NotFound(f"{kind} {resource_id} does not exist")
+    return resource_id
+
+
+def _platform_filter(platform: Platform | None) -> str:
+    return "" if platform is None else platform.value
+
+
+def _int_cursor(cursor: Cursor | None, size: int) -> list[int] | None:
+    """A cursor of `size` integers, or InvalidArgument (a valid MAC over a wrong shape is still refused)."""
+    if cursor is None:
+        return None
+    if len(cursor) != size or not all(isinstance(v, int) for v in cursor):
+        raise InvalidArgument.field("page_token", "not a page token from this service")
+    return list(cursor)
+
+
+class CatalogService:
+    """Every catalog operation, transport-neutral."""
+
+    def __init__(
+        self,
+        *,
+        engine: Engine,
+        revision_feed: RevisionFeed,
+        page_tokens: PageTokens,
+        default_page_size: int = 50,
+        max_page_size: int = 1000,
+    ) -> None:
+        self._engine = engine
+        self._feed = revision_feed
+        self._tokens = page_tokens
+        self._default_page_size = default_page_size
+        self._max_page_size = max_page_size
+
+    def _page_size(self, requested: int) -> int:
+        return validation.page_size(requested, default=self._default_page_size, maximum=self._max_page_size)
+
+    def ping(self) -> bool:
+        """True when the database answers."""
+        try:
+            ping(engine=self._engine)
+        except Unavailable:
+            return False
+        return True
+
+    def get_game(self, game_id: int) -> Game:
+        """One game by id."""
+        with connection(self._engine) as conn:
+            return store.get_game(conn=conn, game_id=_existing_id("game", game_id))
+
+    def list_games(self, *, platform: Platform | None, page_size: int, page_token: str) -> Page[Game]:
+        """Games in id order, one page at a time."""
+        limit = self._page_size(page_size)
+        filters = {"platform": _platform_filter(platform)}
+        cursor = _int_cursor(self._tokens.decode(page_token, kind="games.list", filters=filters), 1)
+        after_id = cursor[0] if cursor else 0
+        with connection(self._engine) as conn:
+            games = store.list_games(conn=conn, platform=platform, after_id=after_id, limit=limit + 1)
+        if len(games) <= limit:
+            return Page(games)
+        token = self._tokens.encode(kind="games.list", filters=filters, cursor=[games[limit - 1].id])
+        return Page(games[:limit], token)
+
+    def search_games(
+        self, *, query: str, platform: Platform | None, page_size: int, page_token: str
+    ) -> Page[Game]:
+        """Games whose name contains the query, best match first; an empty query lists every game."""
+        validation.search_query(query)
+        if not query.strip():
+            return self._search_all(platform=platform, page_size=page_size, page_token=page_token)
+        limit = self._page_size(page_size)
+        with connection(self._engine) as conn:
+            key = search.normalise(conn=conn, query=query)
+            if len(key) < MIN_QUERY:
+                raise InvalidArgument.field("query", f"must be empty or at least {MIN_QUERY} characters")
+            filters = {"query": key, "platform": _platform_filter(platform)}
+            after = self._search_cursor(page_token, filters)
+            found = search.search_games(conn=conn, key=key, platform=platform, after=after, limit=limit + 1)
+        games = [game for game, _ in found[:limit]]
+        if len(found) <= limit:
+            return Page(games)
+        last = found[limit - 1][1]
+        token = self._tokens.encode(
+            kind="games.search", filters=filters, cursor=[last.rank, last.neg_similarity, last.game_id]
+        )
+        return Page(games, token)
+
+    def _search_all(self, *, platform: Platform | None, page_size: int, page_token: str) -> Page[Game]:
+        # An empty query pages like ListGames but with its own token kind and filter.
+        limit = self._page_size(page_size)
+        filters = {"query": "", "platform": _platform_filter(platform)}
+        cursor = _int_cursor(self._tokens.decode(page_token, kind="games.search", filters=filters), 1)
+        with connection(self._engine) as conn:
+            games = store.list_games(
+                conn=conn, platform=platform, after_id=cursor[0] if cursor else 0, limit=limit + 1
+            )
+        if len(games) <= limit:
+            return Page(games)
+        token = self._tokens.encode(kind="games.search", filters=filters, cursor=[games[limit - 1].id])
+        return Page(games[:limit], token)
+
+    def _search_cursor(self, page_token: str, filters: dict[str, str]) -> search.SearchCursor | None:
+        cursor = self._tokens.decode(page_token, kind="games.search", filters=filters)
+        if cursor is None:
+            return None
+        valid = len(cursor) == 3 and isinstance(cursor[0], int) and isinstance(cursor[2], int)
+        if not valid or not isinstance(cursor[1], int | float):
+            raise InvalidArgument.field("page_token", "not a page token from this service")
+        return search.SearchCursor(cursor[0], float(cursor[1]), cursor[2])
+
+    def create_game(self, fields: GameFields, *, request_id: str) -> Game:
+        """Create a game; the same request id again returns the same game."""
+        rid = validation.request_id(request_id)
+        validation.validate_fields(fields)
+        with transaction(self._engine) as conn:
+            return store.create_game(conn=conn, fields=fields, request_id=rid)
+
+    def update_game(self, update: GameUpdate) -> Game:
+        """Change the fields the mask names, honouring the etag when given."""
+        validation.validate_update(update.values, update.paths)
+        _existing_id("game", update.game_id)
+        with transaction(self._engine) as conn:
+            return store.update_game(conn=conn, change=update)
+
+    def delete_game(self, game_id: int, *, etag: str = "") -> None:
+        """Delete a game, honouring the etag when given."""
+        with transaction(self._engine) as conn:
+            store.delete_game(conn=conn, game_id=_existing_id("game", game_id), etag=etag)
+
+    def import_games(self, source: ImportSource, batches: Iterable[list[GameFields]]) -> Import:
+        """Stream batches into one atomic import; any invalid game fails the whole import."""
+
+        def checked() -> Iterator[list[GameFields]]:
+            for number, batch in enumerate(batches):
+                validation.validate_batch(batch, batch_number=number)
+                yield batch
+
+        return imports.import_games(engine=self._engine, source=source, batches=checked())
+
+    def get_import(self, import_id: int) -> Import:
+        """One import by id."""
+        with connection(self._engine) as conn:
+            return imports.get_import(conn=conn, import_id=_existing_id("import", import_id))
+
+    def list_imports(self, *, page_size: int, page_token: str) -> Page[Import]:
+        """Imports newest first, one page at a time."""
+        limit = self._page_size(page_size)
+        cursor = _int_cursor(self._tokens.decode(page_token, kind="imports.list", filters={}), 1)
+        with connection(self._engine) as conn:
+            found = imports.list_imports(conn=conn, before_id=cursor[0] if cursor else None, limit=limit + 1)
+        if len(found) <= limit:
+            return Page(found)
+        token = self._tokens.encode(kind="imports.list", filters={}, cursor=[found[limit - 1].id])
+        return Page(found[:limit], token)
+
+    def rollback_import(self, import_id: int) -> Import:
+        """Restore every game the import changed to its state before it."""
+        return rollback.rollback_import(engine=self._engine, import_id=_existing_id("import", import_id))
+
+    def current_revision(self) -> int:
+        """The current catalog revision."""
+        return current_revision(engine=self._engine)
+
+    def watch_revision(self, *, is_active: Callable[[], bool], poll_seconds: float = 1.0) -> Iterator[int]:
+        """Yield the current revision, then each newer one, until `is_active()` turns False."""
+        subscription = self._feed.subscribe()
+        try:
+            last = self.current_revision()
+            yield last
+            while is_active():
+                revision = subscription.next(poll_seconds)
+                if revision is not None and revision > last:
+                    last = revision
+                    yield revision
+        finally:
+            subscription.close()

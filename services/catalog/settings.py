@@ -1,0 +1,56 @@
+"""Settings of the catalog service, from `CATALOG_*` environment variables."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import NoDecode, SettingsConfigDict
+
+from gamekit.settings import ServiceSettings
+
+IdentityList = Annotated[list[str], NoDecode]
+
+
+class CatalogSettings(ServiceSettings):
+    """Everything the catalog process needs; built once in `__main__`."""
+
+    model_config = SettingsConfigDict(env_prefix="CATALOG_")
+
+    port: int = Field(50061, ge=0, le=65535, description="mTLS business port (0 picks a free one).")
+    database_url: str = Field(
+        min_length=1, description="SQLAlchemy URL of the catalog database (postgresql+psycopg://...)."
+    )
+    db_pool_size: int = Field(10, ge=1, le=200, description="Connections kept open in the pool.")
+    db_max_overflow: int = Field(5, ge=0, le=200, description="Extra connections opened under load.")
+    db_pool_timeout_seconds: float = Field(
+        5.0, gt=0, le=120, description="How long a call waits for a pooled connection before UNAVAILABLE."
+    )
+    page_token_secret: SecretStr | None = Field(
+        None, description="HMAC key of page tokens; unset: a random key per process."
+    )
+    default_page_size: int = Field(50, ge=1, le=1000, description="Page size when a request says 0.")
+    max_page_size: int = Field(1000, ge=1, le=10000, description="Largest page size a request may ask for.")
+    gateway_identities: IdentityList = Field(
+        default_factory=lambda: ["spiffe://games.local/gateway"],
+        description="Comma-separated SPIFFE ids allowed to call the read and write methods.",
+    )
+    ingestion_identities: IdentityList = Field(
+        default_factory=lambda: ["spiffe://games.local/ingestion"],
+        description="Comma-separated SPIFFE ids allowed to import games.",
+    )
+
+    @field_validator("gateway_identities", "ingestion_identities", mode="before")
+    @classmethod
+    def _split_commas(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [part.strip() for part in value.split(",") if part.strip()]
+        return value
+
+    @field_validator("gateway_identities", "ingestion_identities")
+    @classmethod
+    def _spiffe_only(cls, value: list[str]) -> list[str]:
+        for identity in value:
+            if not identity.startswith("spiffe://"):
+                raise ValueError(f"{identity!r} is not a SPIFFE id (spiffe://...)")
+        return value

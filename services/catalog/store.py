@@ -1,0 +1,108 @@
+"""Game rows: get, create (idempotent by request id), update by mask, delete, list by keyset.
+
+Every function takes the connection of the caller's transaction, keyword-only, and returns domain
+values. Writers bump the catalog revision in the same transaction.
+"""
+
+from __future__ import annotations
+
+import uuid
+
+from psycopg.errors import UniqueViolation
+from sqlalchemy import Connection, delete, func, insert, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.exc import IntegrityError
+
+from catalog import tables
+from catalog.model import Game, GameFields, GameUpdate, Platform
+from catalog.revision import bump_revision
+from gamekit.errors import Aborted, AlreadyExists, NotFound
+
+g = tables.games
+
+
+def _not_found(game_id: int) -> NotFound:
+    return NotFound(f"game {game_id} does not exist")
+
+
+def _check_etag(game: Game, etag: str) -> None:
+    if etag and etag != game.etag:
+        raise Aborted(
+            f"game {game.id} changed since it was read; read it again and retry", reason="ETAG_MISMATCH"
+        )
+
+
+def get_game(*, conn: Connection, game_id: int, for_update: bool = False) -> Game:
+    """One game by id; NotFound when missing."""
+    query = select(g).where(g.c.id == game_id)
+    if for_update:
+        query = query.with_for_update()
+    row = conn.execute(query).mappings().first()
+    if row is None:
+        raise _not_found(game_id)
+    return tables.row_to_game(row)
+
+
+def list_games(*, conn: Connection, platform: Platform | None, after_id: int, limit: int) -> list[Game]:
+    """Games with id > after_id in id order (keyset), optionally of one platform."""
+    query = select(g).where(g.c.id > after_id).order_by(g.c.id).limit(limit)
+    if platform is not None:
+        query = query.where(g.c.platform == platform.value)
+    return [tables.row_to_game(row) for row in conn.execute(query).mappings()]
+
+
+def create_game(*, conn: Connection, fields: GameFields, request_id: uuid.UUID) -> Game:
+    """Create a game, or return the game an earlier create with the same request id made."""
+    cr = tables.create_requests
+    # Claiming the request id first makes a concurrent retry wait on this row, then see our game.
+    claimed = conn.execute(
+        pg_insert(cr).values(request_id=request_id).on_conflict_do_nothing().returning(cr.c.request_id)
+    ).first()
+    if claimed is None:
+        game_id = conn.execute(select(cr.c.game_id).where(cr.c.request_id == request_id)).scalar_one()
+        return get_game(conn=conn, game_id=game_id)
+    try:
+        row = (
+            conn.execute(
+                insert(g).values(**tables.fields_to_row(fields), etag=tables.new_etag()).returning(g)
+            )
+            .mappings()
+            .one()
+        )
+    except IntegrityError as exc:
+        if not isinstance(exc.orig, UniqueViolation):
+            raise
+        # The failed INSERT aborts the whole transaction, request id claim included.
+        raise AlreadyExists(
+            f"a {fields.platform.value} game with store id {fields.store_id!r} already exists"
+        ) from exc
+    conn.execute(update(cr).where(cr.c.request_id == request_id).values(game_id=row["id"]))
+    bump_revision(conn=conn)
+    return tables.row_to_game(row)
+
+
+def update_game(*, conn: Connection, change: GameUpdate) -> Game:
+    """Set the masked fields; Aborted on a stale etag, NotFound when missing."""
+    current = get_game(conn=conn, game_id=change.game_id, for_update=True)
+    _check_etag(current, change.etag)
+    values = {k: v for k, v in tables.fields_to_row(change.values).items() if k in change.paths}
+    row = (
+        conn.execute(
+            update(g)
+            .where(g.c.id == change.game_id)
+            .values(**values, etag=tables.new_etag(), update_time=func.now())
+            .returning(g)
+        )
+        .mappings()
+        .one()
+    )
+    bump_revision(conn=conn)
+    return tables.row_to_game(row)
+
+
+def delete_game(*, conn: Connection, game_id: int, etag: str = "") -> None:
+    """Delete a game; Aborted on a stale etag, NotFound when missing."""
+    current = get_game(conn=conn, game_id=game_id, for_update=True)
+    _check_etag(current, etag)
+    conn.execute(delete(g).where(g.c.id == game_id))
+    bump_revision(conn=conn)

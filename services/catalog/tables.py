@@ -1,0 +1,155 @@
+"""SQLAlchemy Core tables of the catalog schema, mirroring migration 0001, and row <-> domain mapping."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Column,
+    ColumnElement,
+    DateTime,
+    Double,
+    Integer,
+    MetaData,
+    RowMapping,
+    SmallInteger,
+    Table,
+    Text,
+    Uuid,
+    cast,
+    func,
+)
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB
+
+from catalog.model import Game, GameFields, Import, ImportSource, ImportState, Platform
+
+SCHEMA = "catalog"
+
+metadata = MetaData(schema=SCHEMA)
+
+games = Table(
+    "games",
+    metadata,
+    Column("id", BigInteger, primary_key=True),
+    Column("platform", Text, nullable=False),
+    Column("store_id", Text, nullable=False),
+    Column("display_name", Text, nullable=False),
+    Column("bundle_id", Text, nullable=False),
+    Column("publisher_id", Text, nullable=False),
+    Column("publisher_name", Text, nullable=False),
+    Column("app_version", Text, nullable=False),
+    Column("is_published", Boolean, nullable=False),
+    Column("rating", Double),
+    Column("rating_count", BigInteger),
+    Column("release_time", DateTime(timezone=True)),
+    Column("store_update_time", DateTime(timezone=True)),
+    Column("categories", ARRAY(Text), nullable=False),
+    Column("icon_uri", Text, nullable=False),
+    Column("store_uri", Text, nullable=False),
+    Column("price", Double),
+    Column("in_app_purchases", Boolean),
+    Column("best_rank", Integer),
+    Column("etag", Text, nullable=False),
+    Column("create_time", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    Column("update_time", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    Column("last_import_id", BigInteger),
+)
+
+create_requests = Table(
+    "create_requests",
+    metadata,
+    Column("request_id", Uuid, primary_key=True),
+    Column("game_id", BigInteger),
+    Column("create_time", DateTime(timezone=True), nullable=False, server_default=func.now()),
+)
+
+imports = Table(
+    "imports",
+    metadata,
+    Column("id", BigInteger, primary_key=True),
+    Column("bucket", Text, nullable=False),
+    Column("key", Text, nullable=False),
+    Column("etag", Text, nullable=False),
+    Column("version_id", Text, nullable=False),
+    Column("state", Text, nullable=False),
+    Column("received_count", BigInteger, nullable=False),
+    Column("created_count", BigInteger, nullable=False),
+    Column("updated_count", BigInteger, nullable=False),
+    Column("unchanged_count", BigInteger, nullable=False),
+    Column("publish_time", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    Column("rollback_time", DateTime(timezone=True)),
+    Column("revision", BigInteger, nullable=False),
+)
+
+import_changes = Table(
+    "import_changes",
+    metadata,
+    Column("import_id", BigInteger, primary_key=True),
+    Column("game_id", BigInteger, primary_key=True),
+    Column("prior", JSONB),
+    Column("after_etag", Text, nullable=False),
+)
+
+revision = Table(
+    "revision",
+    metadata,
+    Column("id", SmallInteger, primary_key=True),
+    Column("revision", BigInteger, nullable=False),
+)
+
+# The columns a caller or an import sets, in GameFields order (platform and store_id are the identity).
+FIELD_COLUMNS: tuple[str, ...] = tuple(GameFields.__dataclass_fields__)
+VALUE_COLUMNS: tuple[str, ...] = tuple(c for c in FIELD_COLUMNS if c not in ("platform", "store_id"))
+
+
+def new_etag() -> ColumnElement[str]:
+    """A fresh opaque etag, made by the database so bulk writes get one per row."""
+    return func.replace(cast(func.gen_random_uuid(), Text), "-", "")
+
+
+def search_key(value: Any) -> ColumnElement[str]:
+    """The database's normalisation for search: lower(unaccent(value)), the same one the index uses."""
+    return func.catalog.search_key(value, type_=Text)
+
+
+def fields_to_row(fields: GameFields) -> dict[str, Any]:
+    """Column values of a game's fields."""
+    row: dict[str, Any] = {name: getattr(fields, name) for name in FIELD_COLUMNS}
+    row["platform"] = fields.platform.value
+    row["categories"] = list(fields.categories)
+    return row
+
+
+def row_to_game(row: RowMapping) -> Game:
+    """A Game from a `games` row."""
+    values = {name: row[name] for name in FIELD_COLUMNS}
+    values["platform"] = Platform(row["platform"])
+    values["categories"] = tuple(row["categories"] or ())
+    return Game(
+        id=row["id"],
+        fields=GameFields(**values),
+        etag=row["etag"],
+        create_time=row["create_time"],
+        update_time=row["update_time"],
+        last_import_id=row["last_import_id"],
+    )
+
+
+def row_to_import(row: RowMapping) -> Import:
+    """An Import from an `imports` row."""
+    return Import(
+        id=row["id"],
+        source=ImportSource(
+            bucket=row["bucket"], key=row["key"], etag=row["etag"], version_id=row["version_id"]
+        ),
+        state=ImportState(row["state"]),
+        received_count=row["received_count"],
+        created_count=row["created_count"],
+        updated_count=row["updated_count"],
+        unchanged_count=row["unchanged_count"],
+        publish_time=row["publish_time"],
+        rollback_time=row["rollback_time"],
+        revision=row["revision"],
+    )

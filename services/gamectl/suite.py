@@ -1,0 +1,224 @@
+"""`gamectl up`: the whole platform on one machine, the way `make up` runs it.
+
+It prepares what a fresh machine lacks (dev certificates, an embedded PostgreSQL unless
+CATALOG_DATABASE_URL is given, migrations), starts every service as its own process, waits until
+each reports SERVING on its plaintext health port, writes `.local/suite.json`, and on Ctrl-C or
+SIGTERM stops everything it started and returns 0.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import FrameType
+
+import grpc
+from grpc_health.v1 import health_pb2, health_pb2_grpc
+
+from gamectl.certs import DevPki, ensure_dev_pki
+from gamectl.localpg import LocalPostgres
+
+STARTUP_TIMEOUT_SECONDS = 60.0
+
+
+@dataclass(frozen=True)
+class ServiceSpec:
+    """How to run one service: its module, settings prefix and default local ports."""
+
+    name: str
+    module: str
+    env_prefix: str
+    port: int
+    health_port: int
+    metrics_port: int
+
+
+CATALOG = ServiceSpec("catalog", "catalog", "CATALOG_", 50061, 50062, 9461)
+
+
+@dataclass
+class RunningService:
+    """A started service process and the ports it was given."""
+
+    spec: ServiceSpec
+    process: subprocess.Popen[bytes]
+    port: int
+    health_port: int
+
+
+@dataclass
+class Suite:
+    """The local platform: its files under `local_dir`, its processes, its database."""
+
+    root: Path
+    environ: Mapping[str, str] = field(default_factory=lambda: dict(os.environ))
+    host: str = "127.0.0.1"
+    services: list[RunningService] = field(default_factory=list)
+    postgres: LocalPostgres | None = None
+
+    @property
+    def local_dir(self) -> Path:
+        return self.root / ".local"
+
+    @property
+    def suite_file(self) -> Path:
+        return self.local_dir / "suite.json"
+
+    def start(self) -> dict[str, str | dict[str, str]]:
+        """Bring every service up and write suite.json; raise RuntimeError if one does not come up."""
+        self.suite_file.unlink(missing_ok=True)
+        pki = ensure_dev_pki(self.local_dir / "certs")
+        database_url = self._database_url()
+        self._migrate(database_url)
+        catalog = self._spawn(CATALOG, pki, {"CATALOG_DATABASE_URL": database_url})
+        self._wait_serving(catalog)
+        info = self._describe(pki)
+        self.suite_file.write_text(json.dumps(info, indent=2) + "\n")
+        return info
+
+    def stop(self) -> None:
+        """SIGTERM every service (they drain), then stop the embedded database."""
+        for service in reversed(self.services):
+            if service.process.poll() is None:
+                service.process.send_signal(signal.SIGTERM)
+        for service in reversed(self.services):
+            try:
+                service.process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                service.process.kill()
+                service.process.wait()
+        self.services.clear()
+        if self.postgres is not None:
+            self.postgres.stop()
+            self.postgres = None
+
+    def first_exited(self) -> RunningService | None:
+        """A service whose process has ended, if any."""
+        return next((s for s in self.services if s.process.poll() is not None), None)
+
+    def _database_url(self) -> str:
+        given = self.environ.get("CATALOG_DATABASE_URL")
+        if given:
+            return given
+        self.postgres = LocalPostgres(self.local_dir / "postgres")
+        self.postgres.start()
+        return self.postgres.url()
+
+    def _migrate(self, database_url: str) -> None:
+        env = {**self.environ, "CATALOG_DATABASE_URL": database_url}
+        subprocess.run([sys.executable, "-m", "catalog", "migrate"], env=env, check=True)
+
+    def _spawn(self, spec: ServiceSpec, pki: DevPki, extra: Mapping[str, str]) -> RunningService:
+        cert = pki.certs[spec.name]
+        ports = {
+            key: _port(self.environ.get(spec.env_prefix + key), default)
+            for key, default in (
+                ("PORT", spec.port),
+                ("HEALTH_PORT", spec.health_port),
+                ("METRICS_PORT", spec.metrics_port),
+            )
+        }
+        settings = {
+            "HOST": self.host,
+            **{key: str(value) for key, value in ports.items()},
+            "TLS_CERT_FILE": str(cert.cert_file),
+            "TLS_KEY_FILE": str(cert.key_file),
+            "TLS_CA_FILE": str(pki.ca_file),
+        }
+        env = {**self.environ, **{spec.env_prefix + k: v for k, v in settings.items()}, **extra}
+        process = subprocess.Popen([sys.executable, "-m", spec.module, "serve"], env=env)
+        running = RunningService(spec, process, ports["PORT"], ports["HEALTH_PORT"])
+        self.services.append(running)
+        return running
+
+    def _wait_serving(self, service: RunningService) -> None:
+        deadline = time.monotonic() + STARTUP_TIMEOUT_SECONDS
+        with grpc.insecure_channel(f"{self.host}:{service.health_port}") as channel:
+            health = health_pb2_grpc.HealthStub(channel)
+            while time.monotonic() < deadline:
+                if service.process.poll() is not None:
+                    raise RuntimeError(f"{service.spec.name} exited with code {service.process.returncode}")
+                try:
+                    reply = health.Check(health_pb2.HealthCheckRequest(), timeout=1)
+                    if reply.status == health_pb2.HealthCheckResponse.SERVING:
+                        return
+                except grpc.RpcError:
+                    pass
+                time.sleep(0.2)
+        raise RuntimeError(f"{service.spec.name} did not report SERVING within {STARTUP_TIMEOUT_SECONDS:.0f}s")
+
+    def _describe(self, pki: DevPki) -> dict[str, str | dict[str, str]]:
+        def rel(path: Path) -> str:
+            return str(path.resolve().relative_to(self.root.resolve()))
+
+        operator = pki.certs["operator"]
+        info: dict[str, str | dict[str, str]] = {
+            s.spec.name: f"{self.host}:{s.port}" for s in self.services
+        }
+        info.update(ca=rel(pki.ca_file), client_cert=rel(operator.cert_file), client_key=rel(operator.key_file))
+        return info
+
+
+def _port(value: str | None, default: int) -> int:
+    """The port a setting asks for; unset means the default, 0 means any free port."""
+    if value is None or value == "":
+        return default
+    port = int(value)
+    return port if port else free_port()
+
+
+def free_port() -> int:
+    """A TCP port on loopback that nothing listens on right now."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def run(root: Path) -> int:
+    """Run the suite in the foreground until SIGINT or SIGTERM; 0 on a clean stop."""
+    stop = threading.Event()
+
+    def request_stop(signum: int, frame: FrameType | None) -> None:
+        stop.set()
+
+    signal.signal(signal.SIGINT, request_stop)
+    signal.signal(signal.SIGTERM, request_stop)
+    suite = Suite(root)
+    try:
+        info = suite.start()
+    except (RuntimeError, subprocess.CalledProcessError) as error:
+        print(f"gamectl up: {error}", file=sys.stderr)
+        suite.stop()
+        return 1
+    print(_banner(info), flush=True)
+    exit_code = 0
+    while not stop.wait(0.5):
+        exited = suite.first_exited()
+        if exited is not None:
+            print(f"gamectl up: {exited.spec.name} stopped unexpectedly; stopping the suite", file=sys.stderr)
+            exit_code = 1
+            break
+    suite.stop()
+    return exit_code
+
+
+def _banner(info: Mapping[str, object]) -> str:
+    tls = f"-cacert {info['ca']} -cert {info['client_cert']} -key {info['client_key']}"
+    return "\n".join(
+        [
+            "games platform is up; .local/suite.json describes it. Ctrl-C stops everything.",
+            f"  catalog  {info['catalog']}",
+            "Try:",
+            f"  grpcurl {tls} {info['catalog']} grpc.health.v1.Health/Check",
+            f"  grpcurl {tls} {info['catalog']} list",
+        ]
+    )

@@ -1,0 +1,221 @@
+"""Server bootstrap, written once: mTLS business port, plaintext health port, metrics, graceful stop.
+
+`ServiceHost` runs in-process (tests start and stop it); `serve` runs it as a process: it blocks until
+SIGTERM or SIGINT, then NOT_SERVING, drain within the grace period, shutdown hooks, flush telemetry.
+"""
+
+from __future__ import annotations
+
+import logging
+import signal
+import threading
+from collections.abc import Callable, Sequence
+from concurrent import futures
+from dataclasses import dataclass
+from types import FrameType, TracebackType
+from typing import Any
+
+import grpc
+from google.protobuf import descriptor_pool
+from grpc_health.v1 import health, health_pb2_grpc
+from grpc_reflection.v1alpha import reflection
+
+from gamekit import telemetry
+from gamekit.health import HealthReporter, Readiness, always_ready
+from gamekit.identity import AccessPolicy
+from gamekit.interceptors import InFlight, ServerInterceptor
+from gamekit.metrics import MetricsEndpoint, start_metrics_server
+from gamekit.settings import ServiceSettings
+from gamekit.tls import TlsFiles, server_credentials
+
+log = logging.getLogger(__name__)
+
+MiB = 1024 * 1024
+Register = Callable[[grpc.Server], None]
+
+
+@dataclass(frozen=True)
+class ServiceBinding:
+    """A service to host: its full proto name and the generated add_*_to_server call for it."""
+
+    name: str
+    register: Register
+
+
+def _server_options(max_receive: int, max_send: int) -> list[tuple[str, int]]:
+    return [
+        ("grpc.max_receive_message_length", max_receive),
+        ("grpc.max_send_message_length", max_send),
+        # Two servers on one port would split traffic silently; fail to bind instead.
+        ("grpc.so_reuseport", 0),
+        # Find dead peers within ~1.5 min, and accept client pings down to every 30 s.
+        ("grpc.keepalive_time_ms", 60_000),
+        ("grpc.keepalive_timeout_ms", 20_000),
+        ("grpc.http2.min_ping_interval_without_data_ms", 30_000),
+        ("grpc.http2.max_pings_without_data", 0),
+        # Recycle connections so clients spread over new replicas after an HPA scale-up.
+        ("grpc.max_connection_age_ms", 300_000),
+        ("grpc.max_connection_age_grace_ms", 30_000),
+    ]
+
+
+class ServiceHost:
+    """One service process's gRPC servers, health, metrics and stop sequence."""
+
+    def __init__(
+        self,
+        settings: ServiceSettings,
+        bindings: Sequence[ServiceBinding | tuple[str, Register]],
+        policy: AccessPolicy,
+        readiness: Readiness = always_ready,
+        *,
+        max_workers: int = 16,
+        readiness_interval: float = 1.0,
+        max_receive_message_bytes: int = 4 * MiB,
+        max_send_message_bytes: int = 16 * MiB,
+        shutdown_hooks: Sequence[Callable[[], None]] = (),
+        interceptors: Sequence[grpc.ServerInterceptor[Any, Any]] = (),
+    ) -> None:
+        self.settings = settings
+        self.bindings = [b if isinstance(b, ServiceBinding) else ServiceBinding(*b) for b in bindings]
+        pool = descriptor_pool.Default()
+        for binding in self.bindings:
+            pool.FindServiceByName(binding.name)  # KeyError now beats a reflection hole later
+        self.policy = policy
+        self.in_flight = InFlight()
+        self.health = HealthReporter([b.name for b in self.bindings], readiness, interval=readiness_interval)
+        self._shutdown_hooks = list(shutdown_hooks)
+        self._options = _server_options(max_receive_message_bytes, max_send_message_bytes)
+        self._max_workers = max_workers
+        self._interceptors = [ServerInterceptor(policy, self.in_flight), *interceptors]
+        self._server: grpc.Server | None = None
+        self._health_server: grpc.Server | None = None
+        self._metrics: MetricsEndpoint | None = None
+        self._ports: dict[str, int] = {}
+        self._stop_lock = threading.Lock()
+        self._stopped = threading.Event()
+
+    @property
+    def port(self) -> int:
+        """The bound mTLS business port."""
+        return self._ports["port"]
+
+    @property
+    def health_port(self) -> int:
+        """The bound plaintext health port."""
+        return self._ports["health_port"]
+
+    @property
+    def metrics_port(self) -> int:
+        """The bound Prometheus port."""
+        return self._ports["metrics_port"]
+
+    def add_shutdown_hook(self, hook: Callable[[], None]) -> None:
+        """Run `hook` after in-flight calls drained (dispose an engine, close a pool)."""
+        self._shutdown_hooks.append(hook)
+
+    def start(self) -> ServiceHost:
+        """Bind every port and start serving; returns self."""
+        host = self.settings.host
+        server = grpc.server(
+            futures.ThreadPoolExecutor(self._max_workers, thread_name_prefix="grpc-handler"),
+            interceptors=self._interceptors,
+            options=self._options,
+        )
+        for binding in self.bindings:
+            binding.register(server)
+        health_pb2_grpc.add_HealthServicer_to_server(self.health.secure, server)
+        names = [b.name for b in self.bindings] + [health.SERVICE_NAME, reflection.SERVICE_NAME]
+        reflection.enable_server_reflection(names, server)
+        files = TlsFiles(self.settings.tls_ca_file, self.settings.tls_cert_file, self.settings.tls_key_file)
+        self._ports["port"] = server.add_secure_port(
+            f"{host}:{self.settings.port}", server_credentials(files)
+        )
+
+        # No interceptors: probes need neither identity, nor metrics, nor an access log line.
+        probe = grpc.server(
+            futures.ThreadPoolExecutor(2, thread_name_prefix="grpc-health"), options=self._options
+        )
+        health_pb2_grpc.add_HealthServicer_to_server(self.health.plaintext, probe)
+        self._ports["health_port"] = probe.add_insecure_port(f"{host}:{self.settings.health_port}")
+
+        self.health.start()
+        probe.start()
+        server.start()
+        self._server, self._health_server = server, probe
+        self._metrics = start_metrics_server(self.settings.metrics_port, host)
+        self._ports["metrics_port"] = self._metrics.port
+        log.info("serving", extra={"fields": {**self._ports, "services": [b.name for b in self.bindings]}})
+        return self
+
+    def stop(self, grace: float | None = None) -> None:
+        """NOT_SERVING, refuse new calls, drain in-flight ones up to `grace` s, run hooks, release ports."""
+        if not self._stop_lock.acquire(blocking=False):
+            self._stopped.wait()  # someone else is stopping; return once they are done
+            return
+        try:
+            if self._stopped.is_set():
+                return
+            grace = self.settings.grace_period_seconds if grace is None else grace
+            self.health.shutdown()
+            log.info(
+                "draining", extra={"fields": {"in_flight": self.in_flight.count, "grace_seconds": grace}}
+            )
+            if self._server is not None:
+                self._server.stop(grace).wait(grace + 5)
+            if self.in_flight.count:
+                log.warning("grace period over", extra={"fields": {"cut_off_calls": self.in_flight.count}})
+            for hook in self._shutdown_hooks:
+                try:
+                    hook()
+                except Exception:
+                    log.exception("shutdown hook %r failed", hook)
+            if self._health_server is not None:
+                self._health_server.stop(0).wait(5)
+            if self._metrics is not None:
+                self._metrics.close()
+            log.info("stopped")
+        finally:
+            self._stopped.set()
+            self._stop_lock.release()
+
+    def wait(self, timeout: float | None = None) -> bool:
+        """Block until stop() has finished or the timeout passes; True when stopped."""
+        return self._stopped.wait(timeout)
+
+    def __enter__(self) -> ServiceHost:
+        return self.start()
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.stop(0)
+
+
+def serve(
+    settings: ServiceSettings,
+    bindings: Sequence[ServiceBinding | tuple[str, Register]],
+    policy: AccessPolicy,
+    readiness: Readiness = always_ready,
+    **options: Any,
+) -> int:
+    """Run the services until SIGTERM/SIGINT, then drain and flush; returns the exit code (0)."""
+    host = ServiceHost(settings, bindings, policy, readiness, **options)
+    stop_requested = threading.Event()
+
+    def on_signal(signum: int, frame: FrameType | None) -> None:
+        log.info("received %s", signal.Signals(signum).name)
+        stop_requested.set()
+
+    previous = {sig: signal.signal(sig, on_signal) for sig in (signal.SIGTERM, signal.SIGINT)}
+    try:
+        host.start()
+        # A timed wait keeps the main thread responsive to signals on every platform.
+        while not stop_requested.wait(timeout=1.0):
+            pass
+        host.stop()
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+        telemetry.shutdown()
+    return 0

@@ -1,0 +1,124 @@
+"""The catalog under faults: SIGTERM with a call in flight, and its database going away and back."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable, Iterator
+
+import grpc
+import pytest
+from grpc_health.v1 import health_pb2, health_pb2_grpc
+
+from catalog.migrate import upgrade
+from gamectl.certs import DevPki
+from gamectl.localpg import LocalPostgres
+from gamectl.suite import free_port
+from gamekit.status import error_details
+from games.catalog.v1 import catalog_pb2 as pb
+from games.catalog.v1 import catalog_pb2_grpc as pb_grpc
+from tests.fixtures.catalog import StartCatalog
+
+SERVING = health_pb2.HealthCheckResponse.SERVING
+NOT_SERVING = health_pb2.HealthCheckResponse.NOT_SERVING
+
+
+def health_status(port: int) -> int | None:
+    with grpc.insecure_channel(f"127.0.0.1:{port}") as channel:
+        try:
+            return health_pb2_grpc.HealthStub(channel).Check(health_pb2.HealthCheckRequest(), timeout=2).status
+        except grpc.RpcError:
+            return None
+
+
+def wait_for_health(port: int, wanted: int, timeout: float = 30.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if health_status(port) == wanted:
+            return
+        time.sleep(0.1)
+    raise AssertionError(f"health never became {health_pb2.HealthCheckResponse.ServingStatus.Name(wanted)}")
+
+
+@pytest.fixture
+def catalog_process(dev_pki: DevPki, database_url: str) -> Iterator[tuple[subprocess.Popen[bytes], int, int]]:
+    """`python -m catalog serve` as its own process; yields it with its mTLS and health ports."""
+    port, health_port = free_port(), free_port()
+    cert = dev_pki.certs["catalog"]
+    env = {
+        **os.environ,
+        "CATALOG_DATABASE_URL": database_url,
+        "CATALOG_PORT": str(port),
+        "CATALOG_HEALTH_PORT": str(health_port),
+        "CATALOG_METRICS_PORT": "0",
+        "CATALOG_TLS_CERT_FILE": str(cert.cert_file),
+        "CATALOG_TLS_KEY_FILE": str(cert.key_file),
+        "CATALOG_TLS_CA_FILE": str(dev_pki.ca_file),
+        "CATALOG_GRACE_PERIOD_SECONDS": "20",
+    }
+    process = subprocess.Popen([sys.executable, "-m", "catalog", "serve"], env=env, stdout=subprocess.DEVNULL)
+    try:
+        wait_for_health(health_port, SERVING)
+        yield process, port, health_port
+    finally:
+        if process.poll() is None:
+            process.kill()
+        process.wait()
+
+
+def test_sigterm_lets_an_in_flight_import_finish_then_exits_0(
+    catalog_process: tuple[subprocess.Popen[bytes], int, int],
+    channel_as: Callable[[str, str], grpc.Channel],
+) -> None:
+    process, port, health_port = catalog_process
+    stub = pb_grpc.CatalogServiceStub(channel_as(f"127.0.0.1:{port}", "ingestion"))
+    first_batch_sent, may_finish = threading.Event(), threading.Event()
+
+    def requests() -> Iterator[pb.ImportGamesRequest]:
+        yield pb.ImportGamesRequest(header=pb.ImportHeader(source=pb.ImportSource(bucket="b", key="drain.json")))
+        yield pb.ImportGamesRequest(
+            batch=pb.ImportBatch(games=[pb.Game(display_name="A", platform=pb.PLATFORM_IOS, store_id="1")])
+        )
+        first_batch_sent.set()
+        may_finish.wait(30)
+        yield pb.ImportGamesRequest(
+            batch=pb.ImportBatch(games=[pb.Game(display_name="B", platform=pb.PLATFORM_IOS, store_id="2")])
+        )
+
+    in_flight = stub.ImportGames.future(requests(), timeout=60)
+    assert first_batch_sent.wait(10)
+    time.sleep(0.3)  # let the first batch reach the server
+    process.send_signal(signal.SIGTERM)
+    wait_for_health(health_port, NOT_SERVING, timeout=10)
+    may_finish.set()
+
+    assert in_flight.result().import_record.received_count == 2
+    assert process.wait(timeout=30) == 0
+
+
+def test_database_down_means_not_serving_and_unavailable_then_recovers(
+    start_catalog: StartCatalog,
+    private_postgres: LocalPostgres,
+    channel_as: Callable[[str, str], grpc.Channel],
+) -> None:
+    upgrade(private_postgres.url())
+    catalog = start_catalog(private_postgres.url())
+    stub = pb_grpc.CatalogServiceStub(channel_as(catalog.target, "gateway"))
+    assert stub.ListGames(pb.ListGamesRequest()).games == []
+
+    private_postgres.stop()
+    wait_for_health(catalog.host.health_port, NOT_SERVING)
+    with pytest.raises(grpc.RpcError) as down:
+        stub.ListGames(pb.ListGamesRequest(), timeout=15)
+    details = error_details(down.value)
+    assert details.code == grpc.StatusCode.UNAVAILABLE
+    for leak in ("127.0.0.1", "psycopg", "SELECT", str(private_postgres.port)):
+        assert leak not in details.message
+
+    private_postgres.start()
+    wait_for_health(catalog.host.health_port, SERVING)
+    assert stub.ListGames(pb.ListGamesRequest()).games == []

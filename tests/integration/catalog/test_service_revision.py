@@ -1,0 +1,102 @@
+import threading
+import time
+import uuid
+
+import pytest
+
+from catalog.db import make_engine
+from catalog.migrate import upgrade
+from catalog.model import GameUpdate, ImportSource
+from catalog.page_tokens import PageTokens
+from catalog.revision import RevisionFeed
+from catalog.service import CatalogService
+from tests.fixtures.postgres import make_fields
+
+
+def wait_until(predicate, timeout=15.0):
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.02)
+
+
+def test_every_write_bumps_the_revision(catalog_service):
+    revisions = [catalog_service.current_revision()]
+
+    def step():
+        revisions.append(catalog_service.current_revision())
+
+    game = catalog_service.create_game(make_fields(1), request_id=str(uuid.uuid4()))
+    step()
+    catalog_service.update_game(GameUpdate(game.id, make_fields(1, rating=1.0), frozenset({"rating"})))
+    step()
+    catalog_service.delete_game(game.id)
+    step()
+    record = catalog_service.import_games(ImportSource("b", "k", "e"), [[make_fields(2)]])
+    step()
+    assert record.revision == revisions[-1]
+    catalog_service.rollback_import(record.id)
+    step()
+    assert revisions == [0, 1, 2, 3, 4, 5]
+    # Reads and refused writes do not.
+    catalog_service.list_games(platform=None, page_size=0, page_token="")
+    catalog_service.import_games(ImportSource("b", "k", "e"), [[make_fields(3)]])
+    assert catalog_service.current_revision() == 5
+
+
+def test_feed_fans_out_to_subscribers(catalog_service, revision_feed):
+    wait_until(lambda: revision_feed.healthy)
+    subscribers = [revision_feed.subscribe() for _ in range(3)]
+    assert subscribers[0].next(0.05) is None
+    catalog_service.create_game(make_fields(1), request_id=str(uuid.uuid4()))
+    assert [s.next(5.0) for s in subscribers] == [1, 1, 1]
+    # Several writes between two calls collapse into the latest.
+    for n in range(2, 5):
+        catalog_service.create_game(make_fields(n), request_id=str(uuid.uuid4()))
+    wait_until(lambda: revision_feed.latest == 4)
+    assert subscribers[0].next(5.0) == 4
+    for subscription in subscribers:
+        subscription.close()
+
+
+def test_watch_revision_yields_current_then_each_change(catalog_engine, revision_feed):
+    service = CatalogService(
+        engine=catalog_engine, revision_feed=revision_feed, page_tokens=PageTokens(b"k" * 32)
+    )
+    wait_until(lambda: revision_feed.healthy)
+    active = threading.Event()
+    active.set()
+    stream = service.watch_revision(is_active=active.is_set, poll_seconds=0.05)
+    assert next(stream) == 0
+    service.create_game(make_fields(1), request_id=str(uuid.uuid4()))
+    assert next(stream) == 1
+    service.create_game(make_fields(2), request_id=str(uuid.uuid4()))
+    assert next(stream) == 2
+    active.clear()
+    with pytest.raises(StopIteration):
+        next(stream)
+
+
+def test_feed_recovers_after_the_database_restarts(private_postgres):
+    url = private_postgres.create_database("catalog")
+    upgrade(url)
+    engine = make_engine(url)
+    feed = RevisionFeed(engine=engine, max_backoff=0.2)
+    service = CatalogService(engine=engine, revision_feed=feed, page_tokens=PageTokens(b"k" * 32))
+    feed.start()
+    try:
+        wait_until(lambda: feed.healthy)
+        subscription = feed.subscribe()
+        service.create_game(make_fields(1), request_id=str(uuid.uuid4()))
+        assert subscription.next(5.0) == 1
+
+        private_postgres.stop()
+        wait_until(lambda: not feed.healthy)
+        private_postgres.start()
+        wait_until(lambda: feed.healthy)
+        service.create_game(make_fields(2), request_id=str(uuid.uuid4()))
+        assert subscription.next(5.0) == 2
+        subscription.close()
+    finally:
+        feed.stop()
+        engine.dispose()

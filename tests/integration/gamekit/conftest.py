@@ -1,0 +1,112 @@
+"""Real gamekit servers on loopback with real mTLS, and channels to them under any identity."""
+
+from __future__ import annotations
+
+import io
+import logging
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import grpc
+import pytest
+
+from gamectl.certs import DevPki, spiffe_id
+from gamekit.client import secure_channel
+from gamekit.health import always_ready
+from gamekit.identity import AccessPolicy
+from gamekit.logs import configure_logging
+from gamekit.server import ServiceHost
+from gamekit.settings import ServiceSettings
+from games.catalog.v1 import catalog_pb2
+from tests.integration.gamekit.servicers import SERVICE, FakeCatalog, register
+
+CATALOG = catalog_pb2.DESCRIPTOR.services_by_name["CatalogService"]
+# gateway and catalog (for service-to-service tests) may call; ingestion and operator may not.
+POLICY = AccessPolicy.for_service(CATALOG, [spiffe_id("gateway"), spiffe_id("catalog")])
+
+
+def settings_for(pki: DevPki, name: str = "catalog", **overrides: object) -> ServiceSettings:
+    """Settings for a server on free loopback ports with `name`'s certificate."""
+    cert = pki.certs[name]
+    values: dict[str, object] = {
+        "host": "127.0.0.1",
+        "port": 0,
+        "health_port": 0,
+        "metrics_port": 0,
+        "tls_cert_file": cert.cert_file,
+        "tls_key_file": cert.key_file,
+        "tls_ca_file": pki.ca_file,
+        "grace_period_seconds": 5.0,
+        **overrides,
+    }
+    return ServiceSettings(**values)  # type: ignore[arg-type]
+
+
+StartHost = Callable[..., ServiceHost]
+OpenChannel = Callable[..., grpc.Channel]
+
+
+@pytest.fixture
+def start_host(dev_pki: DevPki) -> Iterator[StartHost]:
+    """Start ServiceHosts with a FakeCatalog; every one is stopped after the test."""
+    hosts: list[ServiceHost] = []
+
+    def start(
+        servicer: FakeCatalog | None = None,
+        *,
+        settings: ServiceSettings | None = None,
+        readiness: Callable[[], bool] = always_ready,
+        **options: object,
+    ) -> ServiceHost:
+        host = ServiceHost(
+            settings or settings_for(dev_pki),
+            [(SERVICE, register(servicer or FakeCatalog()))],
+            POLICY,
+            readiness,
+            **options,  # type: ignore[arg-type]
+        )
+        hosts.append(host)
+        return host.start()
+
+    yield start
+    for host in hosts:
+        host.stop(0)
+
+
+@pytest.fixture
+def open_channel(dev_pki: DevPki) -> Iterator[OpenChannel]:
+    """Open mTLS channels as one of the dev identities (or explicit files); closed after the test."""
+    channels: list[grpc.Channel] = []
+
+    def open_(
+        port: int,
+        identity: str = "gateway",
+        *,
+        ca_file: Path | None = None,
+        cert_file: Path | None = None,
+        key_file: Path | None = None,
+        **options: object,
+    ) -> grpc.Channel:
+        cert = dev_pki.certs[identity]
+        channel = secure_channel(
+            f"127.0.0.1:{port}",
+            ca_file=ca_file or dev_pki.ca_file,
+            cert_file=cert_file or cert.cert_file,
+            key_file=key_file or cert.key_file,
+            **options,  # type: ignore[arg-type]
+        )
+        channels.append(channel)
+        return channel
+
+    yield open_
+    for channel in channels:
+        channel.close()
+
+
+@pytest.fixture
+def json_logs() -> Iterator[io.StringIO]:
+    """Capture the process's JSON log lines for the test."""
+    stream = io.StringIO()
+    handler = configure_logging("test", "INFO", stream=stream)
+    yield stream
+    logging.getLogger().removeHandler(handler)

@@ -1,0 +1,66 @@
+"""Health follows the readiness check; metrics count calls; both answer on their own ports."""
+
+from __future__ import annotations
+
+import threading
+import time
+import urllib.request
+
+import grpc
+from grpc_health.v1 import health_pb2, health_pb2_grpc
+
+from games.catalog.v1 import catalog_pb2, catalog_pb2_grpc
+from tests.integration.gamekit.servicers import SERVICE
+
+SERVING = health_pb2.HealthCheckResponse.SERVING
+NOT_SERVING = health_pb2.HealthCheckResponse.NOT_SERVING
+
+
+def _wait_status(health, service, want, timeout=5.0):
+    deadline = time.monotonic() + timeout
+    while True:
+        status = health.Check(health_pb2.HealthCheckRequest(service=service), timeout=2).status
+        if status == want or time.monotonic() > deadline:
+            return status
+        time.sleep(0.02)
+
+
+def test_readiness_flip_sets_both_health_servers(start_host, open_channel):
+    ready = threading.Event()
+    ready.set()
+    host = start_host(readiness=ready.is_set, readiness_interval=0.05)
+    secure = health_pb2_grpc.HealthStub(open_channel(host.port, "operator"))
+    with grpc.insecure_channel(f"127.0.0.1:{host.health_port}") as channel:
+        plain = health_pb2_grpc.HealthStub(channel)
+        assert _wait_status(plain, SERVICE, SERVING) == SERVING
+        ready.clear()
+        for health in (plain, secure):
+            for service in ("", SERVICE):
+                assert _wait_status(health, service, NOT_SERVING) == NOT_SERVING
+        ready.set()
+        for health in (plain, secure):
+            assert _wait_status(health, SERVICE, SERVING) == SERVING
+
+
+def test_failing_readiness_check_means_not_serving(start_host):
+    def broken() -> bool:
+        raise ConnectionError("database down")
+
+    host = start_host(readiness=broken, readiness_interval=0.05)
+    with grpc.insecure_channel(f"127.0.0.1:{host.health_port}") as channel:
+        status = health_pb2_grpc.HealthStub(channel).Check(health_pb2.HealthCheckRequest(), timeout=2)
+    assert status.status == NOT_SERVING
+
+
+def test_metrics_endpoint_counts_calls(start_host, open_channel):
+    host = start_host()
+    stub = catalog_pb2_grpc.CatalogServiceStub(open_channel(host.port))
+    stub.GetGame(catalog_pb2.GetGameRequest(name="games/1"), timeout=5)
+    with urllib.request.urlopen(f"http://127.0.0.1:{host.metrics_port}/metrics", timeout=5) as response:
+        text = response.read().decode()
+    assert (
+        'grpc_server_handled_total{grpc_code="OK",grpc_method="GetGame",'
+        'grpc_service="games.catalog.v1.CatalogService"}'
+    ) in text
+    assert "grpc_server_handling_seconds_bucket" in text
+    assert "grpc_server_in_flight" in text

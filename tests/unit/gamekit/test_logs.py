@@ -1,0 +1,67 @@
+"""JSON log lines: one object per line, with trace, span and request ids when there are some."""
+
+from __future__ import annotations
+
+import io
+import json
+import logging
+
+import pytest
+from opentelemetry import trace
+from opentelemetry.sdk.trace import TracerProvider
+
+from gamekit.context import call_scope
+from gamekit.logs import configure_logging
+
+log = logging.getLogger("tests.gamekit.logs")
+
+
+@pytest.fixture
+def lines():
+    stream = io.StringIO()
+    handler = configure_logging("demo", "INFO", stream=stream)
+    yield lambda: [json.loads(line) for line in stream.getvalue().splitlines()]
+    logging.getLogger().removeHandler(handler)
+
+
+def test_plain_line_has_the_basics_and_no_ids(lines):
+    log.info("hello %s", "world", extra={"fields": {"game": "games/1"}})
+    (line,) = lines()
+    assert line["message"] == "hello world"
+    assert (line["level"], line["service"], line["logger"], line["game"]) == (
+        "INFO",
+        "demo",
+        "tests.gamekit.logs",
+        "games/1",
+    )
+    assert "trace_id" not in line
+    assert "request_id" not in line
+
+
+def test_line_carries_trace_span_and_request_ids(lines):
+    tracer = TracerProvider().get_tracer("test")
+    with tracer.start_as_current_span("work") as span, call_scope("req-1"):
+        log.warning("inside")
+    (line,) = lines()
+    context = span.get_span_context()
+    assert line["trace_id"] == trace.format_trace_id(context.trace_id)
+    assert line["span_id"] == trace.format_span_id(context.span_id)
+    assert line["request_id"] == "req-1"
+
+
+def test_exception_text_is_in_the_line(lines):
+    try:
+        raise ValueError("broken thing")
+    except ValueError:
+        log.exception("failed")
+    (line,) = lines()
+    assert "ValueError: broken thing" in line["exception"]
+
+
+def test_configuring_twice_does_not_double_lines(lines):
+    handler = configure_logging("demo", "INFO", stream=io.StringIO())
+    try:
+        log.info("once")
+        assert lines() == []  # the second configuration replaced the first
+    finally:
+        logging.getLogger().removeHandler(handler)
