@@ -35,7 +35,7 @@ fmt: setup
 	$(BIN)/buf format -w
 
 protos: setup
-	PATH=$(CURDIR)/$(BIN):$$PATH $(BIN)/python scripts/generate_stubs.py
+	$(BIN)/python scripts/generate_stubs.py
 
 clean:
 	rm -rf $(VENV) .local .mypy_cache .pytest_cache .ruff_cache

@@ -16,6 +16,7 @@ from grpc_tools import protoc
 ROOT = Path(__file__).resolve().parent.parent
 PROTOS = ROOT / "protos"
 WELL_KNOWN = Path(grpc_tools.__file__).parent / "_proto"
+BIN = Path(sys.executable).parent  # mypy-protobuf's protoc plugins live beside this interpreter
 
 
 def generate(out_dir: Path) -> None:
@@ -25,6 +26,8 @@ def generate(out_dir: Path) -> None:
         "protoc",
         f"-I{PROTOS}",
         f"-I{WELL_KNOWN}",
+        f"--plugin=protoc-gen-mypy={BIN / 'protoc-gen-mypy'}",
+        f"--plugin=protoc-gen-mypy_grpc={BIN / 'protoc-gen-mypy_grpc'}",
         f"--python_out={out_dir}",
         f"--mypy_out={out_dir}",
         f"--grpc_python_out={out_dir}",

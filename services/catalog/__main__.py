@@ -5,9 +5,11 @@ from __future__ import annotations
 import argparse
 import logging
 
+from sqlalchemy.exc import OperationalError
+
 from catalog import migrate
 from catalog.app import build_catalog
-from catalog.settings import CatalogSettings
+from catalog.settings import CatalogSettings, MigrateSettings
 from gamekit import telemetry
 from gamekit.logs import configure_logging
 from gamekit.server import serve
@@ -21,12 +23,10 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="catalog", description=__doc__)
     parser.add_argument("command", choices=["serve", "migrate"])
     args = parser.parse_args(argv)
+    if args.command == "migrate":
+        return run_migrations(load_settings(MigrateSettings))
     settings = load_settings(CatalogSettings)
     configure_logging("catalog", settings.log_level)
-    if args.command == "migrate":
-        migrate.upgrade(settings.database_url)
-        log.info("migrations applied")
-        return 0
     telemetry.configure_telemetry("catalog")
     app = build_catalog(settings)
     return serve(
@@ -36,6 +36,18 @@ def main(argv: list[str] | None = None) -> int:
         app.ready,
         shutdown_hooks=[app.close],
     )
+
+
+def run_migrations(settings: MigrateSettings) -> int:
+    """Upgrade the schema to head; one clear line and exit 1 when the database cannot be reached."""
+    configure_logging("catalog", settings.log_level)
+    try:
+        migrate.upgrade(settings.database_url)
+    except OperationalError as error:
+        log.error("cannot migrate: the catalog database is unreachable (%s)", type(error.orig).__name__)
+        return 1
+    log.info("migrations applied")
+    return 0
 
 
 if __name__ == "__main__":

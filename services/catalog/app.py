@@ -48,7 +48,8 @@ class CatalogApp:
         servicer = CatalogServicer(self.service)
         return [
             ServiceBinding(
-                SERVICE.full_name, lambda server: catalog_pb2_grpc.add_CatalogServiceServicer_to_server(servicer, server)
+                SERVICE.full_name,
+                lambda server: catalog_pb2_grpc.add_CatalogServiceServicer_to_server(servicer, server),
             )
         ]
 

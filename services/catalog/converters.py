@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 from datetime import UTC, datetime
+from typing import Literal
 
 from google.protobuf.timestamp_pb2 import Timestamp
 
@@ -102,9 +103,7 @@ def game_to_proto(game: Game) -> pb.Game:
 
 def import_source(source: pb.ImportSource) -> ImportSource:
     """The delivered file an import names."""
-    return ImportSource(
-        bucket=source.bucket, key=source.key, etag=source.etag, version_id=source.version_id
-    )
+    return ImportSource(bucket=source.bucket, key=source.key, etag=source.etag, version_id=source.version_id)
 
 
 def import_to_proto(record: Import) -> pb.Import:
@@ -130,7 +129,9 @@ def import_to_proto(record: Import) -> pb.Import:
     return message
 
 
-def import_batches(requests: Iterator[pb.ImportGamesRequest]) -> tuple[ImportSource, Iterable[list[GameFields]]]:
+def import_batches(
+    requests: Iterator[pb.ImportGamesRequest],
+) -> tuple[ImportSource, Iterable[list[GameFields]]]:
     """Split an ImportGames stream into its header and a lazy iterator of converted batches."""
     first = next(requests, None)
     if first is None or first.WhichOneof("payload") != "header":
@@ -140,7 +141,9 @@ def import_batches(requests: Iterator[pb.ImportGamesRequest]) -> tuple[ImportSou
     def batches() -> Iterator[list[GameFields]]:
         for index, request in enumerate(requests, start=1):
             if request.WhichOneof("payload") != "batch":
-                raise InvalidArgument.field(f"requests[{index}].batch", "every message after the header is a batch")
+                raise InvalidArgument.field(
+                    f"requests[{index}].batch", "every message after the header is a batch"
+                )
             yield [
                 game_fields(game, field_prefix=f"batch.games[{position}].")
                 for position, game in enumerate(request.batch.games)
@@ -159,7 +162,7 @@ def under_game(error: InvalidArgument) -> InvalidArgument:
     )
 
 
-def _datetime(message: pb.Game, field: str) -> datetime | None:
+def _datetime(message: pb.Game, field: Literal["release_time", "store_update_time"]) -> datetime | None:
     if not message.HasField(field):
         return None
     stamp: Timestamp = getattr(message, field)

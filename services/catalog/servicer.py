@@ -51,7 +51,9 @@ class CatalogServicer(pb_grpc.CatalogServiceServicer):
             games=[converters.game_to_proto(g) for g in page.items], next_page_token=page.next_page_token
         )
 
-    def CreateGame(self, request: pb.CreateGameRequest, context: grpc.ServicerContext) -> pb.CreateGameResponse:
+    def CreateGame(
+        self, request: pb.CreateGameRequest, context: grpc.ServicerContext
+    ) -> pb.CreateGameResponse:
         fields = converters.game_fields(request.game)
         try:
             game = self._service.create_game(fields, request_id=request.request_id)
@@ -59,7 +61,9 @@ class CatalogServicer(pb_grpc.CatalogServiceServicer):
             raise converters.under_game(error) from None
         return pb.CreateGameResponse(game=converters.game_to_proto(game))
 
-    def UpdateGame(self, request: pb.UpdateGameRequest, context: grpc.ServicerContext) -> pb.UpdateGameResponse:
+    def UpdateGame(
+        self, request: pb.UpdateGameRequest, context: grpc.ServicerContext
+    ) -> pb.UpdateGameResponse:
         game_id = converters.parse_resource_id(request.game.name, collection="games", field="game.name")
         paths = frozenset(request.update_mask.paths)
         # Platform is immutable, so an unset platform in the body is fine unless the mask names it.
@@ -76,7 +80,9 @@ class CatalogServicer(pb_grpc.CatalogServiceServicer):
             raise converters.under_game(error) from None
         return pb.UpdateGameResponse(game=converters.game_to_proto(game))
 
-    def DeleteGame(self, request: pb.DeleteGameRequest, context: grpc.ServicerContext) -> pb.DeleteGameResponse:
+    def DeleteGame(
+        self, request: pb.DeleteGameRequest, context: grpc.ServicerContext
+    ) -> pb.DeleteGameResponse:
         game_id = converters.parse_resource_id(request.name, collection="games", field="name")
         self._service.delete_game(game_id, etag=request.etag)
         return pb.DeleteGameResponse()
@@ -113,4 +119,3 @@ class CatalogServicer(pb_grpc.CatalogServiceServicer):
     ) -> Iterator[pb.WatchRevisionResponse]:
         for revision in self._service.watch_revision(is_active=context.is_active):
             yield pb.WatchRevisionResponse(revision=revision)
-

@@ -5,9 +5,9 @@ from __future__ import annotations
 from typing import Annotated
 
 from pydantic import Field, SecretStr, field_validator
-from pydantic_settings import NoDecode, SettingsConfigDict
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
-from gamekit.settings import ServiceSettings
+from gamekit.settings import LogLevel, ServiceSettings
 
 IdentityList = Annotated[list[str], NoDecode]
 
@@ -54,3 +54,12 @@ class CatalogSettings(ServiceSettings):
             if not identity.startswith("spiffe://"):
                 raise ValueError(f"{identity!r} is not a SPIFFE id (spiffe://...)")
         return value
+
+
+class MigrateSettings(BaseSettings):
+    """What `catalog migrate` (the Helm pre-install hook) needs: only the database."""
+
+    model_config = SettingsConfigDict(env_prefix="CATALOG_", extra="ignore", frozen=True)
+
+    database_url: str = Field(min_length=1, description="SQLAlchemy URL of the catalog database.")
+    log_level: LogLevel = Field("INFO", description="Lowest level of log lines written.")

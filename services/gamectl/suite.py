@@ -154,17 +154,19 @@ class Suite:
                 except grpc.RpcError:
                     pass
                 time.sleep(0.2)
-        raise RuntimeError(f"{service.spec.name} did not report SERVING within {STARTUP_TIMEOUT_SECONDS:.0f}s")
+        raise RuntimeError(
+            f"{service.spec.name} did not report SERVING within {STARTUP_TIMEOUT_SECONDS:.0f}s"
+        )
 
     def _describe(self, pki: DevPki) -> dict[str, str | dict[str, str]]:
         def rel(path: Path) -> str:
             return str(path.resolve().relative_to(self.root.resolve()))
 
         operator = pki.certs["operator"]
-        info: dict[str, str | dict[str, str]] = {
-            s.spec.name: f"{self.host}:{s.port}" for s in self.services
-        }
-        info.update(ca=rel(pki.ca_file), client_cert=rel(operator.cert_file), client_key=rel(operator.key_file))
+        info: dict[str, str | dict[str, str]] = {s.spec.name: f"{self.host}:{s.port}" for s in self.services}
+        info.update(
+            ca=rel(pki.ca_file), client_cert=rel(operator.cert_file), client_key=rel(operator.key_file)
+        )
         return info
 
 

@@ -48,7 +48,9 @@ class HealthReporter:
         try:
             ready = bool(self.readiness())
         except Exception:
-            log.exception("readiness check failed")
+            # Once per outage, not once a second while a dependency is down.
+            if self._serving is not False:
+                log.exception("readiness check failed")
             ready = False
         self._set(ready)
         return ready

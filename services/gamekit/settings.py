@@ -14,7 +14,7 @@ from typing import Literal, TypeVar
 from pydantic import Field, ValidationError
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-S = TypeVar("S", bound="ServiceSettings")
+S = TypeVar("S", bound=BaseSettings)
 
 LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR"]
 

@@ -76,8 +76,8 @@ def configure_telemetry(
     return provider
 
 
-def instrument_engine(engine: Engine) -> None:
-    """Trace every statement run through a SQLAlchemy engine (with W3C context in its spans)."""
+def instrument_engine(engine: Engine, *, tracer_provider: trace.TracerProvider | None = None) -> None:
+    """Trace every statement run through a SQLAlchemy engine, as children of the current span."""
     from opentelemetry.instrumentation.sqlalchemy import SQLAlchemyInstrumentor
 
     instrumentor = SQLAlchemyInstrumentor()
@@ -85,7 +85,8 @@ def instrument_engine(engine: Engine) -> None:
     # The instrumentor is a singleton that takes engines only on instrument(): re-arm it with all of them.
     if instrumentor.is_instrumented_by_opentelemetry:
         instrumentor.uninstrument()
-    instrumentor.instrument(engines=list(_engines), tracer_provider=_provider or trace.get_tracer_provider())
+    provider = tracer_provider or _provider or trace.get_tracer_provider()
+    instrumentor.instrument(engines=list(_engines), tracer_provider=provider)
 
 
 def shutdown(timeout_millis: int = 5000) -> None:

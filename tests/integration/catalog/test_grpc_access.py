@@ -29,7 +29,9 @@ def test_gateway_reads_and_writes_ingestion_only_reads(catalog_as: CatalogStubAs
 
 
 def test_imports_only_from_ingestion(catalog_as: CatalogStubAs) -> None:
-    header = pb.ImportGamesRequest(header=pb.ImportHeader(source=pb.ImportSource(bucket="b", key="k", etag="e")))
+    header = pb.ImportGamesRequest(
+        header=pb.ImportHeader(source=pb.ImportSource(bucket="b", key="k", etag="e"))
+    )
     with pytest.raises(grpc.RpcError) as denied:
         catalog_as("gateway").ImportGames(iter([header]))
     assert denied.value.code() == grpc.StatusCode.PERMISSION_DENIED
@@ -62,7 +64,9 @@ def test_operator_sees_health_and_reflection(
     assert reply.status == health_pb2.HealthCheckResponse.SERVING
 
     reflection = reflection_pb2_grpc.ServerReflectionStub(channel)
-    answers = reflection.ServerReflectionInfo(iter([reflection_pb2.ServerReflectionRequest(list_services="")]))
+    answers = reflection.ServerReflectionInfo(
+        iter([reflection_pb2.ServerReflectionRequest(list_services="")])
+    )
     names = {s.name for s in next(iter(answers)).list_services_response.service}
     assert "games.catalog.v1.CatalogService" in names
 

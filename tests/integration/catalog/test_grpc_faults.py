@@ -30,7 +30,9 @@ NOT_SERVING = health_pb2.HealthCheckResponse.NOT_SERVING
 def health_status(port: int) -> int | None:
     with grpc.insecure_channel(f"127.0.0.1:{port}") as channel:
         try:
-            return health_pb2_grpc.HealthStub(channel).Check(health_pb2.HealthCheckRequest(), timeout=2).status
+            return (
+                health_pb2_grpc.HealthStub(channel).Check(health_pb2.HealthCheckRequest(), timeout=2).status
+            )
         except grpc.RpcError:
             return None
 
@@ -79,7 +81,9 @@ def test_sigterm_lets_an_in_flight_import_finish_then_exits_0(
     first_batch_sent, may_finish = threading.Event(), threading.Event()
 
     def requests() -> Iterator[pb.ImportGamesRequest]:
-        yield pb.ImportGamesRequest(header=pb.ImportHeader(source=pb.ImportSource(bucket="b", key="drain.json")))
+        yield pb.ImportGamesRequest(
+            header=pb.ImportHeader(source=pb.ImportSource(bucket="b", key="drain.json"))
+        )
         yield pb.ImportGamesRequest(
             batch=pb.ImportBatch(games=[pb.Game(display_name="A", platform=pb.PLATFORM_IOS, store_id="1")])
         )

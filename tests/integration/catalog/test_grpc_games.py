@@ -36,8 +36,10 @@ def test_create_get_update_delete(catalog_as: CatalogStubAs) -> None:
     gateway = catalog_as("gateway")
     created = create(gateway, new_game(1, display_name="Pokémon GO", price=0.0))
     assert created.name.startswith("games/")
-    assert created.etag and created.create_time.seconds > 0
-    assert created.HasField("price") and not created.HasField("best_rank")
+    assert created.etag
+    assert created.create_time.seconds > 0
+    assert created.HasField("price")
+    assert not created.HasField("best_rank")
 
     fetched = gateway.GetGame(pb.GetGameRequest(name=created.name)).game
     assert fetched == created

@@ -23,16 +23,23 @@ def stream(source_key: str, batches: list[list[pb.Game]]) -> Iterator[pb.ImportG
 
 def game(n: int, name: str | None = None, rank: int | None = None) -> pb.Game:
     return pb.Game(
-        display_name=name or f"Game {n}", platform=pb.PLATFORM_ANDROID, store_id=f"com.example.g{n}", best_rank=rank
+        display_name=name or f"Game {n}",
+        platform=pb.PLATFORM_ANDROID,
+        store_id=f"com.example.g{n}",
+        best_rank=rank,
     )
 
 
 def test_import_publishes_then_rollback_restores(catalog_as: CatalogStubAs) -> None:
     ingestion, gateway = catalog_as("ingestion"), catalog_as("gateway")
-    kept = gateway.CreateGame(pb.CreateGameRequest(game=game(1, "Old name"), request_id=str(uuid.uuid4()))).game
+    kept = gateway.CreateGame(
+        pb.CreateGameRequest(game=game(1, "Old name"), request_id=str(uuid.uuid4()))
+    ).game
 
     imported = ingestion.ImportGames(
-        stream("2026-11-23/android.top100.json", [[game(1, "New name", 3), game(2, rank=9)], [game(2, rank=4)]])
+        stream(
+            "2026-11-23/android.top100.json", [[game(1, "New name", 3), game(2, rank=9)], [game(2, rank=4)]]
+        )
     ).import_record
     assert (imported.received_count, imported.created_count, imported.updated_count) == (3, 1, 1)
     games = {g.store_id: g for g in gateway.ListGames(pb.ListGamesRequest()).games}
@@ -40,7 +47,9 @@ def test_import_publishes_then_rollback_restores(catalog_as: CatalogStubAs) -> N
     assert games["com.example.g2"].best_rank == 4, "the same app twice keeps its best rank"
     assert games["com.example.g2"].last_import == imported.name
 
-    again = ingestion.ImportGames(stream("2026-11-23/android.top100.json", [[game(1, "Other")]])).import_record
+    again = ingestion.ImportGames(
+        stream("2026-11-23/android.top100.json", [[game(1, "Other")]])
+    ).import_record
     assert again.name == imported.name, "the same source is imported once"
 
     listed = gateway.ListImports(pb.ListImportsRequest()).imports
