@@ -18,6 +18,8 @@ class CatalogSettings(ServiceSettings):
     model_config = SettingsConfigDict(env_prefix="CATALOG_")
 
     port: int = Field(50061, ge=0, le=65535, description="mTLS business port (0 picks a free one).")
+    health_port: int = Field(50062, ge=0, le=65535, description="Plaintext grpc.health.v1 port for probes.")
+    metrics_port: int = Field(9461, ge=0, le=65535, description="Prometheus metrics port.")
     database_url: str = Field(
         min_length=1, description="SQLAlchemy URL of the catalog database (postgresql+psycopg://...)."
     )

@@ -70,6 +70,18 @@ def test_up_serves_the_catalog_and_stops_on_sigterm(fresh_root: Path) -> None:
                 "the operator may not call the catalog"
             )
 
+        grpcurl = Path(sys.executable).parent / "grpcurl"
+        tls = ["-cacert", suite["ca"], "-cert", suite["client_cert"], "-key", suite["client_key"]]
+        answer = subprocess.run(
+            [str(grpcurl), *tls, suite["catalog"], "grpc.health.v1.Health/Check"],
+            cwd=fresh_root,
+            capture_output=True,
+            text=True,
+            timeout=30,
+            check=False,
+        )
+        assert '"status": "SERVING"' in answer.stdout, answer.stderr
+
         process.send_signal(signal.SIGTERM)
         printed, _ = process.communicate(timeout=60)
         assert process.returncode == 0

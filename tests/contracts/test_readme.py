@@ -1,0 +1,30 @@
+"""The README documents every setting a service reads and keeps its two commands first."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from pydantic_settings import BaseSettings
+
+from catalog.settings import CatalogSettings
+
+README = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+SETTINGS: list[type[BaseSettings]] = [CatalogSettings]
+
+
+@pytest.mark.parametrize("settings", SETTINGS, ids=lambda s: s.__name__)
+def test_every_setting_is_in_the_readme(settings: type[BaseSettings]) -> None:
+    prefix = str(settings.model_config.get("env_prefix", ""))
+    missing = [
+        f"{prefix}{name}".upper()
+        for name in settings.model_fields
+        if f"`{prefix}{name}`".upper() not in README.upper()
+    ]
+    assert not missing, f"document these settings in README.md: {missing}"
+
+
+def test_make_up_and_make_test_come_first() -> None:
+    first_block = README.split("```sh", 1)[1].split("```", 1)[0]
+    assert "make up" in first_block
+    assert "make test" in first_block
