@@ -1,1 +1,7 @@
-pytest_plugins = ["tests.fixtures.pki", "tests.fixtures.postgres", "tests.fixtures.catalog"]
+pytest_plugins = [
+    "tests.fixtures.pki",
+    "tests.fixtures.postgres",
+    "tests.fixtures.catalog",
+    "tests.fixtures.moto",
+    "tests.fixtures.ingestion",
+]

@@ -11,7 +11,6 @@ from __future__ import annotations
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import threading
@@ -26,6 +25,8 @@ from grpc_health.v1 import health_pb2, health_pb2_grpc
 
 from gamectl.certs import DevPki, ensure_dev_pki
 from gamectl.localpg import LocalPostgres
+from gamectl.net import free_port
+from gamectl.s3local import ACCESS_KEY_ID, SECRET_ACCESS_KEY, LocalS3
 
 STARTUP_TIMEOUT_SECONDS = 60.0
 
@@ -43,6 +44,10 @@ class ServiceSpec:
 
 
 CATALOG = ServiceSpec("catalog", "catalog", "CATALOG_", 50061, 50062, 9461)
+INGESTION = ServiceSpec("ingestion", "ingestion", "INGESTION_", 50071, 50072, 9471)
+SAMPLE_DATA = Path(__file__).resolve().parents[2] / "deploy" / "local" / "sample-data"
+LOCAL_BUCKET = "games-deliveries"
+LOCAL_QUEUE = "games-deliveries-events"
 
 
 @dataclass
@@ -53,6 +58,7 @@ class RunningService:
     process: subprocess.Popen[bytes]
     port: int
     health_port: int
+    env: dict[str, str]
 
 
 @dataclass
@@ -64,6 +70,8 @@ class Suite:
     host: str = "127.0.0.1"
     services: list[RunningService] = field(default_factory=list)
     postgres: LocalPostgres | None = None
+    s3: LocalS3 | None = None
+    ingestion_env: dict[str, str] = field(default_factory=dict)
 
     @property
     def local_dir(self) -> Path:
@@ -78,15 +86,35 @@ class Suite:
         self.suite_file.unlink(missing_ok=True)
         pki = ensure_dev_pki(self.local_dir / "certs")
         database_url = self._database_url()
-        self._migrate(database_url)
+        self._run_module("catalog", "migrate", {"CATALOG_DATABASE_URL": database_url})
+        self._run_module("ingestion", "migrate", {"INGESTION_DATABASE_URL": database_url})
+        s3_env = self._s3_environment()
         catalog = self._spawn(CATALOG, pki, {"CATALOG_DATABASE_URL": database_url})
-        self._wait_serving(catalog)
+        ingestion = self._spawn(
+            INGESTION,
+            pki,
+            {
+                "INGESTION_DATABASE_URL": database_url,
+                "INGESTION_CATALOG_TARGET": f"{self.host}:{catalog.port}",
+                **s3_env,
+            },
+        )
+        for service in self.services:
+            self._wait_serving(service)
         info = self._describe(pki)
         self.suite_file.write_text(json.dumps(info, indent=2) + "\n")
+        self.ingestion_env = ingestion.env
         return info
 
+    def ingest_once(self) -> int:
+        """Run `ingestion run-once` against the suite (it prints its summary); its exit code."""
+        return subprocess.run(
+            [sys.executable, "-m", "ingestion", "run-once"], env=self.ingestion_env
+        ).returncode
+
     def stop(self) -> None:
-        """SIGTERM every service (they drain), then stop the embedded database."""
+        """SIGTERM every service (they drain), then stop the embedded database; suite.json goes too."""
+        self.suite_file.unlink(missing_ok=True)
         for service in reversed(self.services):
             if service.process.poll() is None:
                 service.process.send_signal(signal.SIGTERM)
@@ -97,6 +125,9 @@ class Suite:
                 service.process.kill()
                 service.process.wait()
         self.services.clear()
+        if self.s3 is not None:
+            self.s3.stop()
+            self.s3 = None
         if self.postgres is not None:
             self.postgres.stop()
             self.postgres = None
@@ -113,9 +144,32 @@ class Suite:
         self.postgres.start()
         return self.postgres.url()
 
-    def _migrate(self, database_url: str) -> None:
-        env = {**self.environ, "CATALOG_DATABASE_URL": database_url}
-        subprocess.run([sys.executable, "-m", "catalog", "migrate"], env=env, check=True)
+    def _run_module(self, module: str, command: str, extra: Mapping[str, str]) -> None:
+        subprocess.run([sys.executable, "-m", module, command], env={**self.environ, **extra}, check=True)
+
+    def _s3_environment(self) -> dict[str, str]:
+        """The given S3 (AWS_ENDPOINT_URL_S3 + INGESTION_S3_BUCKET), or a local moto seeded with samples.
+
+        The local one also sends S3 event notifications to an SQS queue that ingestion consumes, so a
+        file uploaded while the suite runs is ingested without waiting for the next run.
+        """
+        if self.environ.get("AWS_ENDPOINT_URL_S3") and self.environ.get("INGESTION_S3_BUCKET"):
+            return {}
+        self.s3 = LocalS3(port=_port(self.environ.get("GAMECTL_S3_PORT"), 0))
+        self.s3.start()
+        self.s3.seed(LOCAL_BUCKET, SAMPLE_DATA)
+        queue_url = self.s3.create_queue(LOCAL_QUEUE)
+        self.s3.enable_bucket_notifications(LOCAL_BUCKET, queue_url)
+        return {
+            "AWS_ENDPOINT_URL_S3": self.s3.endpoint,
+            "AWS_ENDPOINT_URL_SQS": self.s3.endpoint,
+            "AWS_ACCESS_KEY_ID": ACCESS_KEY_ID,
+            "AWS_SECRET_ACCESS_KEY": SECRET_ACCESS_KEY,
+            "AWS_DEFAULT_REGION": self.s3.region,
+            "INGESTION_S3_BUCKET": LOCAL_BUCKET,
+            "INGESTION_S3_PREFIX": "",
+            "INGESTION_SQS_QUEUE_URL": queue_url,
+        }
 
     def _spawn(self, spec: ServiceSpec, pki: DevPki, extra: Mapping[str, str]) -> RunningService:
         cert = pki.certs[spec.name]
@@ -136,7 +190,7 @@ class Suite:
         }
         env = {**self.environ, **{spec.env_prefix + k: v for k, v in settings.items()}, **extra}
         process = subprocess.Popen([sys.executable, "-m", spec.module, "serve"], env=env)
-        running = RunningService(spec, process, ports["PORT"], ports["HEALTH_PORT"])
+        running = RunningService(spec, process, ports["PORT"], ports["HEALTH_PORT"], env)
         self.services.append(running)
         return running
 
@@ -178,13 +232,6 @@ def _port(value: str | None, default: int) -> int:
     return port if port else free_port()
 
 
-def free_port() -> int:
-    """A TCP port on loopback that nothing listens on right now."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 def run(root: Path) -> int:
     """Run the suite in the foreground until SIGINT or SIGTERM; 0 on a clean stop."""
     stop = threading.Event()
@@ -202,6 +249,10 @@ def run(root: Path) -> int:
         suite.stop()
         return 1
     print(_banner(info), flush=True)
+    if suite.ingest_once() != 0:
+        print(
+            "gamectl up: the first ingestion run did not import every file (see its summary)", file=sys.stderr
+        )
     exit_code = 0
     while not stop.wait(0.5):
         exited = suite.first_exited()
@@ -218,9 +269,10 @@ def _banner(info: Mapping[str, object]) -> str:
     return "\n".join(
         [
             "games platform is up; .local/suite.json describes it. Ctrl-C stops everything.",
-            f"  catalog  {info['catalog']}",
+            f"  catalog    {info['catalog']}",
+            f"  ingestion  {info['ingestion']}",
             "Try:",
-            f"  grpcurl {tls} {info['catalog']} grpc.health.v1.Health/Check",
-            f"  grpcurl {tls} {info['catalog']} list",
+            f"  .venv/bin/grpcurl {tls} {info['catalog']} grpc.health.v1.Health/Check",
+            f"  .venv/bin/grpcurl {tls} {info['catalog']} list",
         ]
     )

@@ -40,9 +40,29 @@ def wait_for_file(path: Path, process: subprocess.Popen[bytes], timeout: float =
     raise AssertionError(f"{path} was not written within {timeout:.0f}s")
 
 
+def sample_games_seen_by_the_gateway(root: Path, catalog: str, timeout: float = 90.0) -> set[str]:
+    """Names the catalog returns for `pokemon`, asked with the gateway's dev certificate, once any appear."""
+    certs = root / ".local" / "certs"
+    channel = secure_channel(
+        catalog, ca_file=certs / "ca.pem", cert_file=certs / "gateway.pem", key_file=certs / "gateway.key"
+    )
+    deadline = time.monotonic() + timeout
+    with channel:
+        stub = pb_grpc.CatalogServiceStub(channel)
+        while time.monotonic() < deadline:
+            found = {g.display_name for g in stub.SearchGames(pb.SearchGamesRequest(query="pokemon")).games}
+            if found:
+                return found
+            time.sleep(0.5)
+    raise AssertionError("the sample deliveries never reached the catalog")
+
+
 def test_up_serves_the_catalog_and_stops_on_sigterm(fresh_root: Path) -> None:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("CATALOG_", "OTEL_"))}
-    env.update(CATALOG_PORT="0", CATALOG_HEALTH_PORT="0", CATALOG_METRICS_PORT="0")
+    env = {
+        k: v for k, v in os.environ.items() if not k.startswith(("CATALOG_", "INGESTION_", "AWS_", "OTEL_"))
+    }
+    for service in ("CATALOG", "INGESTION"):
+        env.update({f"{service}_PORT": "0", f"{service}_HEALTH_PORT": "0", f"{service}_METRICS_PORT": "0"})
     process = subprocess.Popen(
         [sys.executable, "-m", "gamectl", "--root", str(fresh_root), "up"], env=env, stdout=subprocess.PIPE
     )
@@ -50,7 +70,7 @@ def test_up_serves_the_catalog_and_stops_on_sigterm(fresh_root: Path) -> None:
         suite_file = fresh_root / ".local" / "suite.json"
         wait_for_file(suite_file, process)
         suite = json.loads(suite_file.read_text())
-        assert {"catalog", "ca", "client_cert", "client_key"} <= suite.keys()
+        assert {"catalog", "ingestion", "ca", "client_cert", "client_key"} <= suite.keys()
         for key in ("ca", "client_cert", "client_key"):
             assert not Path(suite[key]).is_absolute()
             assert (fresh_root / suite[key]).is_file()
@@ -69,6 +89,8 @@ def test_up_serves_the_catalog_and_stops_on_sigterm(fresh_root: Path) -> None:
             assert denied.value.code() == grpc.StatusCode.PERMISSION_DENIED, (
                 "the operator may not call the catalog"
             )
+
+        assert "Pokémon GO" in sample_games_seen_by_the_gateway(fresh_root, suite["catalog"])
 
         grpcurl = Path(sys.executable).parent / "grpcurl"
         tls = ["-cacert", suite["ca"], "-cert", suite["client_cert"], "-key", suite["client_key"]]

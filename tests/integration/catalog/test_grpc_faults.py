@@ -17,7 +17,7 @@ from grpc_health.v1 import health_pb2, health_pb2_grpc
 from catalog.migrate import upgrade
 from gamectl.certs import DevPki
 from gamectl.localpg import LocalPostgres
-from gamectl.suite import free_port
+from gamectl.net import free_port
 from gamekit.status import error_details
 from games.catalog.v1 import catalog_pb2 as pb
 from games.catalog.v1 import catalog_pb2_grpc as pb_grpc

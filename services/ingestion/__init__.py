@@ -1,0 +1,1 @@
+"""The ingestion service: S3 deliveries into catalog imports, exactly once."""

@@ -1,0 +1,141 @@
+"""Ingestion's composition root: settings in, a runner (and for `serve`, a service) out."""
+
+from __future__ import annotations
+
+import logging
+import secrets
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+import grpc
+from sqlalchemy import Engine
+
+from gamekit import telemetry
+from gamekit.client import secure_channel
+from gamekit.identity import AccessPolicy
+from gamekit.page_tokens import PageTokens
+from gamekit.server import ServiceBinding
+from games.ingestion.v1 import ingestion_pb2, ingestion_pb2_grpc
+from ingestion import metrics
+from ingestion.db import make_engine
+from ingestion.importer import CatalogImporter
+from ingestion.ledger import Ledger
+from ingestion.runner import Runner
+from ingestion.servicer import IngestionServicer
+from ingestion.settings import IngestionSettings, RunSettings
+from ingestion.source import S3Source, make_s3_client
+
+if TYPE_CHECKING:
+    from mypy_boto3_s3 import S3Client
+
+log = logging.getLogger(__name__)
+SERVICE = ingestion_pb2.DESCRIPTOR.services_by_name["IngestionService"]
+
+
+@dataclass
+class IngestionApp:
+    """Everything an ingestion process runs, built from settings; `close` releases it."""
+
+    settings: RunSettings
+    engine: Engine
+    ledger: Ledger
+    runner: Runner
+    s3: S3Client
+    channel: grpc.Channel
+    _closers: list[Callable[[], None]] = field(default_factory=list)
+
+    @property
+    def bindings(self) -> list[ServiceBinding]:
+        """The IngestionService over this app's runner and ledger."""
+        servicer = IngestionServicer(runner=self.runner, ledger=self.ledger)
+        return [
+            ServiceBinding(
+                SERVICE.full_name,
+                lambda server: ingestion_pb2_grpc.add_IngestionServiceServicer_to_server(servicer, server),
+            )
+        ]
+
+    def ready(self) -> bool:
+        """SERVING only while the ledger database answers."""
+        return self.ledger.ping()
+
+    def on_close(self, closer: Callable[[], None]) -> None:
+        """Run `closer` first when the app closes (a consumer thread to stop)."""
+        self._closers.insert(0, closer)
+
+    def close(self) -> None:
+        """Stop what was started, close the catalog channel and S3 client, dispose the engine."""
+        for closer in self._closers:
+            closer()
+        self.channel.close()
+        self.s3.close()
+        self.engine.dispose()
+
+
+def page_tokens(settings: IngestionSettings) -> PageTokens:
+    """Page tokens keyed by INGESTION_PAGE_TOKEN_SECRET (random per process when unset)."""
+    return PageTokens.from_secret(settings.page_token_secret, setting="INGESTION_PAGE_TOKEN_SECRET")
+
+
+def access_policy(settings: IngestionSettings) -> AccessPolicy:
+    """Every IngestionService method for the gateway identities; nobody else."""
+    return AccessPolicy.for_service(SERVICE, settings.gateway_identities)
+
+
+def build_ingestion(settings: RunSettings, *, page_tokens: PageTokens | None = None) -> IngestionApp:
+    """Create the engine, ledger, S3 client, catalog channel and runner from settings."""
+    engine = make_engine(settings.database_url)
+    telemetry.instrument_engine(engine)
+    sizes = (
+        {"default_page_size": settings.default_page_size, "max_page_size": settings.max_page_size}
+        if isinstance(settings, IngestionSettings)
+        else {}
+    )
+    # Only `serve` hands out page tokens; a run-once process can key them at random.
+    ledger = Ledger(engine=engine, page_tokens=page_tokens or PageTokens(secrets.token_bytes(32)), **sizes)
+    s3 = make_s3_client(max_attempts=settings.s3_max_attempts)
+    channel = secure_channel(
+        settings.catalog_target,
+        ca_file=settings.tls_ca_file,
+        cert_file=settings.tls_cert_file,
+        key_file=settings.tls_key_file,
+        server_name=settings.catalog_server_name,
+    )
+    source = S3Source(client=s3, bucket=settings.s3_bucket, prefix=settings.s3_prefix)
+    importer = CatalogImporter(
+        channel=channel,
+        source=source,
+        batch_size=settings.import_batch_size,
+        timeout=settings.catalog_timeout_seconds,
+        max_attempts=settings.max_attempts,
+        initial_backoff=settings.retry_initial_backoff_seconds,
+        max_backoff=settings.retry_max_backoff_seconds,
+    )
+    runner = Runner(
+        ledger=ledger, source=source, importer=importer, alert_webhook_url=settings.alert_webhook_url
+    )
+    return IngestionApp(
+        settings=settings, engine=engine, ledger=ledger, runner=runner, s3=s3, channel=channel
+    )
+
+
+def restore_last_success(ledger: Ledger) -> None:
+    """Set the last-success gauge from the ledger, so a restart does not reset it to 0."""
+    try:
+        metrics.mark_success(ledger.last_success_time())
+    except Exception:
+        log.warning("cannot read the last successful run from the ledger", exc_info=True)
+
+
+def start_event_consumer(app: IngestionApp, queue_url: str) -> None:
+    """Consume S3 events from SQS into `runner.run_object`; stopped when the app closes."""
+    import boto3  # type: ignore[import-untyped]
+
+    from ingestion.events import SqsConsumer
+
+    sqs = boto3.client("sqs")
+    consumer = SqsConsumer(queue_url=queue_url, sqs=sqs, handle=app.runner.run_object)
+    consumer.start()
+    app.on_close(sqs.close)
+    app.on_close(consumer.stop)

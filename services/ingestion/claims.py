@@ -1,0 +1,192 @@
+"""Exactly once: a run holds a file version only under a PostgreSQL session advisory lock.
+
+The lock is taken with `pg_try_advisory_lock` on a connection of its own and held for the whole
+import, across the attempts and the transactions that record them. A run that cannot take it, or
+finds the file `imported`, skips the file. When a process dies, PostgreSQL drops its connection and
+with it the lock, so a file left `importing` is simply taken again by the next run.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+
+from sqlalchemy import ColumnElement, Connection, Engine, exc, func, select
+from sqlalchemy.dialects.postgresql import insert
+
+from ingestion import ledger_tables as t
+from ingestion.db import transaction, translate_errors
+from ingestion.model import FileEntry, FileState, RecordCounts, RepairEntry, SourceObject
+
+f, q, r = t.files, t.quarantined_records, t.file_repairs
+
+
+class FileSkipped(Exception):
+    """The file is not this run's to import; `reason` says why."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+def lock_key(source: SourceObject) -> int:
+    """The advisory lock key of a file version (namespaced apart from the catalog's import locks)."""
+    identity = ["ingestion.files", source.bucket, source.key, source.etag, source.version_id]
+    digest = hashlib.sha256(json.dumps(identity).encode()).digest()
+    return int.from_bytes(digest[:8], "big", signed=True)
+
+
+def _identity(source: SourceObject) -> list[ColumnElement[bool]]:
+    return [
+        f.c.bucket == source.bucket,
+        f.c.key == source.key,
+        f.c.etag == source.etag,
+        f.c.version_id == source.version_id,
+    ]
+
+
+class FileClaim:
+    """A file version this run holds; records each attempt and the end of the import."""
+
+    def __init__(self, *, engine: Engine, conn: Connection, entry: FileEntry) -> None:
+        self._engine = engine
+        self._conn = conn
+        self.entry = entry
+
+    @property
+    def file_id(self) -> int:
+        """The ledger id of the file."""
+        return self.entry.id
+
+    def begin_attempt(self) -> None:
+        """Start an attempt: forget the quarantine and repairs of any earlier one."""
+        with translate_errors(), self._conn.begin():
+            self._conn.execute(q.delete().where(q.c.file_id == self.file_id))
+            self._conn.execute(r.delete().where(r.c.file_id == self.file_id))
+            self._conn.execute(
+                f.update()
+                .where(f.c.id == self.file_id)
+                .values(state=FileState.IMPORTING.value, attempts=f.c.attempts + 1, update_time=func.now())
+            )
+
+    def add_quarantined(self, rows: Sequence[tuple[int, str, str]]) -> None:
+        """Record (position, raw, reason) of records set aside in this attempt."""
+        if not rows:
+            return
+        values = [{"file_id": self.file_id, "position": p, "raw": raw, "reason": why} for p, raw, why in rows]
+        statement = insert(q).values(values)
+        statement = statement.on_conflict_do_update(
+            constraint="quarantined_records_position_key",
+            set_={"raw": statement.excluded.raw, "reason": statement.excluded.reason},
+        )
+        # Called from the thread feeding the catalog stream, so on a pooled connection of its own.
+        with transaction(self._engine) as conn:
+            conn.execute(statement)
+
+    def add_repairs(self, repairs: Sequence[RepairEntry]) -> None:
+        """Record how records of this attempt were repaired."""
+        if not repairs:
+            return
+        values = [
+            {
+                "file_id": self.file_id,
+                "position": x.position,
+                "field": x.field,
+                "original": x.original,
+                "repaired": x.repaired,
+                "encoding": x.encoding,
+            }
+            for x in repairs
+        ]
+        with transaction(self._engine) as conn:
+            conn.execute(insert(r).values(values).on_conflict_do_nothing())
+
+    def mark_imported(self, *, catalog_import: str, records: RecordCounts) -> FileEntry:
+        """The file is published in the catalog as `catalog_import`."""
+        return self._end(FileState.IMPORTED, catalog_import=catalog_import, error="", records=records)
+
+    def mark_failed(self, *, error: str, records: RecordCounts | None = None) -> FileEntry:
+        """The file failed as a whole; the next run takes it again."""
+        return self._end(FileState.FAILED, catalog_import="", error=error, records=records or RecordCounts())
+
+    def _end(self, state: FileState, *, catalog_import: str, error: str, records: RecordCounts) -> FileEntry:
+        with translate_errors(), self._conn.begin():
+            row = (
+                self._conn.execute(
+                    f.update()
+                    .where(f.c.id == self.file_id)
+                    .values(
+                        state=state.value,
+                        catalog_import=catalog_import,
+                        error=error,
+                        update_time=func.now(),
+                        **t.record_values(records),
+                    )
+                    .returning(f)
+                )
+                .mappings()
+                .one()
+            )
+        self.entry = t.row_to_file(row)
+        return self.entry
+
+
+def _take(conn: Connection, source: SourceObject, run_id: int) -> FileEntry:
+    with conn.begin():
+        conn.execute(
+            insert(f)
+            .values(
+                bucket=source.bucket,
+                key=source.key,
+                etag=source.etag,
+                version_id=source.version_id,
+                size=source.size,
+                state=FileState.IMPORTING.value,
+                run_id=run_id,
+            )
+            .on_conflict_do_nothing(constraint="files_version_key")
+        )
+        row = conn.execute(select(f).where(*_identity(source)).with_for_update()).mappings().one()
+        if row["state"] == FileState.IMPORTED.value:
+            raise FileSkipped(f"already imported as {row['catalog_import']}")
+        row = (
+            conn.execute(
+                f.update()
+                .where(f.c.id == row["id"])
+                .values(state=FileState.IMPORTING.value, run_id=run_id, update_time=func.now())
+                .returning(f)
+            )
+            .mappings()
+            .one()
+        )
+    return t.row_to_file(row)
+
+
+@contextmanager
+def claim_file(*, engine: Engine, source: SourceObject, run_id: int) -> Iterator[FileClaim]:
+    """Hold a file version for `run_id` until the block ends; FileSkipped when it is not ours."""
+    key = lock_key(source)
+    with translate_errors():
+        conn = engine.connect()
+    try:
+        with translate_errors():
+            locked = conn.execute(select(func.pg_try_advisory_lock(key))).scalar_one()
+            conn.commit()
+        if not locked:
+            raise FileSkipped("being imported by a concurrent run")
+        try:
+            with translate_errors():
+                entry = _take(conn, source, run_id)
+            yield FileClaim(engine=engine, conn=conn, entry=entry)
+        finally:
+            try:
+                conn.rollback()
+                conn.execute(select(func.pg_advisory_unlock(key)))
+                conn.commit()
+            except exc.DBAPIError:
+                # A broken connection must never go back to the pool still holding the lock.
+                conn.invalidate()
+    finally:
+        conn.close()

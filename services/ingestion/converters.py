@@ -1,0 +1,100 @@
+"""Protos in, domain values out, and back: the only place that knows both shapes."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from google.protobuf.timestamp_pb2 import Timestamp
+
+from gamekit.errors import InvalidArgument
+from games.ingestion.v1 import ingestion_pb2 as pb
+from ingestion.model import FileEntry, FileState, QuarantinedRecord, Run, RunState, RunTrigger
+
+_TRIGGERS = {
+    RunTrigger.SCHEDULE: pb.RUN_TRIGGER_SCHEDULE,
+    RunTrigger.ADMIN: pb.RUN_TRIGGER_ADMIN,
+    RunTrigger.EVENT: pb.RUN_TRIGGER_EVENT,
+}
+_RUN_STATES = {
+    RunState.RUNNING: pb.RUN_STATE_RUNNING,
+    RunState.SUCCEEDED: pb.RUN_STATE_SUCCEEDED,
+    RunState.FAILED: pb.RUN_STATE_FAILED,
+}
+_FILE_STATES = {
+    FileState.IMPORTING: pb.FILE_STATE_IMPORTING,
+    FileState.IMPORTED: pb.FILE_STATE_IMPORTED,
+    FileState.FAILED: pb.FILE_STATE_FAILED,
+}
+
+
+def parse_resource_id(name: str, *, collection: str, field: str) -> int:
+    """`runs/42` → 42; anything else is INVALID_ARGUMENT on `field`."""
+    prefix = f"{collection}/"
+    suffix = name[len(prefix) :] if name.startswith(prefix) else ""
+    if not suffix.isascii() or not suffix.isdigit() or len(suffix) > 18 or int(suffix) == 0:
+        raise InvalidArgument.field(field, f"must be {collection}/{{id}} with a positive integer id")
+    return int(suffix)
+
+
+def _timestamp(value: datetime) -> Timestamp:
+    stamp = Timestamp()
+    stamp.FromDatetime(value)
+    return stamp
+
+
+def run_to_proto(run: Run) -> pb.Run:
+    """A run as the contract shows it."""
+    message = pb.Run(
+        name=run.name,
+        trigger=_TRIGGERS[run.trigger],
+        state=_RUN_STATES[run.state],
+        start_time=_timestamp(run.start_time),
+        files_imported=run.files_imported,
+        files_skipped=run.files_skipped,
+        files_failed=run.files_failed,
+        records_imported=run.records_imported,
+        records_repaired=run.records_repaired,
+        records_quarantined=run.records_quarantined,
+        records_duplicate=run.records_duplicate,
+    )
+    if run.end_time is not None:
+        message.end_time.CopyFrom(_timestamp(run.end_time))
+    return message
+
+
+def file_to_proto(entry: FileEntry) -> pb.File:
+    """A ledger file as the contract shows it."""
+    return pb.File(
+        name=entry.name,
+        bucket=entry.source.bucket,
+        key=entry.source.key,
+        etag=entry.source.etag,
+        version_id=entry.source.version_id,
+        size_bytes=entry.source.size,
+        state=_FILE_STATES[entry.state],
+        catalog_import=entry.catalog_import,
+        error=entry.error,
+        records_imported=entry.records.imported,
+        records_repaired=entry.records.repaired,
+        records_quarantined=entry.records.quarantined,
+        run=f"runs/{entry.run_id}" if entry.run_id else "",
+        update_time=_timestamp(entry.update_time),
+    )
+
+
+def quarantined_to_proto(record: QuarantinedRecord) -> pb.QuarantinedRecord:
+    """A quarantined record as the contract shows it."""
+    return pb.QuarantinedRecord(
+        name=record.name,
+        file=f"files/{record.file_id}",
+        key=record.key,
+        position=record.position,
+        raw_record=record.raw,
+        reason=record.reason,
+        create_time=_timestamp(record.create_time),
+    )
+
+
+def file_filter(name: str) -> int | None:
+    """The file a ListQuarantinedRecords request narrows to: '' for every file."""
+    return parse_resource_id(name, collection="files", field="file") if name else None

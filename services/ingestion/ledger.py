@@ -1,0 +1,207 @@
+"""The ledger: runs, files, quarantined records and repairs, in ingestion's own schema.
+
+Every method returns domain dataclasses from `ingestion.model`, never rows; listings are keyset
+paginated with opaque page tokens. Holding a file for import lives in `ingestion.claims`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from contextlib import AbstractContextManager
+from datetime import datetime
+from typing import Any, TypeVar
+
+from sqlalchemy import Engine, Select, func, select, text
+
+from gamekit.errors import NotFound
+from gamekit.page_tokens import PageTokens, page_size
+from ingestion import ledger_tables as t
+from ingestion.claims import FileClaim, claim_file
+from ingestion.db import connection, transaction
+from ingestion.model import (
+    FileCounts,
+    FileEntry,
+    FileState,
+    Page,
+    QuarantinedRecord,
+    RecordCounts,
+    RepairEntry,
+    Run,
+    RunState,
+    RunTrigger,
+    SourceObject,
+)
+
+T = TypeVar("T")
+runs, files, quarantined, repairs = t.runs, t.files, t.quarantined_records, t.file_repairs
+
+
+class Ledger:
+    """What ingestion did, kept in PostgreSQL; sessions come from the engine passed in."""
+
+    def __init__(
+        self,
+        *,
+        engine: Engine,
+        page_tokens: PageTokens,
+        default_page_size: int = 50,
+        max_page_size: int = 1000,
+    ) -> None:
+        self.engine = engine
+        self._tokens = page_tokens
+        self._default_page_size = default_page_size
+        self._max_page_size = max_page_size
+
+    def ping(self) -> bool:
+        """True when the ledger database answers."""
+        try:
+            with connection(self.engine) as conn:
+                conn.execute(text("SELECT 1"))
+        except Exception:
+            return False
+        return True
+
+    def start_run(self, trigger: RunTrigger) -> Run:
+        """A new run, `running`."""
+        with transaction(self.engine) as conn:
+            row = (
+                conn.execute(
+                    runs.insert().values(trigger=trigger.value, state=RunState.RUNNING.value).returning(runs)
+                )
+                .mappings()
+                .one()
+            )
+        return t.row_to_run(row)
+
+    def end_run(self, run_id: int, *, files: FileCounts, records: RecordCounts, error: str = "") -> Run:
+        """End a run: `succeeded` when no file failed and nothing else went wrong, else `failed`."""
+        state = RunState.FAILED if files.failed or error else RunState.SUCCEEDED
+        with transaction(self.engine) as conn:
+            row = (
+                conn.execute(
+                    runs.update()
+                    .where(runs.c.id == run_id)
+                    .values(
+                        state=state.value,
+                        end_time=func.clock_timestamp(),
+                        files_imported=files.imported,
+                        files_skipped=files.skipped,
+                        files_failed=files.failed,
+                        error=error,
+                        **t.record_values(records),
+                    )
+                    .returning(runs)
+                )
+                .mappings()
+                .one()
+            )
+        return t.row_to_run(row, self._failures(run_id))
+
+    def is_imported(self, source: SourceObject) -> bool:
+        """Whether this file version is already published (a cheap look before any GET)."""
+        query = select(files.c.id).where(
+            files.c.bucket == source.bucket,
+            files.c.key == source.key,
+            files.c.etag == source.etag,
+            files.c.version_id == source.version_id,
+            files.c.state == FileState.IMPORTED.value,
+        )
+        with connection(self.engine) as conn:
+            return conn.execute(query).first() is not None
+
+    def claim(self, source: SourceObject, *, run_id: int) -> AbstractContextManager[FileClaim]:
+        """Hold a file version for a run; raises FileSkipped when imported or held by another run."""
+        return claim_file(engine=self.engine, source=source, run_id=run_id)
+
+    def get_run(self, run_id: int) -> Run:
+        """One run; NotFound when missing."""
+        with connection(self.engine) as conn:
+            row = conn.execute(select(runs).where(runs.c.id == run_id)).mappings().first()
+        if row is None:
+            raise NotFound(f"runs/{run_id} does not exist")
+        return t.row_to_run(row, self._failures(run_id))
+
+    def get_file(self, file_id: int) -> FileEntry:
+        """One file; NotFound when missing."""
+        with connection(self.engine) as conn:
+            row = conn.execute(select(files).where(files.c.id == file_id)).mappings().first()
+        if row is None:
+            raise NotFound(f"files/{file_id} does not exist")
+        return t.row_to_file(row)
+
+    def files_of_run(self, run_id: int) -> list[FileEntry]:
+        """Files a run last worked on, oldest first."""
+        with connection(self.engine) as conn:
+            rows = conn.execute(select(files).where(files.c.run_id == run_id).order_by(files.c.id)).mappings()
+            return [t.row_to_file(row) for row in rows]
+
+    def list_runs(self, *, page_size: int = 0, page_token: str = "") -> Page[Run]:
+        """Runs, newest first."""
+        return self._page(select(runs), runs.c.id, t.row_to_run, "runs", {}, page_size, page_token)
+
+    def list_files(self, *, page_size: int = 0, page_token: str = "") -> Page[FileEntry]:
+        """Files, newest first."""
+        return self._page(select(files), files.c.id, t.row_to_file, "files", {}, page_size, page_token)
+
+    def list_quarantined(
+        self, *, file_id: int | None = None, page_size: int = 0, page_token: str = ""
+    ) -> Page[QuarantinedRecord]:
+        """Quarantined records, of one file or of all, newest first."""
+        query = select(quarantined, files.c.key).join(files, files.c.id == quarantined.c.file_id)
+        if file_id is not None:
+            query = query.where(quarantined.c.file_id == file_id)
+        filters = {"file": "" if file_id is None else str(file_id)}
+        return self._page(
+            query, quarantined.c.id, t.row_to_quarantined, "quarantined", filters, page_size, page_token
+        )
+
+    def list_repairs(self, file_id: int, *, limit: int = 1000) -> list[RepairEntry]:
+        """How records of a file were repaired, by position."""
+        query = (
+            select(repairs)
+            .where(repairs.c.file_id == file_id)
+            .order_by(repairs.c.position, repairs.c.field)
+            .limit(limit)
+        )
+        with connection(self.engine) as conn:
+            return [RepairEntry(**row) for row in conn.execute(query).mappings()]
+
+    def last_success_time(self) -> datetime | None:
+        """When the last successful run ended, if any did."""
+        query = select(func.max(runs.c.end_time)).where(runs.c.state == RunState.SUCCEEDED.value)
+        with connection(self.engine) as conn:
+            value: datetime | None = conn.execute(query).scalar_one()
+        return value
+
+    def _failures(self, run_id: int) -> tuple[tuple[str, str], ...]:
+        query = (
+            select(files.c.key, files.c.error)
+            .where(files.c.run_id == run_id, files.c.state == FileState.FAILED.value)
+            .order_by(files.c.id)
+        )
+        with connection(self.engine) as conn:
+            return tuple((key, error) for key, error in conn.execute(query))
+
+    def _page(
+        self,
+        query: Select[Any],
+        id_column: Any,
+        convert: Callable[[Any], T],
+        kind: str,
+        filters: dict[str, str],
+        requested: int,
+        token: str,
+    ) -> Page[T]:
+        size = page_size(requested, default=self._default_page_size, maximum=self._max_page_size)
+        cursor = self._tokens.decode(token, kind=kind, filters=filters)
+        if cursor is not None:
+            query = query.where(id_column < int(cursor[0]))
+        query = query.order_by(id_column.desc()).limit(size + 1)
+        with connection(self.engine) as conn:
+            rows: Sequence[Any] = conn.execute(query).mappings().all()
+        items = [convert(row) for row in rows[:size]]
+        more = len(rows) > size
+        next_token = (
+            self._tokens.encode(kind=kind, filters=filters, cursor=[rows[size - 1]["id"]]) if more else ""
+        )
+        return Page(items=items, next_page_token=next_token)

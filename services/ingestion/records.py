@@ -1,0 +1,367 @@
+"""One delivered file to game records: stream it, check its shape, repair and validate every app.
+
+A delivery is a JSON array of rank groups; each group is an array of app objects, one per store chart at
+that rank, so the same app recurs. :func:`parse_delivery` streams it with ijson (the yajl2_c backend),
+holding one app object at a time, and yields, in file order, an :class:`Accepted` or a
+:class:`Quarantined` for every element of every group; `position` counts those elements from 0 across
+groups.
+
+- The file fails as a whole (:class:`FileRejected`, raised as soon as the bytes prove it) when it is
+  empty, not JSON, truncated, followed by trailing data, or of the wrong shape (the top level is not an
+  array, or one of its items is not an array). The caller publishes nothing of such a file.
+- An element is quarantined with a precise reason, and the rest goes on, when it is not an object, is
+  empty, lacks `app_id`, `os` or a name (`name`, else `humanized_name`), carries a wrong type or an
+  out-of-range value, an unparseable date, a NUL character, a text over its length cap, or an escaped
+  byte that cannot be repaired. Several problems are joined with "; ".
+- Lone surrogate escapes are repaired in every text field the record uses (:mod:`ingestion.repair`
+  states the rule); each repair is listed on the Accepted with the delivered field's name. A URL that
+  is not http(s), or longer than 2048 characters, is dropped to "" and listed as a repair with the
+  encoding "dropped", since a game is still worth having without its icon.
+- Fields the record does not use (description, countries, ..., and `humanized_name` when `name` is
+  there) are not inspected.
+
+Deduplication is not done here: the catalog's import keeps one game per (platform, store_id), with its
+best (lowest) rank, in bounded memory, so this module stays a pure streaming transform.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import datetime
+from functools import partial
+from typing import BinaryIO, TypeVar
+
+import ijson
+
+from ingestion import values
+from ingestion.repair import ShieldedStream, Unrepairable, repair_text, restore, restore_deep, show_escapes
+from ingestion.values import BadValue
+
+# The catalog's own limits (catalog/validation.py), so an accepted record never fails the import.
+MAX_NAME = 500
+MAX_STORE_ID = 200
+MAX_TEXT = 2000
+MAX_URI = 2048
+MAX_CATEGORIES = 50
+MAX_CATEGORY = 200
+MAX_INT32 = 2**31 - 1
+MAX_INT64 = 2**63 - 1
+MAX_PRICE = 1e9
+MAX_RAW = 64 * 1024
+PLATFORMS = ("ios", "android")
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class GameRecord:
+    """One app, normalised, ready to become a catalog Game."""
+
+    platform: str
+    store_id: str
+    display_name: str
+    bundle_id: str = ""
+    publisher_id: str = ""
+    publisher_name: str = ""
+    app_version: str = ""
+    rating: float | None = None
+    rating_count: int | None = None
+    release_time: datetime | None = None
+    store_update_time: datetime | None = None
+    categories: tuple[str, ...] = ()
+    icon_uri: str = ""
+    store_uri: str = ""
+    price: float | None = None
+    in_app_purchases: bool | None = None
+    best_rank: int | None = None
+
+
+@dataclass(frozen=True)
+class Repair:
+    """One delivered field changed on the way in: `original` shows escapes as ``\\udcXX`` text."""
+
+    field: str
+    original: str
+    repaired: str
+    encoding: str  # "utf-8", "mac_roman", or "dropped" for a URL that was not a web URL
+
+
+@dataclass(frozen=True)
+class Accepted:
+    """A good element of the file, with the repairs it needed."""
+
+    position: int
+    record: GameRecord
+    repairs: tuple[Repair, ...]
+
+
+@dataclass(frozen=True)
+class Quarantined:
+    """A bad element of the file: the element as JSON text (capped at 64 KiB) and why it was refused."""
+
+    position: int
+    raw: str
+    reason: str
+
+
+class FileRejected(Exception):
+    """The whole file is unusable; `reason` says why and roughly where."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+def parse_delivery(stream: BinaryIO) -> Iterator[Accepted | Quarantined]:
+    """Every element of a delivered file, in order, accepted or quarantined; FileRejected if broken."""
+    shield = ShieldedStream(stream)
+    cursor = _Cursor(shield)
+    events = _shape_checked(ijson.parse(shield, use_float=True), cursor)
+    for element in ijson.items(events, "item.item"):
+        position = cursor.elements
+        cursor.elements += 1
+        yield judge(position, element)
+
+
+def judge(position: int, element: object) -> Accepted | Quarantined:
+    """The verdict on one parsed element of a group (strings still carrying the parser's marker)."""
+    if not isinstance(element, dict):
+        return Quarantined(position, _raw(element), f"not an object: {values.kind(element)}")
+    if not element:
+        return Quarantined(position, "{}", "empty record")
+    reader = _Reader(element)
+    record = reader.record()
+    if reader.problems:
+        return Quarantined(position, _raw(element), "; ".join(reader.problems))
+    return Accepted(position, record, tuple(reader.repairs))
+
+
+def _raw(element: object) -> str:
+    # ensure_ascii keeps lone surrogates as \udcXX escapes, exactly as delivered.
+    text = json.dumps(restore_deep(element), ensure_ascii=True)
+    if len(text) <= MAX_RAW:
+        return text
+    marker = f"...[truncated: {len(text)} characters in all]"
+    return text[: MAX_RAW - len(marker)] + marker
+
+
+_SHAPES = {
+    "start_map": "an object",
+    "start_array": "an array",
+    "string": "a string",
+    "number": "a number",
+    "boolean": "a boolean",
+    "null": "null",
+}
+
+
+class _Cursor:
+    """Where the parse is, for the reason of a FileRejected."""
+
+    def __init__(self, shield: ShieldedStream) -> None:
+        self.shield = shield
+        self.groups = 0  # groups started
+        self.elements = 0  # elements yielded
+
+    def enter(self, depth: int, event: str) -> None:
+        """Check an event at the top level (depth 0) or in the top array (depth 1)."""
+        if event == "start_array":
+            self.groups += depth
+            return
+        shape = _SHAPES.get(event, event)
+        if depth == 0:
+            raise FileRejected(
+                f"wrong shape: the top level is {shape}, expected an array of rank groups "
+                "(arrays of app objects)"
+            )
+        raise FileRejected(
+            f"wrong shape: group {self.groups} (before byte {self.shield.consumed}, after "
+            f"{self.elements} app objects) is {shape}, expected an array of app objects"
+        )
+
+    def describe(self, exc: Exception, depth: int) -> str:
+        """The reason for a parser error at `depth`."""
+        if not self.shield.saw_content:
+            return "empty file: no JSON at all"
+        if isinstance(exc, UnicodeDecodeError):
+            return f"invalid UTF-8 before byte {self.shield.consumed} ({self._where(depth)}): {exc.reason}"
+        message = exc.args[0] if exc.args else ""
+        text = message.decode(errors="replace") if isinstance(message, bytes) else str(message)
+        lines = text.splitlines() or [""]
+        problem = lines[0].strip().rstrip(".")
+        context = lines[1].strip() if len(lines) > 1 else ""
+        near = f" near {values.show(context, 60)}" if context else ""
+        if "premature EOF" in problem:
+            return f"truncated: the file ends after {self.shield.consumed} bytes, {self._where(depth)}"
+        if "trailing garbage" in problem:
+            return f"trailing data after the top-level array, before byte {self.shield.consumed}{near}"
+        if depth == 0 and self.groups == 0:
+            return f"not JSON: {problem} at the start of the file{near}"
+        return f"not valid JSON: {problem} before byte {self.shield.consumed} ({self._where(depth)}){near}"
+
+    def _where(self, depth: int) -> str:
+        if depth <= 1:
+            return f"after {self.groups} groups and {self.elements} app objects"
+        return f"in group {self.groups - 1}, after {self.elements} app objects"
+
+
+def _shape_checked(
+    events: Iterator[tuple[str, str, object]], cursor: _Cursor
+) -> Iterator[tuple[str, str, object]]:
+    """The parser's events, checked at depths 0 and 1 and turned into FileRejected on a parse error."""
+    depth = 0
+    try:
+        for event in events:
+            kind = event[1]
+            # Every event passes here, so the common case is kept to two comparisons.
+            if kind == "start_map" or kind == "start_array":
+                if depth < 2:
+                    cursor.enter(depth, kind)
+                depth += 1
+            elif kind == "end_map" or kind == "end_array":
+                depth -= 1
+            elif depth < 2:
+                cursor.enter(depth, kind)
+            yield event
+    except (ijson.JSONError, UnicodeDecodeError) as exc:
+        raise FileRejected(cursor.describe(exc, depth)) from exc
+
+
+class _Reader:
+    """Reads one app object into a GameRecord, collecting problems and repairs on the way."""
+
+    def __init__(self, obj: dict[str, object]) -> None:
+        self.obj = obj
+        self.problems: list[str] = []
+        self.repairs: list[Repair] = []
+
+    def record(self) -> GameRecord:
+        """The record; meaningful only when `problems` stays empty."""
+        get = self.obj.get
+        return GameRecord(
+            platform=self._platform(),
+            store_id=self._store_id(),
+            display_name=self._display_name(),
+            bundle_id=self._text("bundle_id", MAX_TEXT),
+            publisher_id=self._publisher_id(),
+            publisher_name=self._text("publisher_name", MAX_TEXT),
+            app_version=self._text("version", MAX_TEXT),
+            rating=self._number("rating", 0, 5),
+            rating_count=self._integer("rating_count", 0, MAX_INT64),
+            release_time=self._convert("release_date", values.timestamp, get("release_date")),
+            store_update_time=self._convert("updated_date", values.timestamp, get("updated_date")),
+            categories=self._categories(),
+            icon_uri=self._url("icon_url"),
+            store_uri=self._url("url"),
+            price=self._number("price", 0, MAX_PRICE),
+            in_app_purchases=self._convert("in_app_purchases", values.flag, get("in_app_purchases")),
+            best_rank=self._integer("rank", 1, MAX_INT32),
+        )
+
+    def _platform(self) -> str:
+        raw = self.obj.get("os")
+        if raw is None or (isinstance(raw, str) and not raw.strip()):
+            self.problems.append("missing os")
+            return ""
+        value = restore(raw).strip().lower() if isinstance(raw, str) else ""
+        if value not in PLATFORMS:
+            self.problems.append(f"bad os: {values.show(restore_deep(raw))} (expected 'ios' or 'android')")
+        return value
+
+    def _store_id(self) -> str:
+        value = self._convert("app_id", values.identifier, self.obj.get("app_id"), missing="")
+        if value is None:
+            self.problems.append("missing app_id")
+            return ""
+        return self._clean("app_id", value, MAX_STORE_ID) if value else ""
+
+    def _publisher_id(self) -> str:
+        value = self._convert("publisher_id", values.identifier, self.obj.get("publisher_id"))
+        return self._clean("publisher_id", value, MAX_TEXT) if value else ""
+
+    def _display_name(self) -> str:
+        before = len(self.problems)
+        name = self._text("name", MAX_NAME)
+        if name or len(self.problems) > before:
+            return name
+        name = self._text("humanized_name", MAX_NAME)
+        if not name and len(self.problems) == before:
+            self.problems.append("missing name")
+        return name
+
+    def _text(self, key: str, cap: int | None) -> str:
+        raw = self.obj.get(key)
+        if raw is None:
+            return ""
+        if not isinstance(raw, str):
+            self.problems.append(f"bad {key}: expected a string, got {values.kind(raw)}")
+            return ""
+        return self._clean(key, raw, cap)
+
+    def _clean(self, field: str, raw: str, cap: int | None) -> str:
+        """Restore, repair, check and strip one delivered string."""
+        value = restore(raw)
+        try:
+            repaired, encoding = repair_text(value)
+        except Unrepairable as exc:
+            self.problems.append(f"unrepairable {field} {values.show(value)}: {exc}")
+            return ""
+        if encoding is not None:
+            self.repairs.append(Repair(field, show_escapes(value), repaired, encoding))
+        if "\x00" in repaired:
+            self.problems.append(f"bad {field}: contains a NUL character")
+            return ""
+        repaired = repaired.strip()
+        if cap is not None and len(repaired) > cap:
+            self.problems.append(f"bad {field}: {len(repaired)} characters long (at most {cap})")
+            return ""
+        return repaired
+
+    def _url(self, key: str) -> str:
+        value = self._text(key, None)
+        if value and (len(value) > MAX_URI or not values.is_web_url(value)):
+            original = show_escapes(value)
+            if len(original) > MAX_URI:
+                original = original[:MAX_URI] + "..."
+            self.repairs.append(Repair(key, original, "", "dropped"))
+            return ""
+        return value
+
+    def _categories(self) -> tuple[str, ...]:
+        raw = self.obj.get("categories")
+        if raw is None:
+            return ()
+        if not isinstance(raw, list):
+            self.problems.append(f"bad categories: expected an array of strings, got {values.kind(raw)}")
+            return ()
+        out: list[str] = []
+        for i, entry in enumerate(raw):
+            field = f"categories[{i}]"
+            if not isinstance(entry, str):
+                self.problems.append(f"bad {field}: expected a string, got {values.kind(entry)}")
+            elif value := self._clean(field, entry, MAX_CATEGORY):
+                out.append(value)
+        if len(out) > MAX_CATEGORIES:
+            self.problems.append(f"bad categories: {len(out)} entries (at most {MAX_CATEGORIES})")
+        return tuple(out)
+
+    def _number(self, key: str, low: float, high: float) -> float | None:
+        value = self._convert(key, partial(values.number, low=low, high=high), self.obj.get(key))
+        return None if value is None else float(value)
+
+    def _integer(self, key: str, low: int, high: int) -> int | None:
+        value = self._convert(
+            key, partial(values.number, low=low, high=high, integer=True), self.obj.get(key)
+        )
+        return None if value is None else int(value)
+
+    def _convert(
+        self, key: str, convert: Callable[[object], T | None], raw: object, missing: T | None = None
+    ) -> T | None:
+        try:
+            return convert(raw)
+        except BadValue as exc:
+            self.problems.append(f"bad {key}: {exc}")
+            return missing

@@ -1,0 +1,102 @@
+"""Settings of the ingestion service, from `INGESTION_*` environment variables.
+
+S3 itself is configured by the standard AWS_* variables (AWS_ENDPOINT_URL_S3, AWS_REGION,
+AWS_ACCESS_KEY_ID...), which boto3 reads on its own.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+from gamekit.settings import LogLevel, ServiceSettings
+
+IdentityList = Annotated[list[str], NoDecode]
+
+
+class RunSettings(BaseSettings):
+    """What one run needs (`ingestion run-once`): the ledger, S3, the catalog, the client certificate."""
+
+    model_config = SettingsConfigDict(env_prefix="INGESTION_", extra="ignore", frozen=True)
+
+    database_url: str = Field(
+        min_length=1, description="SQLAlchemy URL of the ledger database (postgresql+psycopg://...)."
+    )
+    s3_bucket: str = Field(min_length=1, description="The bucket the deliveries land in.")
+    s3_prefix: str = Field("", description="Only keys under this prefix are ingested.")
+    s3_max_attempts: int = Field(
+        3, ge=1, le=20, description="Attempts per S3 request (botocore's standard retry mode)."
+    )
+    catalog_target: str = Field(
+        "127.0.0.1:50061", min_length=1, description="host:port of the catalog's mTLS port."
+    )
+    catalog_server_name: str | None = Field(
+        None, description="Name the catalog certificate is checked against, when not the target host."
+    )
+    catalog_timeout_seconds: float = Field(
+        900.0, gt=0, le=86_400, description="Deadline of one file's ImportGames stream."
+    )
+    import_batch_size: int = Field(500, ge=1, le=10_000, description="Games per ImportGames message.")
+    max_attempts: int = Field(4, ge=1, le=20, description="Attempts per file before it is marked failed.")
+    retry_initial_backoff_seconds: float = Field(
+        1.0, ge=0, le=600, description="First wait between attempts of a file (doubles, with jitter)."
+    )
+    retry_max_backoff_seconds: float = Field(
+        30.0, ge=0, le=3600, description="Longest wait between attempts of a file."
+    )
+    alert_webhook_url: str | None = Field(
+        None, description="Slack-compatible webhook POSTed when a run fails; unset: no alert."
+    )
+    tls_cert_file: Path = Field(description="PEM certificate of ingestion, presented to the catalog.")
+    tls_key_file: Path = Field(description="PEM private key of ingestion.")
+    tls_ca_file: Path = Field(description="PEM bundle of the platform CA.")
+    log_level: LogLevel = Field("INFO", description="Lowest level of log lines written.")
+
+
+class IngestionSettings(ServiceSettings, RunSettings):
+    """Everything `ingestion serve` needs; built once in `__main__`."""
+
+    model_config = SettingsConfigDict(env_prefix="INGESTION_")
+
+    port: int = Field(50071, ge=0, le=65535, description="mTLS business port (0 picks a free one).")
+    health_port: int = Field(50072, ge=0, le=65535, description="Plaintext grpc.health.v1 port.")
+    metrics_port: int = Field(9471, ge=0, le=65535, description="Prometheus metrics port.")
+    sqs_queue_url: str | None = Field(
+        None, description="SQS queue of S3 event notifications; unset: no event consumer."
+    )
+    gateway_identities: IdentityList = Field(
+        default_factory=lambda: ["spiffe://games.local/gateway"],
+        description="Comma-separated SPIFFE ids allowed to call IngestionService.",
+    )
+    page_token_secret: SecretStr | None = Field(
+        None, description="HMAC key of page tokens; unset: a random key per process."
+    )
+    default_page_size: int = Field(50, ge=1, le=1000, description="Page size when a request says 0.")
+    max_page_size: int = Field(1000, ge=1, le=10000, description="Largest page size a request may ask for.")
+
+    @field_validator("gateway_identities", mode="before")
+    @classmethod
+    def _split_commas(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [part.strip() for part in value.split(",") if part.strip()]
+        return value
+
+    @field_validator("gateway_identities")
+    @classmethod
+    def _spiffe_only(cls, value: list[str]) -> list[str]:
+        for identity in value:
+            if not identity.startswith("spiffe://"):
+                raise ValueError(f"{identity!r} is not a SPIFFE id (spiffe://...)")
+        return value
+
+
+class MigrateSettings(BaseSettings):
+    """What `ingestion migrate` (the Helm pre-install hook) needs: only the ledger database."""
+
+    model_config = SettingsConfigDict(env_prefix="INGESTION_", extra="ignore", frozen=True)
+
+    database_url: str = Field(min_length=1, description="SQLAlchemy URL of the ledger database.")
+    log_level: LogLevel = Field("INFO", description="Lowest level of log lines written.")

@@ -1,0 +1,311 @@
+"""Delivered files in the data team's format (DESIGN.md, "The S3 files"), dirt included, built in memory.
+
+A delivery is a JSON array of rank groups, each an array of app objects (one per store chart at that
+rank). Lone surrogate escapes (``\\udc8e``) are written as the six characters of the escape, exactly as
+the data team's exporter writes them; Python strings carrying lone surrogates become such escapes.
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+COUNTRIES: tuple[str, ...] = tuple(
+    "US GB CA AU NZ IE DE FR IT ES PT NL BE LU AT CH DK SE NO FI IS PL CZ SK HU RO BG GR TR RU UA BY LT LV "
+    "EE SI HR RS BA MK AL MT CY IL SA AE QA KW BH OM JO LB EG MA TN DZ NG KE ZA GH TZ UG JP KR CN HK TW MO "
+    "SG MY TH VN PH ID IN PK BD LK NP MX BR AR CL CO PE VE EC UY PY BO CR PA GT HN SV NI DO PR JM TT KZ UZ".split()
+)
+LANGUAGES: tuple[str, ...] = tuple("EN FR DE ES IT PT JA KO ZH RU NL SV DA FI NB PL TR AR TH VI".split())
+_WORDS = (
+    "build explore battle friends worlds quest legendary heroes collect craft strategy puzzle "
+    "daily rewards events compete leagues seasons unlock levels challenge arena guild"
+).split()
+_LONE = re.compile("[\ud800-\udfff]")
+
+
+def _description(n: int) -> str:
+    words = [_WORDS[(n + i * 7) % len(_WORDS)] for i in range(220)]
+    return " ".join(words).capitalize() + ".\n\nFeatures:\n- " + "\n- ".join(_WORDS[:8])
+
+
+def app(n: int, platform: str = "ios", **overrides: Any) -> dict[str, Any]:
+    """A realistic app object (about 50 fields, a few KB) for app number `n`; overrides win."""
+    ios = platform == "ios"
+    app_id: int | str = 1_100_000_000 + n if ios else f"com.studio{n % 500}.game{n}"
+    store_url = (
+        f"https://apps.apple.com/us/app/game-{n}/id{app_id}"
+        if ios
+        else f"https://play.google.com/store/apps/details?id={app_id}"
+    )
+    record: dict[str, Any] = {
+        "app_id": app_id,
+        "canonical_country": "US",
+        "name": f"Game {n}",
+        "humanized_name": f"Game {n}",
+        "os": platform,
+        "publisher_id": 300_000_000 + n % 500 if ios else f"Studio+{n % 500}",
+        "publisher_name": f"Studio {n % 500}",
+        "publisher_profile_url": f"https://example.com/publishers/{n % 500}",
+        "publisher_email": f"support@studio{n % 500}.example.com",
+        "publisher_address": f"{n % 900 + 100} Market Street, San Francisco, CA",
+        "bundle_id": f"com.studio{n % 500}.game{n}",
+        "version": f"{1 + n % 5}.{n % 10}.{n % 3}",
+        "rank": 1 + n % 100,
+        "rating": round(3.0 + (n % 20) / 10, 1),
+        "rating_count": 1_000 + n * 37,
+        "rating_count_current_version": 100 + n % 1000,
+        "rating_current_version": 4.2,
+        "ratings_breakdown": [n % 50, n % 70, n % 90, n % 300, n % 900],
+        "release_date": "2016-07-06T00:00:00Z",
+        "updated_date": "2024-05-01T00:00:00Z",
+        "current_version_release_date": "2024-05-01T00:00:00Z",
+        "categories": ["Games", "Adventure"] if ios else ["game_adventure"],
+        "category_ids": [6014, 7002] if ios else [],
+        "icon_url": f"https://cdn.example.com/icons/{n}/512x512.png",
+        "url": store_url,
+        "price": 0.0 if n % 7 else 0.99,
+        "currency": "USD",
+        "in_app_purchases": n % 3 != 0,
+        "iap_min_price": 0.99,
+        "iap_max_price": 99.99,
+        "has_ads": n % 2 == 0,
+        "content_rating": "9+" if ios else "Everyone 10+",
+        "minimum_os_version": "13.0" if ios else "8.0",
+        "file_size_bytes": 150_000_000 + n,
+        "supported_devices": ["iPhone", "iPad"] if ios else ["phone", "tablet"],
+        "supported_languages": list(LANGUAGES),
+        "countries": list(COUNTRIES),
+        "valid_countries": list(COUNTRIES),
+        "top_countries": list(COUNTRIES[:5]),
+        "subtitle": "Adventure awaits",
+        "short_description": f"Build and battle in world {n}.",
+        "description": _description(n),
+        "release_notes": "Bug fixes and performance improvements.",
+        "screenshot_urls": [f"https://cdn.example.com/shots/{n}/{i}.png" for i in range(5)],
+        "video_urls": [f"https://cdn.example.com/videos/{n}/trailer.mp4"],
+        "support_url": f"https://studio{n % 500}.example.com/support",
+        "website_url": f"https://studio{n % 500}.example.com",
+        "privacy_policy_url": f"https://studio{n % 500}.example.com/privacy",
+        "copyright": f"© 2024 Studio {n % 500}",
+        "game_center_enabled": ios,
+        "shows_in_china": False,
+        "active": True,
+    }
+    record.update(overrides)
+    return record
+
+
+@dataclass(frozen=True)
+class RawJSON:
+    """One group element written verbatim into a delivery (JSON text, UTF-8)."""
+
+    data: bytes
+
+
+def raw_json_with_escapes(record: dict[str, Any], **json_strings: str | list[str]) -> RawJSON:
+    """`record` as JSON, each keyword's value being the JSON source text written between the quotes.
+
+    ``raw_json_with_escapes(app(1), name=r"Pok\\udc8emon GO")`` puts the six characters ``\\udc8e`` in
+    the file; a list gives an array of such strings (``categories=[r"Jeux \\udc8e"]``).
+    """
+    record = dict(record)
+    sources: dict[str, str] = {}
+    for key, value in json_strings.items():
+        texts = value if isinstance(value, list) else [value]
+        tokens = [f"@@raw-{key}-{i}@@" for i in range(len(texts))]
+        sources.update(zip(tokens, texts, strict=True))
+        record[key] = tokens if isinstance(value, list) else tokens[0]
+    data = _dump(record)
+    for token, text in sources.items():
+        data = data.replace(f'"{token}"'.encode(), b'"' + text.encode() + b'"')
+    return RawJSON(data)
+
+
+def _dump(value: object, ensure_ascii: bool = False) -> bytes:
+    if isinstance(value, RawJSON):
+        return value.data
+    text = json.dumps(value, ensure_ascii=ensure_ascii)
+    # json.dumps leaves lone surrogates raw when ensure_ascii is off; UTF-8 cannot carry them.
+    return _LONE.sub(lambda m: f"\\u{ord(m[0]):04x}", text).encode()
+
+
+def delivery(groups: Sequence[Sequence[object]], *, ensure_ascii: bool = False) -> bytes:
+    """A delivered file: `groups` as a JSON array of arrays; RawJSON elements go in verbatim."""
+    return (
+        b"["
+        + b",".join(b"[" + b",".join(_dump(e, ensure_ascii) for e in group) + b"]" for group in groups)
+        + b"]"
+    )
+
+
+def chart_groups(ranks: int, platform: str = "ios", charts: int = 3) -> list[list[dict[str, Any]]]:
+    """`ranks` rank groups of `charts` apps each; apps recur across charts at different ranks."""
+    return [
+        [app((rank + chart * 7) % ranks, platform, rank=rank + 1) for chart in range(charts)]
+        for rank in range(ranks)
+    ]
+
+
+def gzipped(data: bytes) -> bytes:
+    """`data` gzip-compressed, as a `.json.gz` delivery."""
+    return gzip.compress(data, mtime=0)
+
+
+@dataclass(frozen=True)
+class ExpectedGame:
+    """What the catalog should hold for one app of a delivery after the import's deduplication."""
+
+    display_name: str
+    best_rank: int
+
+
+@dataclass
+class DirtyExpectations:
+    """What parsing :func:`dirty_delivery` must give, element by element (positions from 0)."""
+
+    platform: str
+    elements: int = 0
+    accepted: dict[int, str] = field(default_factory=dict)  # position -> display name
+    quarantined: dict[int, str] = field(default_factory=dict)  # position -> a fragment of the reason
+    # position -> (field, repaired, encoding) of each repair, in order
+    repairs: dict[int, tuple[tuple[str, str, str], ...]] = field(default_factory=dict)
+    games: dict[str, ExpectedGame] = field(default_factory=dict)  # store_id -> game after dedupe
+
+
+class _DirtyBuilder:
+    def __init__(self, platform: str) -> None:
+        self.platform = platform
+        self.groups: list[list[object]] = []
+        self.expect = DirtyExpectations(platform)
+
+    def group(self) -> int:
+        self.groups.append([])
+        return len(self.groups)
+
+    def ok(self, element: object, store_id: str, name: str, rank: int, *repairs: tuple[str, str, str]) -> None:
+        position = self._add(element)
+        self.expect.accepted[position] = name
+        if repairs:
+            self.expect.repairs[position] = repairs
+        known = self.expect.games.get(store_id)
+        if known is None or rank < known.best_rank:
+            self.expect.games[store_id] = ExpectedGame(name if known is None else known.display_name, rank)
+
+    def bad(self, element: object, reason: str) -> None:
+        self.expect.quarantined[self._add(element)] = reason
+
+    def _add(self, element: object) -> int:
+        self.groups[-1].append(element)
+        self.expect.elements += 1
+        return self.expect.elements - 1
+
+
+def dirty_delivery(platform: str = "ios") -> tuple[bytes, DirtyExpectations]:
+    """A small delivery with every kind of dirt DESIGN.md names, and what parsing it must give."""
+    b = _DirtyBuilder(platform)
+
+    def sid(n: int) -> str:
+        return str(app(n, platform)["app_id"])
+
+    def a(n: int, rank: int, **overrides: Any) -> dict[str, Any]:
+        return app(n, platform, rank=rank, **overrides)
+
+    rank = b.group()
+    b.ok(a(1, rank, name="Pok\udc8emon GO"), sid(1), "Pokémon GO", rank, ("name", "Pokémon GO", "mac_roman"))
+    b.ok(a(2, rank, name="Tower Builder"), sid(2), "Tower Builder", rank)
+    b.ok(raw_json_with_escapes(a(3, rank), name=r"Arcade \ud83c\udfae Night"), sid(3), "Arcade 🎮 Night", rank)
+
+    rank = b.group()
+    b.ok(a(1, rank, name="Pok\udc8emon GO"), sid(1), "Pokémon GO", rank, ("name", "Pokémon GO", "mac_roman"))
+    b.bad({}, "empty record")
+    cafe = a(4, rank, name="Caf\udcc3\udca9 Quest", publisher_name="Soci\udc8et\udc8e Ludique")
+    b.ok(cafe, sid(4), "Café Quest", rank, ("name", "Café Quest", "utf-8"),
+         ("publisher_name", "Société Ludique", "mac_roman"))  # fmt: skip
+    b.bad(a(5, rank, name="Bad\udc05Name"), "unrepairable name")
+
+    rank = b.group()
+    b.bad(a(6, rank, name=None, humanized_name=None), "missing name")
+    b.bad(a(7, rank, app_id=None), "missing app_id")
+    b.bad(a(8, rank, app_id=""), "missing app_id")
+    for element in (42, "just a string", None, [1, 2], True):
+        b.bad(element, "not an object")
+
+    rank = b.group()
+    b.bad(a(10, rank, rating="abc"), "bad rating")
+    b.bad(a(11, rank, rating_count=-5), "bad rating_count")
+    b.bad(a(12, rank, rating_count=2.5), "bad rating_count")
+    b.bad(a(13, rank, app_id=[1]), "bad app_id")
+    b.bad(a(14, rank, app_id=True), "bad app_id")
+    b.bad(a(15, rank, app_id=12.5), "bad app_id")
+    b.bad(a(16, rank, categories="Games"), "bad categories")
+    b.bad(a(17, rank, categories=["Games", 7]), "bad categories[1]")
+    record = a(18, rank)
+    del record["os"]
+    b.bad(record, "missing os")
+    b.bad(a(19, rank, os="windows"), "bad os")
+    b.bad(a(20, rank, release_date="yesterday"), "bad release_date")
+    b.bad(a(21, rank, price=-1), "bad price")
+    b.bad(a(22, rank, publisher_name="Evil\x00Corp"), "bad publisher_name: contains a NUL")
+    b.bad(app(23, platform, rank=0), "bad rank")
+    b.bad(a(24, rank, name="Star \ud83d Rider"), "unrepairable name")
+    b.bad(a(25, rank, name="Apple \udcf0 Logo"), "unrepairable name")
+    b.bad(a(26, rank, name="x" * 600), "bad name: 600 characters")
+    b.bad(a(27, rank, name=42), "bad name: expected a string")
+    b.bad(a(28, rank, in_app_purchases="yes"), "bad in_app_purchases")
+
+    rank = b.group()
+    sloppy = a(30, rank, name="  ", humanized_name="Humanized Hero", rating="4.5", rating_count="12", price="",
+               in_app_purchases="", release_date=1467763200, updated_date="2016-07-06")  # fmt: skip
+    b.ok(sloppy, sid(30), "Humanized Hero", rank)
+    b.ok(a(2, rank, name="Tower Builder"), sid(2), "Tower Builder", rank)
+    b.ok(a(31, rank, icon_url="javascript:alert(1)"), sid(31), "Game 31", rank, ("icon_url", "", "dropped"))
+    b.ok(raw_json_with_escapes(a(32, rank), name=r"Back\\udc8eslash"), sid(32), "Back\\udc8eslash", rank)
+    b.ok(raw_json_with_escapes(a(33, rank), name=r"Pok\uDC8Emon Upper"), sid(33), "Pokémon Upper", rank,
+         ("name", "Pokémon Upper", "mac_roman"))  # fmt: skip
+
+    rank = b.group()  # a chart appended late: Café Quest is at rank 1 there, its best rank
+    b.ok(a(4, 1, name="Caf\udcc3\udca9 Quest", publisher_name="Soci\udc8et\udc8e Ludique"), sid(4), "Café Quest", 1,
+         ("name", "Café Quest", "utf-8"), ("publisher_name", "Société Ludique", "mac_roman"))  # fmt: skip
+    return delivery(b.groups), b.expect
+
+
+def large_delivery(
+    path: Path, records: int, platform: str = "ios", *, charts: int = 3, apps: int | None = None
+) -> int:
+    """Write a delivery of `records` app objects to `path` (gzip when it ends in .gz); JSON bytes written.
+
+    Streams from one pre-serialised template, so a million records take seconds and little memory.
+    Apps are all distinct unless `apps` makes their numbers wrap around (duplicates with other ranks).
+    """
+    template = _dump(app(0, platform, app_id="@@id@@", name="@@name@@", bundle_id="@@bundle@@", rank="@@rank@@"))
+    pieces = re.split(rb'"@@(id|name|bundle|rank)@@"', template)
+    ios = platform == "ios"
+    opener = gzip.open if path.name.endswith(".gz") else open
+    written = 0
+    with opener(path, "wb") as out:  # type: ignore[operator]
+        buffer: list[bytes] = [b"["]
+        for i in range(records):
+            n = i if apps is None else i % apps
+            values = {
+                b"id": str(1_100_000_000 + n).encode() if ios else f'"com.studio.game{n}"'.encode(),
+                b"name": f'"Game {n}"'.encode(),
+                b"bundle": f'"com.studio.game{n}"'.encode(),
+                b"rank": str(i // charts + 1).encode(),
+            }
+            if i % charts == 0:
+                buffer.append(b"[" if i == 0 else b"],[")
+            else:
+                buffer.append(b",")
+            buffer.extend(values.get(piece, piece) if k % 2 else piece for k, piece in enumerate(pieces))
+            if len(buffer) > 4096:
+                chunk = b"".join(buffer)
+                written += out.write(chunk)
+                buffer = []
+        buffer.append(b"]]" if records else b"]")
+        written += out.write(b"".join(buffer))
+    return written

@@ -1,0 +1,190 @@
+"""Run-failure alerts posted to a real HTTP server on loopback."""
+
+from __future__ import annotations
+
+import json
+import logging
+import socket
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+from prometheus_client import REGISTRY
+
+from gamectl.net import free_port
+from ingestion.alerts import notify_run_failed
+from ingestion.model import RunState, RunTrigger
+
+WEBHOOK_PATH = "/services/T0000/B0000/s3cr3tT0ken"
+
+
+def count(outcome: str) -> float:
+    return REGISTRY.get_sample_value("ingestion_alerts_total", {"outcome": outcome}) or 0.0
+
+
+@dataclass
+class FailedRun:
+    """The attributes the alert reads, as ingestion.model.Run has them."""
+
+    name: str = "runs/42"
+    state: RunState = RunState.FAILED
+    trigger: RunTrigger = RunTrigger.SCHEDULE
+    files_imported: int = 3
+    files_skipped: int = 1
+    files_failed: int = 2
+    records_imported: int = 580
+    records_repaired: int = 4
+    records_quarantined: int = 7
+    error: str = ""
+    failures: tuple[tuple[str, str], ...] = field(
+        default=(
+            ("2026-11-22/ios.top100.json", "truncated JSON at byte 1234"),
+            ("2026-11-23/android.top100.json.gz", "catalog UNAVAILABLE after 5 tries"),
+        )
+    )
+
+
+@dataclass
+class Received:
+    path: str
+    headers: dict[str, str]
+    body: bytes
+
+
+class Webhook:
+    """An HTTP server on a loopback port that records every POST and answers with `status`."""
+
+    def __init__(self) -> None:
+        self.received: list[Received] = []
+        self.status = 200
+        hook = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
+                hook.received.append(Received(self.path, dict(self.headers), body))
+                self.send_response(hook.status)
+                self.send_header("Content-Length", "2")
+                self.end_headers()
+                self.wfile.write(b"ok")
+
+            def log_message(self, format: str, *args: object) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_port}{WEBHOOK_PATH}"
+        self._thread = threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.05})
+        self._thread.start()
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+        self._thread.join(5)
+
+
+@pytest.fixture
+def webhook() -> Iterator[Webhook]:
+    hook = Webhook()
+    yield hook
+    hook.close()
+
+
+def test_posts_a_slack_compatible_summary(webhook):
+    sent_before = count("sent")
+
+    notify_run_failed(webhook.url, FailedRun())
+
+    assert count("sent") == sent_before + 1
+    [request] = webhook.received
+    assert request.path == WEBHOOK_PATH
+    assert request.headers["Content-Type"].startswith("application/json")
+    payload = json.loads(request.body)
+    text = payload["text"]
+    assert text.startswith(
+        "Ingestion run runs/42 failed: 2 file(s) failed, 3 imported, 7 record(s) quarantined"
+    )
+    assert "2026-11-22/ios.top100.json: truncated JSON at byte 1234" in text
+    assert "2026-11-23/android.top100.json.gz: catalog UNAVAILABLE" in text
+    assert payload["run"] == "runs/42"
+    assert payload["state"] == "failed"
+    assert payload["trigger"] == "schedule"
+    assert payload["files_failed"] == 2
+    assert payload["records_quarantined"] == 7
+    assert payload["failures"][0] == {
+        "key": "2026-11-22/ios.top100.json",
+        "reason": "truncated JSON at byte 1234",
+    }
+    fields = {f["title"]: f["value"] for f in payload["attachments"][0]["fields"]}
+    assert fields["files imported"] == "3"
+
+
+def test_long_failure_lists_are_cut_and_secrets_in_reasons_hidden(webhook):
+    failures = tuple((f"key-{n}.json", "x" * 500) for n in range(15))
+    leaky = (
+        "leak.json",
+        "GET https://AKIAEXAMPLE:hunter2@s3.example/b/k?X-Amz-Signature=deadbeef&x=1 failed",
+    )
+    run = FailedRun(failures=(leaky, *failures), error="catalog at postgres://app:pw123@db:5432 down")
+
+    notify_run_failed(webhook.url, run)
+
+    text = json.loads(webhook.received[0].body)["text"]
+    for secret in ("hunter2", "AKIAEXAMPLE", "deadbeef", "pw123"):
+        assert secret not in text
+    assert "… and 6 more" in text
+    assert max(len(line) for line in text.splitlines()) < 260
+
+
+def test_any_object_works_with_defaults(webhook):
+    notify_run_failed(webhook.url, object())
+
+    payload = json.loads(webhook.received[0].body)
+    assert payload["text"].startswith("Ingestion run ? failed: 0 file(s) failed")
+
+
+def test_http_error_is_logged_not_raised(webhook, caplog):
+    webhook.status = 500
+    failed_before = count("failed")
+
+    with caplog.at_level(logging.WARNING, logger="ingestion.alerts"):
+        notify_run_failed(webhook.url, FailedRun())
+
+    assert count("failed") == failed_before + 1
+    assert "HTTP 500" in caplog.text
+    assert "s3cr3tT0ken" not in caplog.text
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        f"http://127.0.0.1:{free_port()}{WEBHOOK_PATH}",  # nothing listens there
+        f"file:///etc/passwd{WEBHOOK_PATH}",
+        f"not a url{WEBHOOK_PATH}",
+        f"http://[::1{WEBHOOK_PATH}",
+        "",
+    ],
+    ids=["unreachable", "file-scheme", "garbage", "bad-ipv6", "empty"],
+)
+def test_unusable_url_does_not_raise(url, caplog):
+    failed_before = count("failed")
+
+    with caplog.at_level(logging.WARNING, logger="ingestion.alerts"):
+        notify_run_failed(url, FailedRun(), timeout=2)
+
+    assert count("failed") == failed_before + 1
+    assert "s3cr3tT0ken" not in caplog.text
+
+
+def test_a_webhook_that_never_answers_times_out():
+    # A listening socket nobody accepts from: the connection opens, the answer never comes.
+    with socket.socket() as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen(1)
+        url = f"http://127.0.0.1:{listener.getsockname()[1]}{WEBHOOK_PATH}"
+        failed_before = count("failed")
+
+        notify_run_failed(url, FailedRun(), timeout=0.5)
+
+        assert count("failed") == failed_before + 1

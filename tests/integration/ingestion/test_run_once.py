@@ -1,0 +1,188 @@
+"""`python -m ingestion` as the CronJob runs it: summary and exit codes, a kill mid-file, bounded memory."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import psutil
+import pytest
+from mypy_boto3_s3 import S3Client
+
+from gamectl.certs import DevPki
+from games.catalog.v1 import catalog_pb2_grpc as cpb_grpc
+from ingestion.app import IngestionApp
+from ingestion.model import FileState
+from tests.factories.deliveries import app, delivery, large_delivery
+from tests.fixtures.catalog import RunningCatalog
+from tests.fixtures.ingestion import ingestion_env
+from tests.integration.ingestion.conftest import Put, imports
+
+LARGE_RECORDS = 100_000
+MiB = 1024 * 1024
+
+
+@pytest.fixture(scope="session")
+def large_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A generated 100k-record delivery, written once per session."""
+    path = tmp_path_factory.mktemp("large") / "ios.top100.json"
+    large_delivery(path, LARGE_RECORDS)
+    return path
+
+
+@pytest.fixture
+def env(
+    dev_pki: DevPki, platform_database_url: str, bucket: str, catalog: RunningCatalog, aws_env: dict[str, str]
+) -> dict[str, str]:
+    """The environment of an `ingestion run-once` subprocess on the test's parts."""
+    return {
+        **os.environ,
+        **aws_env,
+        **ingestion_env(dev_pki, platform_database_url, bucket=bucket, catalog_target=catalog.target),
+    }
+
+
+def run_once(env: dict[str, str], *extra: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "ingestion", "run-once", *extra],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+
+def test_run_once_prints_a_summary_and_exits_by_outcome(env: dict[str, str], put: Put) -> None:
+    put("d/ios.top100.json", delivery([[app(1), {}, app(2)], [app(1, rank=9)]]))
+    ok = run_once(env)
+    assert ok.returncode == 0, ok.stderr
+    lines = ok.stdout.splitlines()
+    assert lines[0].startswith("Ingestion run runs/1 (schedule) succeeded in ")
+    assert lines[1] == "Files:   1 imported, 0 skipped, 0 failed"
+    assert lines[2] == "Records: 3 imported (0 repaired), 1 quarantined, 1 duplicate"
+    assert "d/ios.top100.json" in lines[3]
+    assert len(lines) <= 25
+
+    put("d/android.top100.json", b"[[{")
+    failed = run_once(env)
+    assert failed.returncode == 1
+    assert "Files:   0 imported, 1 skipped, 1 failed" in failed.stdout
+    assert "FAILED    d/android.top100.json" in failed.stdout
+
+
+def test_a_bad_setting_is_one_line_and_exit_2(env: dict[str, str]) -> None:
+    result = run_once({**env, "INGESTION_MAX_ATTEMPTS": "0"})
+    assert result.returncode == 2
+    assert result.stderr.strip().splitlines() == [
+        "invalid setting INGESTION_MAX_ATTEMPTS: Input should be greater than or equal to 1 (got '0')"
+    ]
+    assert "INGESTION_S3_BUCKET" in run_once({**env, "INGESTION_S3_BUCKET": ""}).stderr
+
+
+def test_migrate_needs_only_the_database_url(platform_database_url: str) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("INGESTION_")}
+    result = subprocess.run(
+        [sys.executable, "-m", "ingestion", "migrate"],
+        env={**env, "INGESTION_DATABASE_URL": platform_database_url},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+
+
+def wait_until_importing(ingestion: IngestionApp, timeout: float = 60.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        files = ingestion.ledger.list_files().items
+        if files and files[0].state is FileState.IMPORTING:
+            return
+        time.sleep(0.05)
+    raise AssertionError("the file never started importing")
+
+
+@pytest.mark.slow
+def test_killed_mid_file_then_the_next_run_imports_it_once(
+    env: dict[str, str],
+    large_file: Path,
+    s3_client: S3Client,
+    bucket: str,
+    ingestion: IngestionApp,
+    gateway: cpb_grpc.CatalogServiceStub,
+) -> None:
+    with large_file.open("rb") as body:
+        s3_client.put_object(Bucket=bucket, Key="big/ios.top100.json", Body=body)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "ingestion", "run-once"],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        wait_until_importing(ingestion)
+        time.sleep(1.0)  # well into the stream
+        assert process.poll() is None, "the import finished before it could be killed"
+    finally:
+        process.send_signal(signal.SIGKILL)
+        process.wait(timeout=10)
+
+    assert imports(gateway) == [], "the catalog shows nothing of a file whose import was cut"
+    summary = ingestion.runner.run()
+    assert summary.run.files_imported == 1, summary
+    (published,) = imports(gateway)
+    assert published.created_count == LARGE_RECORDS
+    entry = ingestion.ledger.list_files().items[0]
+    assert (entry.state, entry.attempts) == (FileState.IMPORTED, 2)
+
+
+@pytest.mark.slow
+def test_a_100k_record_file_is_imported_with_bounded_memory(
+    env: dict[str, str],
+    large_file: Path,
+    s3_client: S3Client,
+    bucket: str,
+    gateway: cpb_grpc.CatalogServiceStub,
+) -> None:
+    with large_file.open("rb") as body:
+        s3_client.put_object(Bucket=bucket, Key="big/ios.top100.json", Body=body)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "ingestion", "run-once"],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+    )
+    peak = 0
+    stop = threading.Event()
+
+    def sample() -> None:
+        nonlocal peak
+        watched = psutil.Process(process.pid)
+        while not stop.is_set():
+            try:
+                peak = max(peak, watched.memory_info().rss)
+            except psutil.NoSuchProcess:
+                return
+            time.sleep(0.02)
+
+    sampler = threading.Thread(target=sample)
+    sampler.start()
+    try:
+        out, _ = process.communicate(timeout=180)
+    finally:
+        stop.set()
+        sampler.join()
+    assert process.returncode == 0, out
+    assert f"{LARGE_RECORDS} imported" in out
+    size = large_file.stat().st_size
+    # The file is tens of MB; holding it (as Python objects, several times its size) would blow this.
+    assert peak < 400 * MiB, f"peak RSS {peak / MiB:.0f} MiB for a {size / MiB:.0f} MiB file"
+    (published,) = imports(gateway)
+    assert published.received_count == LARGE_RECORDS

@@ -1,0 +1,179 @@
+"""Runs against moto's S3, real PostgreSQL and the real catalog: dirt, skips, overwrites, gzip, rollback."""
+
+from __future__ import annotations
+
+import gzip
+
+from mypy_boto3_s3 import S3Client
+
+from games.catalog.v1 import catalog_pb2 as cpb
+from games.catalog.v1 import catalog_pb2_grpc as cpb_grpc
+from ingestion.app import IngestionApp
+from ingestion.model import FileState, Outcome, RunState, RunTrigger
+from tests.factories.deliveries import app, delivery
+from tests.integration.ingestion.conftest import Put, all_games, imports
+
+
+def by_store_id(stub: cpb_grpc.CatalogServiceStub) -> dict[str, cpb.Game]:
+    return {g.store_id: g for g in all_games(stub)}
+
+
+def test_dirty_records_are_repaired_quarantined_and_deduplicated(
+    ingestion: IngestionApp, gateway: cpb_grpc.CatalogServiceStub, put: Put
+) -> None:
+    groups = [
+        [
+            app(1, name="Pok\udc8emon GO", rank=1),
+            {},
+            app(2, rank=5),
+            app(9, name=None),
+            app(3, rating="high"),
+        ],
+        [app(2, rank=2), app(1, rank=7), app(4, name="Logo \udcf0")],
+    ]
+    put("2026-11-23/ios.top100.json", delivery(groups))
+
+    summary = ingestion.runner.run()
+
+    assert summary.succeeded, summary
+    run = summary.run
+    assert (run.files_imported, run.records_imported, run.records_repaired) == (1, 4, 1)
+    assert (run.records_quarantined, run.records_duplicate) == (4, 2)
+    games = by_store_id(gateway)
+    assert sorted(games) == ["1", "2"]
+    assert games["1"].display_name == "Pokémon GO", "repaired, and the best rank's record wins"
+    assert games["1"].best_rank == 1
+    assert games["2"].best_rank == 2
+
+    file_id = summary.files[0].file_id
+    assert file_id is not None
+    quarantined = {r.position: r for r in ingestion.ledger.list_quarantined(file_id=file_id).items}
+    assert sorted(quarantined) == [1, 3, 4, 7]
+    assert quarantined[1].reason == "empty record"
+    assert "name" in quarantined[3].reason
+    assert "rating" in quarantined[4].reason
+    assert "\\udcf0" in quarantined[7].raw, "the raw record is kept as delivered"
+    repairs = ingestion.ledger.list_repairs(file_id)
+    assert [(x.position, x.field, x.repaired) for x in repairs] == [(0, "name", "Pokémon GO")]
+    entry = ingestion.ledger.get_file(file_id)
+    assert (entry.state, entry.records.quarantined, entry.catalog_import) == (
+        FileState.IMPORTED,
+        4,
+        summary.files[0].catalog_import,
+    )
+
+
+def test_a_file_is_imported_once_an_overwrite_or_a_new_key_again(
+    ingestion: IngestionApp, gateway: cpb_grpc.CatalogServiceStub, put: Put
+) -> None:
+    put("daily/ios.top100.json", delivery([[app(1), app(2)]]))
+    assert ingestion.runner.run().run.files_imported == 1
+
+    again = ingestion.runner.run()
+    assert (again.run.files_imported, again.run.files_skipped) == (0, 1)
+    assert again.files[0].reason == "already imported"
+
+    put("daily/ios.top100.json", delivery([[app(1, name="Renamed"), app(3)]]))
+    overwritten = ingestion.runner.run()
+    assert overwritten.run.files_imported == 1, "the same key with new content is a new file"
+
+    put("2026-11-24/ios.top100.json", delivery([[app(4)]]))
+    dated = ingestion.runner.run()
+    assert (dated.run.files_imported, dated.run.files_skipped) == (1, 1)
+
+    assert len(imports(gateway)) == 3
+    games = by_store_id(gateway)
+    assert sorted(games) == ["1", "2", "3", "4"]
+    assert games["1"].display_name == "Renamed"
+    assert len(ingestion.ledger.list_files(page_size=10).items) == 3
+
+
+def test_gzip_by_extension_and_by_content_encoding(
+    ingestion: IngestionApp, gateway: cpb_grpc.CatalogServiceStub, put: Put
+) -> None:
+    put("gz/ios.top100.json.gz", gzip.compress(delivery([[app(1), app(2)]])))
+    put(
+        "gz/android.top100.json",
+        gzip.compress(delivery([[app(3, platform="android")]])),
+        ContentEncoding="gzip",
+    )
+    put("gz/readme.txt", b"not a delivery")
+
+    summary = ingestion.runner.run()
+
+    assert summary.succeeded, summary
+    assert summary.run.files_imported == 2
+    assert len(all_games(gateway)) == 3
+
+
+def test_a_broken_file_fails_alone_and_publishes_nothing(
+    ingestion: IngestionApp, gateway: cpb_grpc.CatalogServiceStub, put: Put
+) -> None:
+    good = delivery([[app(n) for n in range(1, 40)]])
+    put("mixed/1-good.json", good)
+    put("mixed/2-truncated.json", good[: len(good) // 2])
+    put("mixed/3-not-json.json", b"<html>Access denied</html>")
+    put("mixed/4-bad-gzip.json.gz", b"\x1f\x8b\x08\x00garbage")
+    put("mixed/5-wrong-shape.json", b'{"apps": []}')
+
+    summary = ingestion.runner.run()
+
+    assert summary.run.state is RunState.FAILED
+    outcomes = {o.source.key: o for o in summary.files}
+    assert outcomes["mixed/1-good.json"].outcome is Outcome.IMPORTED
+    for key in (
+        "mixed/2-truncated.json",
+        "mixed/3-not-json.json",
+        "mixed/4-bad-gzip.json.gz",
+        "mixed/5-wrong-shape.json",
+    ):
+        assert outcomes[key].outcome is Outcome.FAILED, key
+        assert outcomes[key].reason, key
+    assert "gzip" in outcomes["mixed/4-bad-gzip.json.gz"].reason
+    assert [i.source.key for i in imports(gateway)] == ["mixed/1-good.json"]
+    assert len(all_games(gateway)) == 39
+    assert dict(summary.run.failures) == {
+        k: o.reason for k, o in outcomes.items() if o.outcome is Outcome.FAILED
+    }
+
+    retried = ingestion.runner.run()
+    assert (retried.run.files_skipped, retried.run.files_failed) == (1, 4), "failed files are taken again"
+
+
+def test_rollback_through_the_catalog_restores_the_games(
+    ingestion: IngestionApp, gateway: cpb_grpc.CatalogServiceStub, put: Put
+) -> None:
+    put("r/1.json", delivery([[app(1, name="First"), app(2, name="Second")]]))
+    ingestion.runner.run()
+    put("r/2.json", delivery([[app(1, name="Changed"), app(3, name="Third")]]))
+    second = ingestion.runner.run()
+    name = (
+        second.files[1].catalog_import if second.files[1].catalog_import else second.files[0].catalog_import
+    )
+    assert {g.display_name for g in all_games(gateway)} == {"Changed", "Second", "Third"}
+
+    rolled = gateway.RollbackImport(cpb.RollbackImportRequest(name=name)).import_record
+    assert rolled.state == cpb.IMPORT_STATE_ROLLED_BACK
+    assert {g.display_name for g in all_games(gateway)} == {"First", "Second"}
+    assert ingestion.runner.run().run.files_skipped == 2, "a rolled-back file is not imported again"
+
+
+def test_the_event_path_handles_one_object(
+    ingestion: IngestionApp, gateway: cpb_grpc.CatalogServiceStub, put: Put, bucket: str, s3_client: S3Client
+) -> None:
+    put("events/ios.top100.json", delivery([[app(1)]]))
+    put("events/broken.json", b"[[")
+    assert ingestion.runner.run_object(bucket, "events/ios.top100.json") is True
+    assert ingestion.runner.run_object(bucket, "events/ios.top100.json") is True, "already imported"
+    assert ingestion.runner.run_object(bucket, "events/broken.json") is False
+    assert ingestion.runner.run_object(bucket, "events/notes.txt") is True, "not a delivery: nothing to do"
+    assert ingestion.runner.run_object(bucket, "events/gone.json") is True, "deleted since the event"
+    runs = ingestion.ledger.list_runs(page_size=10).items
+    assert {r.trigger for r in runs} == {RunTrigger.EVENT}
+    assert [r.state for r in reversed(runs)] == [
+        RunState.SUCCEEDED,
+        RunState.SUCCEEDED,
+        RunState.FAILED,
+        RunState.SUCCEEDED,
+    ]
+    assert len(imports(gateway)) == 1
