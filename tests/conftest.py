@@ -4,4 +4,5 @@ pytest_plugins = [
     "tests.fixtures.catalog",
     "tests.fixtures.moto",
     "tests.fixtures.ingestion",
+    "tests.fixtures.redis",
 ]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from gamectl import suite
+from gamectl import commands, keys, suite
 from gamectl.certs import ensure_dev_pki
 
 
@@ -13,11 +13,19 @@ def main(argv: list[str] | None = None) -> int:
     """Parse the command line and run one command."""
     parser = argparse.ArgumentParser(prog="gamectl", description=__doc__)
     parser.add_argument("--root", type=Path, default=Path.cwd(), help="repository root (default: here)")
-    commands = parser.add_subparsers(dest="command", required=True)
-    commands.add_parser("up", help="run the whole platform locally until Ctrl-C")
-    certs = commands.add_parser("certs", help="create the dev CA and service certificates under .local/certs")
+    subcommands = parser.add_subparsers(dest="command", required=True)
+    subcommands.add_parser("up", help="run the whole platform locally until Ctrl-C")
+    certs = subcommands.add_parser(
+        "certs", help="create the dev CA and service certificates under .local/certs"
+    )
     certs.add_argument("--dir", type=Path, default=None, help="where to write them")
+    commands.register(subcommands)
+    keys.add_commands(subcommands)
     args = parser.parse_args(argv)
+    if args.command in commands.COMMANDS:
+        return commands.run(args)
+    if args.command == "keys":
+        return keys.run(args, root=args.root)
     if args.command == "up":
         return suite.run(args.root)
     pki = ensure_dev_pki(args.dir or args.root / ".local" / "certs")

@@ -66,9 +66,19 @@ def method_of(full_method: str) -> str:
 
 @dataclass(frozen=True)
 class AccessPolicy:
-    """Full method name → SPIFFE ids allowed to call it; anything not listed is denied."""
+    """Full method name → SPIFFE ids allowed to call it; anything not listed is denied.
+
+    `open_to_all()` lets every caller through, with or without a certificate: for a server whose own
+    interceptor authenticates callers (the gateway's API keys).
+    """
 
     rules: Mapping[str, frozenset[str]] = field(default_factory=dict)
+    any_peer: bool = False
+
+    @classmethod
+    def open_to_all(cls) -> AccessPolicy:
+        """A policy allowing every method to every caller; authentication is someone else's job."""
+        return cls(any_peer=True)
 
     @classmethod
     def of(cls, rules: Mapping[str, Iterable[str]]) -> AccessPolicy:
@@ -91,10 +101,15 @@ class AccessPolicy:
         merged = {method: set(ids) for method, ids in self.rules.items()}
         for method, ids in other.rules.items():
             merged.setdefault(method, set()).update(ids)
-        return AccessPolicy({method: frozenset(ids) for method, ids in merged.items()})
+        return AccessPolicy(
+            {method: frozenset(ids) for method, ids in merged.items()},
+            any_peer=self.any_peer or other.any_peer,
+        )
 
     def allows(self, full_method: str, peer: str | None, *, authenticated: bool) -> bool:
         """Whether a peer (its SPIFFE id; `authenticated` if it showed a CA-signed cert) may call."""
+        if self.any_peer:
+            return True
         if not authenticated:
             return False
         if service_of(full_method) in OPEN_SERVICES:

@@ -26,7 +26,7 @@ from gamekit.identity import AccessPolicy
 from gamekit.interceptors import InFlight, ServerInterceptor
 from gamekit.metrics import MetricsEndpoint, start_metrics_server
 from gamekit.settings import ServiceSettings
-from gamekit.tls import TlsFiles, server_credentials
+from gamekit.tls import ClientAuth, TlsFiles, server_credentials
 
 log = logging.getLogger(__name__)
 
@@ -60,7 +60,12 @@ def _server_options(max_receive: int, max_send: int) -> list[tuple[str, int]]:
 
 
 class ServiceHost:
-    """One service process's gRPC servers, health, metrics and stop sequence."""
+    """One service process's gRPC servers, health, metrics and stop sequence.
+
+    `client_auth="none"` serves TLS without asking for client certificates (with an
+    `AccessPolicy.open_to_all()` policy and an interceptor of the service's own to authenticate);
+    `reflection=False` leaves the reflection service out.
+    """
 
     def __init__(
         self,
@@ -75,6 +80,8 @@ class ServiceHost:
         max_send_message_bytes: int = 16 * MiB,
         shutdown_hooks: Sequence[Callable[[], None]] = (),
         interceptors: Sequence[grpc.ServerInterceptor[Any, Any]] = (),
+        client_auth: ClientAuth = "require",
+        reflection: bool = True,
     ) -> None:
         self.settings = settings
         self.bindings = [b if isinstance(b, ServiceBinding) else ServiceBinding(*b) for b in bindings]
@@ -87,6 +94,8 @@ class ServiceHost:
         self._shutdown_hooks = list(shutdown_hooks)
         self._options = _server_options(max_receive_message_bytes, max_send_message_bytes)
         self._max_workers = max_workers
+        self._client_auth: ClientAuth = client_auth
+        self._reflection = reflection
         self._interceptors = [ServerInterceptor(policy, self.in_flight), *interceptors]
         self._server: grpc.Server | None = None
         self._health_server: grpc.Server | None = None
@@ -125,11 +134,12 @@ class ServiceHost:
         for binding in self.bindings:
             binding.register(server)
         health_pb2_grpc.add_HealthServicer_to_server(self.health.secure, server)
-        names = [b.name for b in self.bindings] + [health.SERVICE_NAME, reflection.SERVICE_NAME]
-        reflection.enable_server_reflection(names, server)
+        if self._reflection:
+            names = [b.name for b in self.bindings] + [health.SERVICE_NAME, reflection.SERVICE_NAME]
+            reflection.enable_server_reflection(names, server)
         files = TlsFiles(self.settings.tls_ca_file, self.settings.tls_cert_file, self.settings.tls_key_file)
         self._ports["port"] = server.add_secure_port(
-            f"{host}:{self.settings.port}", server_credentials(files)
+            f"{host}:{self.settings.port}", server_credentials(files, client_auth=self._client_auth)
         )
 
         # No interceptors: probes need neither identity, nor metrics, nor an access log line.

@@ -13,7 +13,7 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import cast
+from typing import Literal, cast
 
 import grpc
 from cryptography import x509
@@ -22,6 +22,9 @@ from cryptography.hazmat.primitives import serialization
 log = logging.getLogger(__name__)
 
 _Signature = tuple[tuple[int, int, int, int], ...]
+# "require": mTLS, a CA-signed client certificate is mandatory. "none": server-side TLS only; grpcio
+# offers no "request but do not require" mode, so a certificate a client would show is never asked for.
+ClientAuth = Literal["require", "none"]
 
 
 @dataclass(frozen=True)
@@ -103,8 +106,8 @@ def _server_config(material: TlsMaterial) -> grpc.ServerCertificateConfiguration
     return grpc.ssl_server_certificate_configuration([(material.key, material.cert)], material.ca)
 
 
-def server_credentials(files: TlsFiles) -> grpc.ServerCredentials:
-    """Server credentials requiring client certs from the CA, re-reading the files on change."""
+def server_credentials(files: TlsFiles, *, client_auth: ClientAuth = "require") -> grpc.ServerCredentials:
+    """Server credentials (client certs from the CA required unless "none"), re-read on change."""
     tls = ReloadingTls(files)
 
     def fetch() -> grpc.ServerCertificateConfiguration | None:
@@ -119,7 +122,7 @@ def server_credentials(files: TlsFiles) -> grpc.ServerCredentials:
     # The stubs say the fetcher must return a config; gRPC documents None as "no change".
     fetcher = cast(Callable[[], grpc.ServerCertificateConfiguration], fetch)
     return grpc.dynamic_ssl_server_credentials(
-        _server_config(tls.material), fetcher, require_client_authentication=True
+        _server_config(tls.material), fetcher, require_client_authentication=client_auth == "require"
     )
 
 

@@ -2,13 +2,14 @@
 
 A delivery is a JSON array of rank groups; each group is an array of app objects, one per store chart at
 that rank, so the same app recurs. :func:`parse_delivery` streams it with ijson (the yajl2_c backend),
-holding one app object at a time, and yields, in file order, an :class:`Accepted` or a
-:class:`Quarantined` for every element of every group; `position` counts those elements from 0 across
-groups.
+holding one rank group at a time (at most 32 MiB of JSON), and yields, in file order, an
+:class:`Accepted` or a :class:`Quarantined` for every element of every group; `position` counts those
+elements from 0 across groups.
 
 - The file fails as a whole (:class:`FileRejected`, raised as soon as the bytes prove it) when it is
   empty, not JSON, truncated, followed by trailing data, or of the wrong shape (the top level is not an
-  array, or one of its items is not an array). The caller publishes nothing of such a file.
+  array, one of its items is not an array, or a group exceeds 32 MiB). The caller publishes nothing
+  of such a file.
 - An element is quarantined with a precise reason, and the rest goes on, when it is not an object, is
   empty, lacks `app_id`, `os` or a name (`name`, else `humanized_name`), carries a wrong type or an
   out-of-range value, an unparseable date, a NUL character, a text over its length cap, or an escaped
@@ -50,6 +51,8 @@ MAX_INT32 = 2**31 - 1
 MAX_INT64 = 2**63 - 1
 MAX_PRICE = 1e9
 MAX_RAW = 64 * 1024
+# A rank group holds one app per store chart, some KB each; a group this large is not the format.
+MAX_GROUP_BYTES = 32 * 2**20
 PLATFORMS = ("ios", "android")
 
 T = TypeVar("T")
@@ -116,16 +119,30 @@ class FileRejected(Exception):
 
 def parse_delivery(stream: BinaryIO) -> Iterator[Accepted | Quarantined]:
     """Every element of a delivered file, in order, accepted or quarantined; FileRejected if broken."""
-    shield = ShieldedStream(stream)
-    cursor = _Cursor(shield)
-    events = _shape_checked(ijson.parse(shield, use_float=True), cursor)
-    for element in ijson.items(events, "item.item"):
-        position = cursor.elements
-        cursor.elements += 1
-        yield judge(position, element)
+    meter = _Meter(ShieldedStream(stream))
+    # One rank group at a time: the C backend builds it, which is several times faster than routing
+    # every event through Python; the meter bounds a group's size, so memory stays flat.
+    groups = ijson.items(meter, "item", use_float=True)
+    position = 0
+    while True:
+        try:
+            group = next(groups)
+        except StopIteration:
+            return
+        except (ijson.JSONError, UnicodeDecodeError) as exc:
+            raise FileRejected(meter.describe(exc, position)) from exc
+        if not isinstance(group, list):
+            raise FileRejected(
+                f"wrong shape: group {meter.groups} (before byte {meter.shield.consumed}, after {position} "
+                f"app objects) is {values.kind(group)}, expected an array of app objects"
+            )
+        meter.next_group()
+        for element in group:
+            yield _judge(position, element)
+            position += 1
 
 
-def judge(position: int, element: object) -> Accepted | Quarantined:
+def _judge(position: int, element: object) -> Accepted | Quarantined:
     """The verdict on one parsed element of a group (strings still carrying the parser's marker)."""
     if not isinstance(element, dict):
         return Quarantined(position, _raw(element), f"not an object: {values.kind(element)}")
@@ -147,86 +164,63 @@ def _raw(element: object) -> str:
     return text[: MAX_RAW - len(marker)] + marker
 
 
-_SHAPES = {
-    "start_map": "an object",
-    "start_array": "an array",
-    "string": "a string",
-    "number": "a number",
-    "boolean": "a boolean",
-    "null": "null",
-}
+_TOP_LEVEL = {ord("{"): "an object", ord('"'): "a string", ord("t"): "a boolean", ord("f"): "a boolean"}
+_TOP_LEVEL |= {ord("n"): "null"} | {c: "a number" for c in b"-0123456789"}
 
 
-class _Cursor:
-    """Where the parse is, for the reason of a FileRejected."""
+class _Meter:
+    """Feeds the parser, refusing a wrong top level and an oversized group before building them."""
 
     def __init__(self, shield: ShieldedStream) -> None:
         self.shield = shield
-        self.groups = 0  # groups started
-        self.elements = 0  # elements yielded
+        self.groups = 0  # groups parsed whole
+        self.first = 0  # the first non-whitespace byte, 0 until seen
+        self._group_start = 0
 
-    def enter(self, depth: int, event: str) -> None:
-        """Check an event at the top level (depth 0) or in the top array (depth 1)."""
-        if event == "start_array":
-            self.groups += depth
-            return
-        shape = _SHAPES.get(event, event)
-        if depth == 0:
+    def read(self, size: int = -1) -> bytes:
+        """The shield's next bytes, checked."""
+        data = self.shield.read(size)
+        if not self.first and (text := data.lstrip()):
+            self.first = text[0]
+            # Parsed as items of "item", a top-level object would silently yield its "item" member.
+            shape = _TOP_LEVEL.get(self.first)
+            if shape is not None:
+                raise FileRejected(
+                    f"wrong shape: the top level is {shape}, expected an array of rank groups "
+                    "(arrays of app objects)"
+                )
+        if self.shield.consumed - self._group_start > MAX_GROUP_BYTES:
             raise FileRejected(
-                f"wrong shape: the top level is {shape}, expected an array of rank groups "
-                "(arrays of app objects)"
+                f"group {self.groups} is larger than {MAX_GROUP_BYTES / 2**20:g} MiB (from byte "
+                f"{self._group_start}); a rank group holds one app per store chart"
             )
-        raise FileRejected(
-            f"wrong shape: group {self.groups} (before byte {self.shield.consumed}, after "
-            f"{self.elements} app objects) is {shape}, expected an array of app objects"
-        )
+        return data
 
-    def describe(self, exc: Exception, depth: int) -> str:
-        """The reason for a parser error at `depth`."""
+    def next_group(self) -> None:
+        """A group was parsed whole: the next one starts its byte budget now."""
+        self.groups += 1
+        self._group_start = self.shield.consumed
+
+    def describe(self, exc: Exception, position: int) -> str:
+        """The reason for a parser error after `position` app objects."""
+        consumed = self.shield.consumed
+        where = f"after {self.groups} groups and {position} app objects"
         if not self.shield.saw_content:
             return "empty file: no JSON at all"
         if isinstance(exc, UnicodeDecodeError):
-            return f"invalid UTF-8 before byte {self.shield.consumed} ({self._where(depth)}): {exc.reason}"
+            return f"invalid UTF-8 before byte {consumed} ({where}): {exc.reason}"
         message = exc.args[0] if exc.args else ""
         text = message.decode(errors="replace") if isinstance(message, bytes) else str(message)
         lines = text.splitlines() or [""]
         problem = lines[0].strip().rstrip(".")
-        context = lines[1].strip() if len(lines) > 1 else ""
-        near = f" near {values.show(context, 60)}" if context else ""
+        near = f" near {values.show(lines[1].strip(), 60)}" if len(lines) > 1 and lines[1].strip() else ""
         if "premature EOF" in problem:
-            return f"truncated: the file ends after {self.shield.consumed} bytes, {self._where(depth)}"
+            return f"truncated: the file ends after {consumed} bytes, {where}"
         if "trailing garbage" in problem:
-            return f"trailing data after the top-level array, before byte {self.shield.consumed}{near}"
-        if depth == 0 and self.groups == 0:
-            return f"not JSON: {problem} at the start of the file{near}"
-        return f"not valid JSON: {problem} before byte {self.shield.consumed} ({self._where(depth)}){near}"
-
-    def _where(self, depth: int) -> str:
-        if depth <= 1:
-            return f"after {self.groups} groups and {self.elements} app objects"
-        return f"in group {self.groups - 1}, after {self.elements} app objects"
-
-
-def _shape_checked(
-    events: Iterator[tuple[str, str, object]], cursor: _Cursor
-) -> Iterator[tuple[str, str, object]]:
-    """The parser's events, checked at depths 0 and 1 and turned into FileRejected on a parse error."""
-    depth = 0
-    try:
-        for event in events:
-            kind = event[1]
-            # Every event passes here, so the common case is kept to two comparisons.
-            if kind == "start_map" or kind == "start_array":
-                if depth < 2:
-                    cursor.enter(depth, kind)
-                depth += 1
-            elif kind == "end_map" or kind == "end_array":
-                depth -= 1
-            elif depth < 2:
-                cursor.enter(depth, kind)
-            yield event
-    except (ijson.JSONError, UnicodeDecodeError) as exc:
-        raise FileRejected(cursor.describe(exc, depth)) from exc
+            return f"trailing data after the top-level array, before byte {consumed}{near}"
+        if self.first != ord("["):
+            return f"not JSON: {problem}, at the start of the file{near}"
+        return f"not valid JSON: {problem}, before byte {consumed} ({where}){near}"
 
 
 class _Reader:
@@ -361,7 +355,8 @@ class _Reader:
         self, key: str, convert: Callable[[object], T | None], raw: object, missing: T | None = None
     ) -> T | None:
         try:
-            return convert(raw)
+            # Restored first, so a reason shows a lone surrogate as \udcXX, never the parser's marker.
+            return convert(restore(raw) if isinstance(raw, str) else raw)
         except BadValue as exc:
             self.problems.append(f"bad {key}: {exc}")
             return missing

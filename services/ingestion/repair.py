@@ -38,14 +38,12 @@ _BACKSLASH = 0x5C
 # The longest token the rewriter must see whole: an escaped surrogate pair (12 bytes).
 _HOLD = 12
 
-# A \u escape (a valid surrogate pair first, else a single one) or a raw U+FDD0, starting at a token
-# boundary: the lookbehind and the run of escaped backslashes make `\\udc8e` (an escaped backslash and
-# the letters "udc8e") a non-match.
-_TOKEN = re.compile(
-    rb"(?<!\\)(?:\\\\)*"
-    rb"(?P<esc>\\u(?P<high>[dD][89abAB][0-9a-fA-F]{2})\\u(?P<low>[dD][c-fC-F][0-9a-fA-F]{2})"
+# Where a rewrite may be needed: a backslash-u (unless the backslash is itself escaped) or a raw U+FDD0.
+_HIT = re.compile(rb"\\u|\xef\xb7\x90")
+# A valid surrogate pair first (ordinary text), else a single escape.
+_ESCAPE = re.compile(
+    rb"\\u(?P<high>[dD][89abAB][0-9a-fA-F]{2})\\u(?P<low>[dD][c-fC-F][0-9a-fA-F]{2})"
     rb"|\\u(?P<one>[0-9a-fA-F]{4})"
-    rb"|\xef\xb7\x90)"
 )
 _MARKED = re.compile(MARK + "(" + MARK + "|[0-9a-f]{4})")
 _SURROGATES = re.compile("[\ud800-\udfff]+")
@@ -101,30 +99,44 @@ def _rewrite(buf: bytes, final: bool) -> tuple[bytes, bytes]:
     parts: list[bytes] = []
     pos = 0  # end of what is already in `parts`
     decided = 0  # end of the last token seen whole; the cut may not fall before it
-    for match in _TOKEN.finditer(buf):
-        start = match.start("esc")
-        if start >= limit:
-            break
-        decided = match.end()
-        replacement = _replacement(match)
+    search = 0
+    while (hit := _HIT.search(buf, search)) is not None and (start := hit.start()) < limit:
+        if buf[start] != _BACKSLASH:
+            replacement: bytes | None = _MARK_ESCAPE + _MARK_ESCAPE  # a raw U+FDD0 in the file
+            end = start + len(_MARK_UTF8)
+        elif _escaped(buf, start):
+            search = start + 1  # an escaped backslash followed by a literal "u"
+            continue
+        elif (match := _ESCAPE.match(buf, start)) is None:
+            search = start + 2  # a malformed escape: the parser will reject it
+            continue
+        else:
+            replacement, end = _replacement(match), match.end()
         if replacement is not None:
             parts.append(buf[pos:start])
             parts.append(replacement)
-            pos = decided
+            pos = end
+        search = decided = end
     cut = max(limit, decided)
-    # The held-back part must start at a token boundary: never inside a run of backslashes.
+    # The held-back part must start at a token boundary: never inside or right after a backslash run.
     while cut > decided and buf[cut - 1] == _BACKSLASH:
         cut -= 1
     parts.append(buf[pos:cut])
     return b"".join(parts), buf[cut:]
 
 
+def _escaped(buf: bytes, start: int) -> bool:
+    """Whether the backslash at `start` is escaped: an odd run of backslashes before it."""
+    run = 0
+    while start - run > 0 and buf[start - run - 1] == _BACKSLASH:
+        run += 1
+    return run % 2 == 1
+
+
 def _replacement(match: re.Match[bytes]) -> bytes | None:
-    if match["high"] is not None:
-        return None  # a valid surrogate pair: ordinary text
     one = match["one"]
     if one is None:
-        return _MARK_ESCAPE + _MARK_ESCAPE  # a raw U+FDD0 in the file
+        return None  # a valid surrogate pair: ordinary text
     code = int(one, 16)
     if 0xD800 <= code <= 0xDFFF:
         return _MARK_ESCAPE + one.lower()

@@ -123,7 +123,8 @@ def timestamp(value: object) -> datetime | None:
 
 def is_web_url(value: str) -> bool:
     """True for an absolute http(s) URL with a host and no whitespace or control characters."""
-    if any(char.isspace() or not char.isprintable() for char in value):
+    # isprintable() is False for every whitespace character but the ASCII space.
+    if " " in value or not value.isprintable():
         return False
     try:
         parts = urlsplit(value)

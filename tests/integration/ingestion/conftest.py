@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import grpc
@@ -10,6 +11,7 @@ import pytest
 
 from games.catalog.v1 import catalog_pb2 as cpb
 from games.catalog.v1 import catalog_pb2_grpc as cpb_grpc
+from tests.factories.deliveries import large_delivery
 from tests.fixtures.catalog import RunningCatalog, StartCatalog
 
 if TYPE_CHECKING:
@@ -18,6 +20,24 @@ if TYPE_CHECKING:
     from ingestion.app import IngestionApp
 
 Put = Callable[..., str]
+LARGE_RECORDS = 100_000
+MEDIUM_RECORDS = 15_000
+
+
+@pytest.fixture(scope="session")
+def large_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A generated 100k-record delivery (about 500 MB of JSON, gzipped), written once per session."""
+    path = tmp_path_factory.mktemp("large") / "ios.top100.json.gz"
+    large_delivery(path, LARGE_RECORDS)
+    return path
+
+
+@pytest.fixture(scope="session")
+def medium_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A generated delivery that takes a few seconds to import: long enough to be cut in the middle."""
+    path = tmp_path_factory.mktemp("medium") / "ios.top100.json.gz"
+    large_delivery(path, MEDIUM_RECORDS)
+    return path
 
 
 @pytest.fixture
@@ -67,14 +87,3 @@ def all_games(stub: cpb_grpc.CatalogServiceStub) -> list[cpb.Game]:
 def imports(stub: cpb_grpc.CatalogServiceStub) -> list[cpb.Import]:
     """Every import the catalog published, newest first."""
     return list(stub.ListImports(cpb.ListImportsRequest(page_size=1000)).imports)
-
-
-# THROWAWAY until tests/factories/deliveries.py lands.
-try:
-    import tests.factories.deliveries  # noqa: F401
-except ImportError:
-    import sys
-
-    from tests.integration.ingestion import _standin_factories
-
-    sys.modules["tests.factories.deliveries"] = _standin_factories

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -14,9 +15,9 @@ from gamectl.s3local import LocalS3
 from games.catalog.v1 import catalog_pb2_grpc as cpb_grpc
 from ingestion.app import IngestionApp
 from ingestion.model import FileState, Outcome, RunState, RunSummary
-from tests.factories.deliveries import app, delivery, large_delivery
+from tests.factories.deliveries import app, delivery
 from tests.fixtures.catalog import RunningCatalog, StartCatalog
-from tests.integration.ingestion.conftest import Put, imports
+from tests.integration.ingestion.conftest import MEDIUM_RECORDS, Put, imports
 from tests.integration.ingestion.test_run_once import wait_until_importing
 
 
@@ -66,24 +67,20 @@ def test_catalog_lost_mid_stream_publishes_nothing_then_the_next_run_imports(
     catalog: RunningCatalog,
     s3_client: S3Client,
     bucket: str,
-    tmp_path: Path,
+    medium_file: Path,
     channel_as: Callable[[str, str], grpc.Channel],
 ) -> None:
-    path = tmp_path / "ios.top100.json"
-    large_delivery(path, 60_000)
-    with path.open("rb") as body:
-        s3_client.put_object(Bucket=bucket, Key="big/ios.top100.json", Body=body)
-    ingestion = build_ingestion_app(bucket=bucket, catalog_target=catalog.target)
+    with medium_file.open("rb") as body:
+        s3_client.put_object(Bucket=bucket, Key="big/ios.top100.json.gz", Body=body)
+    ingestion = build_ingestion_app(bucket=bucket, catalog_target=catalog.target, import_batch_size=500)
     result: list[RunSummary] = []
     running = threading.Thread(target=lambda: result.append(ingestion.runner.run()))
     running.start()
-    import time; t0=time.monotonic()
     wait_until_importing(ingestion)
-    print("importing", time.monotonic()-t0)
+    time.sleep(1.0)  # well into the stream
+    assert running.is_alive(), "the import finished before the catalog could be stopped"
     catalog.host.stop(0)
-    print("stopped", time.monotonic()-t0)
     running.join(timeout=60)
-    print("joined", time.monotonic()-t0)
     (summary,) = result
     (outcome,) = summary.files
     assert outcome.outcome is Outcome.FAILED, "the catalog went away before the stream ended"
@@ -92,10 +89,12 @@ def test_catalog_lost_mid_stream_publishes_nothing_then_the_next_run_imports(
     restarted = start_catalog(platform_database_url)
     gateway = cpb_grpc.CatalogServiceStub(channel_as(restarted.target, "gateway"))
     assert imports(gateway) == [], "nothing of the cut stream was published"
-    again = build_ingestion_app(bucket=bucket, catalog_target=restarted.target).runner.run()
+    again = build_ingestion_app(
+        bucket=bucket, catalog_target=restarted.target, import_batch_size=500
+    ).runner.run()
     assert again.succeeded, again
     (published,) = imports(gateway)
-    assert published.received_count == 60_000
+    assert published.received_count == MEDIUM_RECORDS
 
 
 def test_two_runs_at_once_import_each_file_exactly_once(

@@ -5,13 +5,19 @@ from __future__ import annotations
 import gzip
 
 from mypy_boto3_s3 import S3Client
+from prometheus_client import REGISTRY
 
 from games.catalog.v1 import catalog_pb2 as cpb
 from games.catalog.v1 import catalog_pb2_grpc as cpb_grpc
-from ingestion.app import IngestionApp
+from ingestion import metrics
+from ingestion.app import IngestionApp, restore_last_success
 from ingestion.model import FileState, Outcome, RunState, RunTrigger
-from tests.factories.deliveries import app, delivery
+from tests.factories.deliveries import app, delivery, dirty_delivery
 from tests.integration.ingestion.conftest import Put, all_games, imports
+
+
+def sid(n: int, platform: str = "ios") -> str:
+    return str(app(n, platform)["app_id"])
 
 
 def by_store_id(stub: cpb_grpc.CatalogServiceStub) -> dict[str, cpb.Game]:
@@ -21,46 +27,40 @@ def by_store_id(stub: cpb_grpc.CatalogServiceStub) -> dict[str, cpb.Game]:
 def test_dirty_records_are_repaired_quarantined_and_deduplicated(
     ingestion: IngestionApp, gateway: cpb_grpc.CatalogServiceStub, put: Put
 ) -> None:
-    groups = [
-        [
-            app(1, name="Pok\udc8emon GO", rank=1),
-            {},
-            app(2, rank=5),
-            app(9, name=None),
-            app(3, rating="high"),
-        ],
-        [app(2, rank=2), app(1, rank=7), app(4, name="Logo \udcf0")],
-    ]
-    put("2026-11-23/ios.top100.json", delivery(groups))
+    body, expected = dirty_delivery()
+    put("2026-11-23/ios.top100.json", body)
 
     summary = ingestion.runner.run()
 
     assert summary.succeeded, summary
     run = summary.run
-    assert (run.files_imported, run.records_imported, run.records_repaired) == (1, 4, 1)
-    assert (run.records_quarantined, run.records_duplicate) == (4, 2)
+    assert run.files_imported == 1
+    assert run.records_imported == len(expected.accepted)
+    assert run.records_repaired == len(expected.repairs)
+    assert run.records_quarantined == len(expected.quarantined)
+    assert run.records_duplicate == len(expected.accepted) - len(expected.games)
     games = by_store_id(gateway)
-    assert sorted(games) == ["1", "2"]
-    assert games["1"].display_name == "Pokémon GO", "repaired, and the best rank's record wins"
-    assert games["1"].best_rank == 1
-    assert games["2"].best_rank == 2
+    assert {sid: (g.display_name, g.best_rank) for sid, g in games.items()} == {
+        sid: (g.display_name, g.best_rank) for sid, g in expected.games.items()
+    }
 
     file_id = summary.files[0].file_id
     assert file_id is not None
-    quarantined = {r.position: r for r in ingestion.ledger.list_quarantined(file_id=file_id).items}
-    assert sorted(quarantined) == [1, 3, 4, 7]
-    assert quarantined[1].reason == "empty record"
-    assert "name" in quarantined[3].reason
-    assert "rating" in quarantined[4].reason
-    assert "\\udcf0" in quarantined[7].raw, "the raw record is kept as delivered"
-    repairs = ingestion.ledger.list_repairs(file_id)
-    assert [(x.position, x.field, x.repaired) for x in repairs] == [(0, "name", "Pokémon GO")]
+    quarantined = {
+        r.position: r for r in ingestion.ledger.list_quarantined(file_id=file_id, page_size=100).items
+    }
+    assert sorted(quarantined) == sorted(expected.quarantined)
+    for position, fragment in expected.quarantined.items():
+        assert fragment in quarantined[position].reason, (position, quarantined[position].reason)
+    assert quarantined[1 + 3].raw == "{}"
+    repairs: dict[int, list[tuple[str, str, str]]] = {}
+    for x in ingestion.ledger.list_repairs(file_id):
+        repairs.setdefault(x.position, []).append((x.field, x.repaired, x.encoding))
+    assert {p: sorted(r) for p, r in repairs.items()} == {p: sorted(r) for p, r in expected.repairs.items()}
     entry = ingestion.ledger.get_file(file_id)
-    assert (entry.state, entry.records.quarantined, entry.catalog_import) == (
-        FileState.IMPORTED,
-        4,
-        summary.files[0].catalog_import,
-    )
+    assert entry.state is FileState.IMPORTED
+    assert entry.records == summary.files[0].records
+    assert entry.catalog_import == summary.files[0].catalog_import
 
 
 def test_a_file_is_imported_once_an_overwrite_or_a_new_key_again(
@@ -83,8 +83,8 @@ def test_a_file_is_imported_once_an_overwrite_or_a_new_key_again(
 
     assert len(imports(gateway)) == 3
     games = by_store_id(gateway)
-    assert sorted(games) == ["1", "2", "3", "4"]
-    assert games["1"].display_name == "Renamed"
+    assert sorted(games) == sorted(sid(n) for n in (1, 2, 3, 4))
+    assert games[sid(1)].display_name == "Renamed"
     assert len(ingestion.ledger.list_files(page_size=10).items) == 3
 
 
@@ -177,3 +177,26 @@ def test_the_event_path_handles_one_object(
         RunState.SUCCEEDED,
     ]
     assert len(imports(gateway)) == 1
+
+
+def test_metrics_count_files_and_records_and_survive_a_restart(ingestion: IngestionApp, put: Put) -> None:
+    def sample(name: str, **labels: str) -> float:
+        return REGISTRY.get_sample_value(name, labels) or 0.0
+
+    before = {o: sample("ingestion_files_total", outcome=o) for o in ("imported", "skipped", "failed")}
+    quarantined = sample("ingestion_records_total", outcome="quarantined")
+    put("m/ios.top100.json", delivery([[app(1), {}, app(2)]]))
+    put("m/broken.json", b"[")
+    ingestion.runner.run()
+    assert sample("ingestion_files_total", outcome="imported") - before["imported"] == 1
+    assert sample("ingestion_files_total", outcome="failed") - before["failed"] == 1
+    assert sample("ingestion_records_total", outcome="quarantined") - quarantined == 1
+
+    put("m/broken.json", delivery([[app(3)]]))
+    ok = ingestion.runner.run()
+    assert ok.succeeded
+    assert ok.run.end_time is not None
+    assert sample("ingestion_last_success_timestamp_seconds") == ok.run.end_time.timestamp()
+    metrics.LAST_SUCCESS.set(0)  # as in a new process
+    restore_last_success(ingestion.ledger)
+    assert sample("ingestion_last_success_timestamp_seconds") == ok.run.end_time.timestamp()

@@ -1,0 +1,124 @@
+"""The channel to the gateway: TLS (client certificate optional), retries, the API key, a deadline.
+
+Retries are gRPC's own (a service config retrying UNAVAILABLE on the idempotent reads only), so a
+gateway or catalog restart is invisible to readers and a write is never sent twice by the client.
+Every call carries `authorization: Bearer <key>` and, unless the caller gives one, a default deadline.
+Responses compressed with gzip are accepted (the channel advertises identity, deflate and gzip).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any, NamedTuple
+
+import grpc
+
+from gamekit.client import DEFAULT_OPTIONS, ReloadingChannel, service_config
+from gamekit.tls import TlsFiles
+
+AUTHORIZATION_HEADER = "authorization"
+# Bits of grpc_compression_algorithm: identity (0), deflate (1), gzip (2).
+ACCEPTED_COMPRESSION = 0b111
+READ_METHODS = (
+    "/games.catalog.v1.CatalogService/GetGame",
+    "/games.catalog.v1.CatalogService/ListGames",
+    "/games.catalog.v1.CatalogService/SearchGames",
+    "/games.catalog.v1.CatalogService/GetImport",
+    "/games.catalog.v1.CatalogService/ListImports",
+    "/games.ingestion.v1.IngestionService/GetRun",
+    "/games.ingestion.v1.IngestionService/ListRuns",
+    "/games.ingestion.v1.IngestionService/ListFiles",
+    "/games.ingestion.v1.IngestionService/ListQuarantinedRecords",
+)
+
+
+class _CallDetails(NamedTuple):
+    method: str
+    timeout: float | None
+    metadata: Sequence[tuple[str, str | bytes]] | None
+    credentials: grpc.CallCredentials | None
+    wait_for_ready: bool | None
+    compression: grpc.Compression | None
+
+
+class AuthInterceptor(
+    grpc.UnaryUnaryClientInterceptor,  # type: ignore[type-arg]
+    grpc.UnaryStreamClientInterceptor,  # type: ignore[type-arg]
+    grpc.StreamUnaryClientInterceptor,  # type: ignore[type-arg]
+    grpc.StreamStreamClientInterceptor,  # type: ignore[type-arg]
+):
+    """Adds the bearer key to every call, and `timeout` seconds as the deadline when none is given."""
+
+    def __init__(self, api_key: str, timeout: float | None) -> None:
+        if any(c.isspace() for c in api_key):
+            raise ValueError("an API key cannot contain whitespace")
+        self._header = (AUTHORIZATION_HEADER, f"Bearer {api_key}") if api_key else None
+        self._timeout = timeout
+
+    def _details(self, details: grpc.ClientCallDetails) -> _CallDetails:
+        metadata = [(k, v) for k, v in details.metadata or () if k != AUTHORIZATION_HEADER]
+        if self._header is not None:
+            metadata.append(self._header)
+        return _CallDetails(
+            details.method,
+            self._timeout if details.timeout is None else details.timeout,
+            metadata,
+            details.credentials,
+            getattr(details, "wait_for_ready", None),
+            getattr(details, "compression", None),
+        )
+
+    def intercept_unary_unary(self, continuation: Callable[..., Any], details: Any, request: Any) -> Any:
+        """Unary call."""
+        return continuation(self._details(details), request)
+
+    def intercept_unary_stream(self, continuation: Callable[..., Any], details: Any, request: Any) -> Any:
+        """Response-streaming call."""
+        return continuation(self._details(details), request)
+
+    def intercept_stream_unary(self, continuation: Callable[..., Any], details: Any, requests: Any) -> Any:
+        """Request-streaming call."""
+        return continuation(self._details(details), requests)
+
+    def intercept_stream_stream(self, continuation: Callable[..., Any], details: Any, requests: Any) -> Any:
+        """Bidirectional call."""
+        return continuation(self._details(details), requests)
+
+
+def channel_options(server_name: str | None = None) -> list[tuple[str, Any]]:
+    """Channel arguments: gamekit's defaults, the read retry policy, gzip accepted."""
+    options = dict(DEFAULT_OPTIONS)
+    options["grpc.service_config"] = service_config(READ_METHODS)
+    options["grpc.compression_enabled_algorithms_bitset"] = ACCEPTED_COMPRESSION
+    if server_name:
+        # The name the gateway's certificate is checked against, when it differs from the target host.
+        options["grpc.ssl_target_name_override"] = server_name
+    return list(options.items())
+
+
+def open_channel(
+    target: str,
+    *,
+    api_key: str,
+    ca_file: Path,
+    cert_file: Path | None = None,
+    key_file: Path | None = None,
+    timeout: float | None = 5.0,
+    server_name: str | None = None,
+) -> grpc.Channel:
+    """A TLS channel to `target` trusting `ca_file`, presenting the client certificate if given."""
+    if (cert_file is None) != (key_file is None):
+        raise ValueError("give both a client certificate and its key, or neither")
+    options = channel_options(server_name)
+    inner: grpc.Channel
+    if cert_file is not None and key_file is not None:
+        # Follows cert-manager rotation of the client certificate, as the services' own channels do.
+        inner = ReloadingChannel(target, TlsFiles(ca_file, cert_file, key_file), options)
+    else:
+        try:
+            ca = ca_file.read_bytes()
+        except OSError as exc:
+            raise ValueError(f"cannot read the CA file: {exc}") from exc
+        inner = grpc.secure_channel(target, grpc.ssl_channel_credentials(root_certificates=ca), options)
+    return grpc.intercept_channel(inner, AuthInterceptor(api_key, timeout))

@@ -1,0 +1,1 @@
+"""The gateway: the one door for callers (API keys, scopes, rate limits, cache, error hygiene)."""

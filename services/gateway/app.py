@@ -1,0 +1,118 @@
+"""The gateway's composition root: settings in, a ready-to-serve set of parts out."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from gamekit.identity import AccessPolicy
+from gamekit.server import ServiceBinding
+from games.catalog.v1 import catalog_pb2_grpc
+from games.ingestion.v1 import ingestion_pb2_grpc
+from gateway.auth import Authenticator, AuthInterceptor, KeyLookup, Limiter
+from gateway.backends import Backends, connect
+from gateway.cache import ResponseCache
+from gateway.forwarding import Forwarder
+from gateway.revision import RevisionFollower
+from gateway.servicers import CatalogProxy, IngestionProxy
+from gateway.settings import GatewaySettings
+from gateway.surface import CATALOG, INGESTION
+
+
+@dataclass
+class GatewayApp:
+    """Everything a gateway process runs, built from settings; `close` releases it."""
+
+    settings: GatewaySettings
+    backends: Backends
+    cache: ResponseCache
+    follower: RevisionFollower
+    authenticator: Authenticator
+    forwarder: Forwarder
+    limiter: Limiter
+    _closed: bool = field(default=False, repr=False)
+
+    @property
+    def bindings(self) -> list[ServiceBinding]:
+        """Both proxied services."""
+        catalog = CatalogProxy(self.backends.catalog, self.forwarder)
+        ingestion = IngestionProxy(self.backends.ingestion, self.forwarder)
+        return [
+            ServiceBinding(
+                CATALOG.full_name,
+                lambda server: catalog_pb2_grpc.add_CatalogServiceServicer_to_server(catalog, server),
+            ),
+            ServiceBinding(
+                INGESTION.full_name,
+                lambda server: ingestion_pb2_grpc.add_IngestionServiceServicer_to_server(ingestion, server),
+            ),
+        ]
+
+    @property
+    def policy(self) -> AccessPolicy:
+        """Any peer gets in; the gateway's own AuthInterceptor decides per call."""
+        return AccessPolicy.open_to_all()
+
+    @property
+    def host_options(self) -> dict[str, Any]:
+        """Keyword arguments for gamekit's ServiceHost / serve."""
+        return {
+            "interceptors": [AuthInterceptor(self.authenticator)],
+            "client_auth": self.settings.client_auth,
+            "reflection": self.settings.reflection,
+            "max_receive_message_bytes": self.settings.max_message_bytes,
+            "shutdown_hooks": [self.close],
+        }
+
+    def ready(self) -> bool:
+        """SERVING only while the catalog and ingestion both answer health."""
+        return self.backends.ready()
+
+    def close(self) -> None:
+        """Stop following the revision, close the backend channels and the rate limiter."""
+        if self._closed:
+            return
+        self._closed = True
+        self.follower.stop()
+        self.backends.close()
+        close = getattr(self.limiter, "close", None)
+        if callable(close):
+            close()
+
+
+def build_gateway(
+    settings: GatewaySettings, *, keys: KeyLookup | None = None, limiter: Limiter | None = None
+) -> GatewayApp:
+    """Connect the backends, start following the catalog revision, wire auth and the cache."""
+    if keys is None:
+        from gateway.keys import KeyStore
+
+        keys = KeyStore(settings.api_keys_file, check_interval=settings.api_keys_reload_seconds)
+    if limiter is None:
+        from gateway.ratelimit import RateLimiter
+
+        limiter = RateLimiter(
+            redis_url=settings.redis_url,
+            default_rps=settings.rate_limit_rps,
+            default_burst=settings.rate_limit_burst,
+            replicas=settings.replicas,
+        )
+    backends = connect(settings)
+    cache = ResponseCache(max_entries=settings.cache_max_entries, max_bytes=settings.cache_max_bytes)
+    follower = RevisionFollower(backends.catalog, cache).start()
+    authenticator = Authenticator(keys=keys, limiter=limiter, identity_scopes=settings.identity_scopes)
+    forwarder = Forwarder(
+        cache=cache,
+        max_page_size=settings.max_page_size,
+        timeout=settings.backend_timeout_seconds,
+        action_timeout=settings.run_timeout_seconds,
+    )
+    return GatewayApp(
+        settings=settings,
+        backends=backends,
+        cache=cache,
+        follower=follower,
+        authenticator=authenticator,
+        forwarder=forwarder,
+        limiter=limiter,
+    )

@@ -1,0 +1,182 @@
+"""Who is calling and what they may do: API keys, client-certificate identities, scopes, rate limits.
+
+`Authenticator` is the decision, free of gRPC: a bearer key (or, without one, a client certificate's
+SPIFFE id mapped to scopes by settings) names the caller; the method's scope must be among the
+caller's; the caller's rate limit must admit the call. `AuthInterceptor` runs it before every method
+except health and reflection, inside gamekit's interceptor, which turns the errors into statuses.
+
+    no key and no mapped certificate, unknown, revoked or malformed key  → UNAUTHENTICATED
+    known caller without the method's scope                              → PERMISSION_DENIED
+    over the caller's rate limit                                          → RESOURCE_EXHAUSTED + RetryInfo
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+import grpc
+from opentelemetry import trace
+from prometheus_client import Counter
+
+from gamekit.errors import PermissionDenied, ResourceExhausted, Unauthenticated
+from gamekit.identity import OPEN_SERVICES, peer_spiffe_id, service_of
+from gateway.surface import METHODS
+
+AUTHORIZATION_HEADER = "authorization"
+
+DENIED = Counter("gateway_auth_denied_total", "Calls refused by the gateway, by reason.", ["reason"])
+
+
+class Principal(Protocol):
+    """A known caller as the key store describes it (gateway.keys.ApiKey satisfies this)."""
+
+    @property
+    def key_id(self) -> str: ...
+    @property
+    def scopes(self) -> frozenset[str]: ...
+    @property
+    def rate_limit_rps(self) -> float | None: ...
+    @property
+    def rate_limit_burst(self) -> int | None: ...
+
+
+class KeyLookup(Protocol):
+    """Finds the caller a bearer key belongs to (gateway.keys.KeyStore)."""
+
+    def authenticate(self, bearer: str) -> Principal | None: ...
+
+
+class Verdict(Protocol):
+    """A rate-limit decision (gateway.ratelimit.Decision)."""
+
+    @property
+    def allowed(self) -> bool: ...
+    @property
+    def retry_after(self) -> float: ...
+
+
+class Limiter(Protocol):
+    """Admits or refuses one call of a caller (gateway.ratelimit.RateLimiter)."""
+
+    def check(self, key_id: str, *, rps: float | None = None, burst: int | None = None) -> Verdict: ...
+
+
+@dataclass(frozen=True)
+class CertificateCaller:
+    """A caller known by its client certificate's identity; default rate limits."""
+
+    key_id: str
+    scopes: frozenset[str]
+    rate_limit_rps: float | None = None
+    rate_limit_burst: int | None = None
+
+
+def bearer_token(values: list[str]) -> str | None:
+    """The key of the `authorization` values: None if there is none; Unauthenticated if malformed."""
+    if not values:
+        return None
+    if len(values) > 1:
+        raise Unauthenticated("send one authorization header", reason="MALFORMED_CREDENTIALS")
+    scheme, _, token = values[0].strip().partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise Unauthenticated("authorization must be 'Bearer <key>'", reason="MALFORMED_CREDENTIALS")
+    return token.strip()
+
+
+class Authenticator:
+    """Decides whether one call may proceed, and as whom."""
+
+    def __init__(
+        self, *, keys: KeyLookup, limiter: Limiter, identity_scopes: Mapping[str, frozenset[str]]
+    ) -> None:
+        self._keys = keys
+        self._limiter = limiter
+        self._identity_scopes = identity_scopes
+
+    def admit(self, full_method: str, bearer: str | None, peer: str | None) -> Principal:
+        """The caller, if it may call `full_method` now; else the error to answer with."""
+        caller = self._identify(bearer, peer)
+        decision = self._limiter.check(
+            caller.key_id, rps=caller.rate_limit_rps, burst=caller.rate_limit_burst
+        )
+        if not decision.allowed:
+            DENIED.labels("RATE_LIMITED").inc()
+            raise ResourceExhausted(
+                f"rate limit of {caller.key_id} exceeded", retry_after=decision.retry_after
+            )
+        method = METHODS.get(full_method)
+        if method is None:
+            DENIED.labels("UNKNOWN_METHOD").inc()
+            raise PermissionDenied(f"{full_method} is not served", reason="UNKNOWN_METHOD")
+        if method.scope is not None and method.scope not in caller.scopes:
+            DENIED.labels("MISSING_SCOPE").inc()
+            raise PermissionDenied(
+                f"{caller.key_id} lacks the {method.scope} scope {full_method} needs", reason="MISSING_SCOPE"
+            )
+        return caller
+
+    def _identify(self, bearer: str | None, peer: str | None) -> Principal:
+        if bearer is not None:
+            key = self._keys.authenticate(bearer)
+            if key is None:
+                DENIED.labels("UNKNOWN_KEY").inc()
+                raise Unauthenticated("unknown or revoked API key", reason="UNKNOWN_KEY")
+            return key
+        if peer is not None and peer in self._identity_scopes:
+            return CertificateCaller(key_id=peer, scopes=self._identity_scopes[peer])
+        DENIED.labels("MISSING_CREDENTIALS").inc()
+        raise Unauthenticated(
+            "send an API key as 'authorization: Bearer <key>'", reason="MISSING_CREDENTIALS"
+        )
+
+
+Behavior = Callable[..., Any]
+
+
+class AuthInterceptor(grpc.ServerInterceptor):  # type: ignore[type-arg]
+    """Runs the `Authenticator` before every method except health and reflection."""
+
+    def __init__(self, authenticator: Authenticator) -> None:
+        self._authenticator = authenticator
+
+    def intercept_service(
+        self,
+        continuation: Callable[[grpc.HandlerCallDetails], grpc.RpcMethodHandler[Any, Any] | None],
+        handler_call_details: grpc.HandlerCallDetails,
+    ) -> grpc.RpcMethodHandler[Any, Any] | None:
+        """The handler, its behaviour preceded by the admission check."""
+        handler = continuation(handler_call_details)
+        method = handler_call_details.method
+        if handler is None or service_of(method) in OPEN_SERVICES:
+            return handler
+        wrap = self._wrap
+        if handler.request_streaming and handler.response_streaming:
+            return grpc.stream_stream_rpc_method_handler(
+                wrap(method, handler.stream_stream), handler.request_deserializer, handler.response_serializer
+            )
+        if handler.request_streaming:
+            return grpc.stream_unary_rpc_method_handler(
+                wrap(method, handler.stream_unary), handler.request_deserializer, handler.response_serializer
+            )
+        if handler.response_streaming:
+            return grpc.unary_stream_rpc_method_handler(
+                wrap(method, handler.unary_stream), handler.request_deserializer, handler.response_serializer
+            )
+        return grpc.unary_unary_rpc_method_handler(
+            wrap(method, handler.unary_unary), handler.request_deserializer, handler.response_serializer
+        )
+
+    def _wrap(self, method: str, behavior: Behavior | None) -> Behavior:
+        assert behavior is not None, f"{method} has no behaviour"
+
+        def admitted(request: Any, context: grpc.ServicerContext) -> Any:
+            values = [
+                str(value) for key, value in context.invocation_metadata() if key == AUTHORIZATION_HEADER
+            ]
+            caller = self._authenticator.admit(method, bearer_token(values), peer_spiffe_id(context))
+            trace.get_current_span().set_attribute("gateway.caller", caller.key_id)
+            return behavior(request, context)
+
+        return admitted

@@ -1,0 +1,66 @@
+"""The gateway's mTLS channels to the catalog and ingestion, and whether both answer health."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+import grpc
+from grpc_health.v1 import health_pb2, health_pb2_grpc
+
+from gamekit.client import secure_channel
+from gateway.settings import GatewaySettings
+from gateway.surface import CATALOG, INGESTION, idempotent_methods
+
+log = logging.getLogger(__name__)
+SERVING = health_pb2.HealthCheckResponse.SERVING
+
+
+@dataclass
+class Backends:
+    """One channel per backend, presenting the gateway's own certificate."""
+
+    catalog: grpc.Channel
+    ingestion: grpc.Channel
+    health_timeout: float = 1.0
+
+    def ready(self) -> bool:
+        """True only while both backends report SERVING."""
+        return all(
+            self._serving(name, ch) for name, ch in (("catalog", self.catalog), ("ingestion", self.ingestion))
+        )
+
+    def _serving(self, name: str, channel: grpc.Channel) -> bool:
+        try:
+            reply = health_pb2_grpc.HealthStub(channel).Check(
+                health_pb2.HealthCheckRequest(), timeout=self.health_timeout
+            )
+        except grpc.RpcError as error:
+            code = error.code().name if isinstance(error, grpc.Call) else "UNKNOWN"
+            log.debug("%s health check failed: %s", name, code)
+            return False
+        return bool(reply.status == SERVING)
+
+    def close(self) -> None:
+        """Close both channels."""
+        self.catalog.close()
+        self.ingestion.close()
+
+
+def connect(settings: GatewaySettings) -> Backends:
+    """Channels to both backends, retrying the idempotent methods on UNAVAILABLE."""
+
+    def channel(target: str, service: str) -> grpc.Channel:
+        return secure_channel(
+            target,
+            ca_file=settings.tls_ca_file,
+            cert_file=settings.tls_cert_file,
+            key_file=settings.tls_key_file,
+            idempotent_methods=idempotent_methods(service),
+            server_name=settings.backend_server_name,
+        )
+
+    return Backends(
+        catalog=channel(settings.catalog_target, CATALOG.full_name),
+        ingestion=channel(settings.ingestion_target, INGESTION.full_name),
+    )

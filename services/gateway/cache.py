@@ -1,0 +1,141 @@
+"""Responses of catalog reads, kept until the catalog revision changes; bounded LRU.
+
+Keys are (full method, deterministic serialization of the request, catalog revision). The revision
+comes from `RevisionFollower`; while it is unknown (the watch is down) every read bypasses the cache,
+so a caller gets the backend's answer or its error, never stale data. A write through this gateway
+drops everything at once (`invalidate`), so it shows on the very next read even before the watch
+reports the new revision. A read stores its answer only if no revision change or write happened while
+it was in flight, so an answer older than a write is never cached under a key that outlives it.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from dataclasses import dataclass
+
+from google.protobuf.message import Message
+from prometheus_client import Counter, Gauge
+
+LOOKUPS = Counter(
+    "gateway_cache_lookups_total",
+    "Cache lookups by method and result (hit, miss, bypass).",
+    ["grpc_method", "result"],
+)
+ENTRIES = Gauge("gateway_cache_entries", "Responses in the cache.")
+BYTES = Gauge("gateway_cache_bytes", "Serialized bytes of the responses in the cache.")
+HIT_RATIO = Gauge("gateway_cache_hit_ratio", "Hits over hits plus misses since the process started.")
+
+_totals = {"hit": 0, "miss": 0}
+_totals_lock = threading.Lock()
+
+
+def _count(method: str, result: str) -> None:
+    LOOKUPS.labels(method.rpartition("/")[2], result).inc()
+    with _totals_lock:
+        if result in _totals:
+            _totals[result] += 1
+
+
+def _hit_ratio() -> float:
+    with _totals_lock:
+        looked = _totals["hit"] + _totals["miss"]
+        return _totals["hit"] / looked if looked else 0.0
+
+
+HIT_RATIO.set_function(_hit_ratio)
+
+_Key = tuple[str, bytes, int]
+
+
+@dataclass(frozen=True)
+class Ticket:
+    """What a lookup saw: where to store the answer, and the state it must still match."""
+
+    key: _Key
+    generation: int
+
+
+class ResponseCache:
+    """An LRU of read responses, bounded by entries and bytes, valid for one catalog revision."""
+
+    def __init__(self, *, max_entries: int, max_bytes: int) -> None:
+        self.max_entries = max_entries
+        self.max_bytes = max_bytes
+        self._lock = threading.Lock()
+        self._entries: OrderedDict[_Key, tuple[Message, int]] = OrderedDict()
+        self._bytes = 0
+        self._revision: int | None = None
+        self._generation = 0
+
+    @property
+    def revision(self) -> int | None:
+        """The catalog revision the entries belong to; None while it is unknown (cache bypassed)."""
+        return self._revision
+
+    def set_revision(self, revision: int | None) -> None:
+        """A new revision from the watch (None: the watch is down); any change empties the cache."""
+        with self._lock:
+            if revision == self._revision:
+                return
+            self._revision = revision
+            self._clear()
+
+    def invalidate(self) -> None:
+        """Drop every entry: a write went through this gateway."""
+        with self._lock:
+            self._clear()
+
+    def lookup(self, method: str, request: Message) -> tuple[Message | None, Ticket | None]:
+        """(cached response, None) on a hit; (None, ticket to store with) on a miss; (None, None) bypass."""
+        if self.max_entries == 0 or self._revision is None:
+            _count(method, "bypass")
+            return None, None
+        with self._lock:
+            if self._revision is None:
+                _count(method, "bypass")
+                return None, None
+            key = (method, request.SerializeToString(deterministic=True), self._revision)
+            found = self._entries.get(key)
+            if found is not None:
+                self._entries.move_to_end(key)
+                _count(method, "hit")
+                return found[0], None
+            _count(method, "miss")
+            return None, Ticket(key, self._generation)
+
+    def store(self, ticket: Ticket, response: Message) -> None:
+        """Keep `response` for the ticket's key, unless the revision or generation moved meanwhile."""
+        size = response.ByteSize() + len(ticket.key[1]) + len(ticket.key[0])
+        if size > self.max_bytes:
+            return
+        with self._lock:
+            if ticket.generation != self._generation or ticket.key[2] != self._revision:
+                return
+            previous = self._entries.pop(ticket.key, None)
+            if previous is not None:
+                self._bytes -= previous[1]
+            self._entries[ticket.key] = (response, size)
+            self._bytes += size
+            while len(self._entries) > self.max_entries or self._bytes > self.max_bytes:
+                _, (_, evicted) = self._entries.popitem(last=False)
+                self._bytes -= evicted
+            self._publish()
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    @property
+    def size_bytes(self) -> int:
+        """Bytes held now."""
+        return self._bytes
+
+    def _clear(self) -> None:
+        self._generation += 1
+        self._entries.clear()
+        self._bytes = 0
+        self._publish()
+
+    def _publish(self) -> None:
+        ENTRIES.set(len(self._entries))
+        BYTES.set(self._bytes)

@@ -1,0 +1,83 @@
+"""One forwarded call: limits, the response cache, the backend call under the caller's deadline, hygiene.
+
+The servicers hand every call here. The backend channels come from gamekit.client, whose interceptor
+shortens each call to the caller's remaining deadline and forwards its x-request-id; OpenTelemetry's
+client instrumentation adds the trace context. `timeout` (`action_timeout` for RunIngestion, which
+returns when the run ends) only bounds calls whose caller set no deadline.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import TypeVar
+
+import grpc
+from google.protobuf.message import Message
+
+from gamekit.context import current_request_id
+from gamekit.errors import InvalidArgument
+from gateway.cache import ResponseCache
+from gateway.hygiene import clean_status
+from gateway.surface import METHODS, Kind
+
+log = logging.getLogger(__name__)
+
+Req = TypeVar("Req", bound=Message)
+Resp = TypeVar("Resp", bound=Message)
+
+# Below this, gzip costs more CPU than the bytes it saves are worth.
+COMPRESS_MIN_BYTES = 1024
+
+
+class Forwarder:
+    """Forwards unary calls to a backend through the cache, within the caller's limits."""
+
+    def __init__(
+        self, *, cache: ResponseCache, max_page_size: int, timeout: float, action_timeout: float
+    ) -> None:
+        self.cache = cache
+        self.max_page_size = max_page_size
+        self.timeout = timeout
+        self.action_timeout = action_timeout
+
+    def unary(
+        self,
+        method: str,
+        backend: grpc.UnaryUnaryMultiCallable[Req, Resp],
+        request: Req,
+        context: grpc.ServicerContext,
+    ) -> Resp:
+        """Answer `request` for the full method name `method` from the cache or from `backend`."""
+        kind = METHODS[method].kind
+        self._check_page_size(request)
+        ticket = None
+        if kind is Kind.READ:
+            cached, ticket = self.cache.lookup(method, request)
+            if cached is not None:
+                return self._compressed(context, cached)  # type: ignore[return-value]
+        try:
+            timeout = self.action_timeout if kind is Kind.ACTION else self.timeout
+            response = backend(request, timeout=timeout)
+        except grpc.RpcError as error:
+            context.abort_with_status(clean_status(error, current_request_id()))
+        finally:
+            # Even a failed write may have committed (its answer lost on the way back): drop it all.
+            if kind in (Kind.WRITE, Kind.ACTION):
+                self.cache.invalidate()
+        if ticket is not None:
+            self.cache.store(ticket, response)
+        return self._compressed(context, response)
+
+    def _check_page_size(self, request: Message) -> None:
+        if "page_size" not in request.DESCRIPTOR.fields_by_name:
+            return
+        page_size = int(getattr(request, "page_size", 0))
+        if page_size > self.max_page_size:
+            raise InvalidArgument.field("page_size", f"must be at most {self.max_page_size}")
+
+    @staticmethod
+    def _compressed(context: grpc.ServicerContext, response: Resp) -> Resp:
+        # gRPC core sends gzip only to callers whose grpc-accept-encoding lists it, identity otherwise.
+        if response.ByteSize() >= COMPRESS_MIN_BYTES:
+            context.set_compression(grpc.Compression.Gzip)
+        return response

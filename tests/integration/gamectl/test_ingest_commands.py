@@ -1,0 +1,118 @@
+"""`gamectl ingest ...` and `gamectl imports ...` against the real ingestion and catalog over mTLS.
+
+The dev gateway certificate stands in for the gateway (both services let it call everything); the
+S3 bucket is moto's, over HTTP.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import pytest
+
+from gamectl.__main__ import main
+from gamectl.certs import DevPki
+from gamekit.server import ServiceHost
+from ingestion.app import access_policy, build_ingestion
+from tests.factories.deliveries import app, delivery
+from tests.fixtures.catalog import RunningCatalog, StartCatalog
+from tests.fixtures.ingestion import ingestion_settings
+
+if TYPE_CHECKING:
+    from mypy_boto3_s3 import S3Client
+
+
+@pytest.fixture
+def ingestion_target(
+    dev_pki: DevPki,
+    start_catalog: StartCatalog,
+    platform_database_url: str,
+    bucket: str,
+    aws_env: dict[str, str],
+) -> Iterator[tuple[str, str]]:
+    """(ingestion target, catalog target): both real, on one database, reading the test's bucket."""
+    catalog: RunningCatalog = start_catalog(platform_database_url)
+    settings = ingestion_settings(
+        dev_pki, platform_database_url, bucket=bucket, catalog_target=catalog.target
+    )
+    ingestion = build_ingestion(settings)
+    host = ServiceHost(
+        settings,
+        ingestion.bindings,
+        access_policy(settings),
+        ingestion.ready,
+        shutdown_hooks=[ingestion.close],
+        readiness_interval=0.2,
+    ).start()
+    yield f"127.0.0.1:{host.port}", catalog.target
+    host.stop(0)
+
+
+def run(capsys: pytest.CaptureFixture[str], pki: DevPki, target: str, *argv: str) -> tuple[int, str, str]:
+    """gamectl with explicit connection options (no suite file); exit code, stdout, stderr."""
+    cert = pki.certs["gateway"]
+    tls = ["--target", target, "--ca", str(pki.ca_file), "--tls-cert", str(cert.cert_file)]
+    capsys.readouterr()
+    code = main([*argv, *tls, "--tls-key", str(cert.key_file)])
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_ingest_then_read_runs_files_quarantine_and_roll_back(
+    ingestion_target: tuple[str, str],
+    dev_pki: DevPki,
+    s3_client: S3Client,
+    bucket: str,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    ingestion, catalog = ingestion_target
+    body = delivery([[app(1), {}, app(2)], [app(3), {"app_id": "", "name": "nameless"}]])
+    s3_client.put_object(Bucket=bucket, Key="d/ios.top100.json", Body=body)
+
+    code, out, err = run(capsys, dev_pki, ingestion, "ingest", "run")
+    assert (code, err) == (0, "")
+    record = dict(re.split(r"\s{2,}", line, maxsplit=1) for line in out.splitlines())
+    assert (record["state"], record["records imported"], record["records quarantined"]) == (
+        "succeeded",
+        "3",
+        "2",
+    )
+
+    code, out, err = run(capsys, dev_pki, ingestion, "ingest", "runs")
+    assert (code, err) == (0, "")
+    header, row = out.splitlines()
+    assert header.split()[:3] == ["NAME", "TRIGGER", "STATE"]
+    assert row.split()[1:3] == ["admin", "succeeded"]
+    run_name = row.split()[0]
+    code, out, _ = run(capsys, dev_pki, ingestion, "ingest", "runs", run_name, "--json")
+    assert json.loads(out)["recordsImported"] == "3"
+
+    code, out, _ = run(capsys, dev_pki, ingestion, "ingest", "files", "--json")
+    (file,) = json.loads(out)
+    assert (file["key"], file["state"]) == ("d/ios.top100.json", "FILE_STATE_IMPORTED")
+
+    code, out, err = run(capsys, dev_pki, ingestion, "ingest", "quarantine", "--file", file["name"])
+    assert (code, err) == (0, "")
+    lines = out.splitlines()
+    assert lines[0].split() == ["FILE", "KEY", "POSITION", "REASON", "RECORD"]
+    assert sorted(line.split()[2] for line in lines[1:]) == ["1", "4"]
+    code, out, err = run(capsys, dev_pki, ingestion, "ingest", "quarantine", "--limit", "1")
+    assert len(out.splitlines()) == 2
+    assert err == "(first 1 quarantined records shown; --limit 0 shows all)\n"
+
+    code, out, err = run(capsys, dev_pki, catalog, "imports", "list", "--json")
+    (published,) = json.loads(out)
+    assert (published["state"], published["createdCount"]) == ("IMPORT_STATE_PUBLISHED", "3")
+    code, out, err = run(capsys, dev_pki, catalog, "imports", "rollback", published["name"])
+    assert (code, err) == (0, "")
+    assert "state           rolled-back" in out.splitlines()
+    code, out, err = run(capsys, dev_pki, catalog, "games", "list")
+    assert (code, out) == (0, "no games\n")
+    code, out, err = run(capsys, dev_pki, catalog, "imports", "rollback", published["name"])
+    assert code == 1
+    assert err.startswith("error: FAILED_PRECONDITION: ")
