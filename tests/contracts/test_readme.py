@@ -8,9 +8,10 @@ import pytest
 from pydantic_settings import BaseSettings
 
 from catalog.settings import CatalogSettings
+from ingestion.settings import IngestionSettings
 
 README = (Path(__file__).resolve().parents[2] / "README.md").read_text()
-SETTINGS: list[type[BaseSettings]] = [CatalogSettings]
+SETTINGS: list[type[BaseSettings]] = [CatalogSettings, IngestionSettings]
 
 
 @pytest.mark.parametrize("settings", SETTINGS, ids=lambda s: s.__name__)
