@@ -5,4 +5,5 @@ pytest_plugins = [
     "tests.fixtures.moto",
     "tests.fixtures.ingestion",
     "tests.fixtures.redis",
+    "tests.fixtures.gateway",
 ]

@@ -7,13 +7,13 @@ from dataclasses import dataclass
 from sqlalchemy import Engine
 
 from catalog.db import make_engine
-from catalog.page_tokens import PageTokens
 from catalog.revision import RevisionFeed
 from catalog.service import CatalogService
 from catalog.servicer import CatalogServicer
 from catalog.settings import CatalogSettings
 from gamekit import telemetry
 from gamekit.identity import AccessPolicy
+from gamekit.page_tokens import PageTokens
 from gamekit.server import ServiceBinding
 from games.catalog.v1 import catalog_pb2, catalog_pb2_grpc
 
@@ -81,7 +81,7 @@ def build_catalog(settings: CatalogSettings) -> CatalogApp:
     service = CatalogService(
         engine=engine,
         revision_feed=feed,
-        page_tokens=PageTokens.from_secret(settings.page_token_secret),
+        page_tokens=PageTokens.from_secret(settings.page_token_secret, setting="CATALOG_PAGE_TOKEN_SECRET"),
         default_page_size=settings.default_page_size,
         max_page_size=settings.max_page_size,
     )

@@ -12,9 +12,9 @@ from sqlalchemy import Engine
 from catalog import imports, rollback, search, store, validation
 from catalog.db import connection, ping, transaction
 from catalog.model import Game, GameFields, GameUpdate, Import, ImportSource, Page, Platform
-from catalog.page_tokens import Cursor, PageTokens
 from catalog.revision import RevisionFeed, current_revision
 from gamekit.errors import InvalidArgument, NotFound, Unavailable
+from gamekit.page_tokens import Cursor, PageTokens, page_size
 
 MIN_QUERY = 3
 MAX_ID = 2**63 - 1
@@ -59,7 +59,7 @@ class CatalogService:
         self._max_page_size = max_page_size
 
     def _page_size(self, requested: int) -> int:
-        return validation.page_size(requested, default=self._default_page_size, maximum=self._max_page_size)
+        return page_size(requested, default=self._default_page_size, maximum=self._max_page_size)
 
     def ping(self) -> bool:
         """True when the database answers."""

@@ -118,15 +118,6 @@ def validate_batch(batch: list[GameFields], *, batch_number: int) -> None:
         )
 
 
-def page_size(requested: int, *, default: int, maximum: int) -> int:
-    """The page size to use: the default for 0, InvalidArgument below 0 or above the maximum."""
-    if requested < 0:
-        raise InvalidArgument.field("page_size", "must not be negative")
-    if requested > maximum:
-        raise InvalidArgument.field("page_size", f"must be at most {maximum}")
-    return requested or default
-
-
 def request_id(value: str) -> uuid.UUID:
     """The request id of a create, which must be a UUID."""
     if not value:

@@ -64,7 +64,8 @@ class ServiceHost:
 
     `client_auth="none"` serves TLS without asking for client certificates (with an
     `AccessPolicy.open_to_all()` policy and an interceptor of the service's own to authenticate);
-    `reflection=False` leaves the reflection service out.
+    `reflection=False` leaves the reflection service out; `compress_responses=True` compresses responses
+    for callers that accept gzip (or deflate).
     """
 
     def __init__(
@@ -82,6 +83,7 @@ class ServiceHost:
         interceptors: Sequence[grpc.ServerInterceptor[Any, Any]] = (),
         client_auth: ClientAuth = "require",
         reflection: bool = True,
+        compress_responses: bool = False,
     ) -> None:
         self.settings = settings
         self.bindings = [b if isinstance(b, ServiceBinding) else ServiceBinding(*b) for b in bindings]
@@ -93,6 +95,11 @@ class ServiceHost:
         self.health = HealthReporter([b.name for b in self.bindings], readiness, interval=readiness_interval)
         self._shutdown_hooks = list(shutdown_hooks)
         self._options = _server_options(max_receive_message_bytes, max_send_message_bytes)
+        # A compression *level* is resolved per call against the caller's grpc-accept-encoding (LOW:
+        # gzip, else deflate, else none); a fixed algorithm would be sent even to callers without it.
+        self._business_options = self._options + (
+            [("grpc.default_compression_level", 1)] if compress_responses else []
+        )
         self._max_workers = max_workers
         self._client_auth: ClientAuth = client_auth
         self._reflection = reflection
@@ -129,7 +136,7 @@ class ServiceHost:
         server = grpc.server(
             futures.ThreadPoolExecutor(self._max_workers, thread_name_prefix="grpc-handler"),
             interceptors=self._interceptors,
-            options=self._options,
+            options=self._business_options,
         )
         for binding in self.bindings:
             binding.register(server)

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import argparse
+import sys
 
 from gamekit import telemetry
 from gamekit.logs import configure_logging
 from gamekit.server import serve
 from gamekit.settings import load_settings
 from gateway.app import build_gateway
+from gateway.keys import KeyFileError
 from gateway.settings import GatewaySettings
 
 
@@ -21,7 +23,11 @@ def main(argv: list[str] | None = None) -> int:
     configure_logging("gateway", settings.log_level)
     # Before the backend channels exist: the gRPC client instrumentation wraps channel creation.
     telemetry.configure_telemetry("gateway")
-    app = build_gateway(settings)
+    try:
+        app = build_gateway(settings)
+    except KeyFileError as error:
+        print(f"cannot start: {error}", file=sys.stderr)
+        return 2
     return serve(settings, app.bindings, app.policy, app.ready, **app.host_options)
 
 

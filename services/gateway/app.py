@@ -13,6 +13,8 @@ from gateway.auth import Authenticator, AuthInterceptor, KeyLookup, Limiter
 from gateway.backends import Backends, connect
 from gateway.cache import ResponseCache
 from gateway.forwarding import Forwarder
+from gateway.keys import KeyStore
+from gateway.ratelimit import RateLimiter
 from gateway.revision import RevisionFollower
 from gateway.servicers import CatalogProxy, IngestionProxy
 from gateway.settings import GatewaySettings
@@ -61,6 +63,7 @@ class GatewayApp:
             "client_auth": self.settings.client_auth,
             "reflection": self.settings.reflection,
             "max_receive_message_bytes": self.settings.max_message_bytes,
+            "compress_responses": True,
             "shutdown_hooks": [self.close],
         }
 
@@ -75,9 +78,7 @@ class GatewayApp:
         self._closed = True
         self.follower.stop()
         self.backends.close()
-        close = getattr(self.limiter, "close", None)
-        if callable(close):
-            close()
+        self.limiter.close()
 
 
 def build_gateway(
@@ -85,12 +86,8 @@ def build_gateway(
 ) -> GatewayApp:
     """Connect the backends, start following the catalog revision, wire auth and the cache."""
     if keys is None:
-        from gateway.keys import KeyStore
-
         keys = KeyStore(settings.api_keys_file, check_interval=settings.api_keys_reload_seconds)
     if limiter is None:
-        from gateway.ratelimit import RateLimiter
-
         limiter = RateLimiter(
             redis_url=settings.redis_url,
             default_rps=settings.rate_limit_rps,

@@ -8,6 +8,9 @@ except health and reflection, inside gamekit's interceptor, which turns the erro
     no key and no mapped certificate, unknown, revoked or malformed key  → UNAUTHENTICATED
     known caller without the method's scope                              → PERMISSION_DENIED
     over the caller's rate limit                                          → RESOURCE_EXHAUSTED + RetryInfo
+
+The rate limit is charged before the scope check, so a caller hammering methods it may not call is
+slowed down too. Only the request id is forwarded to backends; `authorization` never leaves here.
 """
 
 from __future__ import annotations
@@ -61,6 +64,8 @@ class Limiter(Protocol):
     """Admits or refuses one call of a caller (gateway.ratelimit.RateLimiter)."""
 
     def check(self, key_id: str, *, rps: float | None = None, burst: int | None = None) -> Verdict: ...
+
+    def close(self) -> None: ...
 
 
 @dataclass(frozen=True)

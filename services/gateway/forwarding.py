@@ -8,7 +8,6 @@ returns when the run ends) only bounds calls whose caller set no deadline.
 
 from __future__ import annotations
 
-import logging
 from typing import TypeVar
 
 import grpc
@@ -20,13 +19,8 @@ from gateway.cache import ResponseCache
 from gateway.hygiene import clean_status
 from gateway.surface import METHODS, Kind
 
-log = logging.getLogger(__name__)
-
 Req = TypeVar("Req", bound=Message)
 Resp = TypeVar("Resp", bound=Message)
-
-# Below this, gzip costs more CPU than the bytes it saves are worth.
-COMPRESS_MIN_BYTES = 1024
 
 
 class Forwarder:
@@ -54,7 +48,7 @@ class Forwarder:
         if kind is Kind.READ:
             cached, ticket = self.cache.lookup(method, request)
             if cached is not None:
-                return self._compressed(context, cached)  # type: ignore[return-value]
+                return cached  # type: ignore[return-value]
         try:
             timeout = self.action_timeout if kind is Kind.ACTION else self.timeout
             response = backend(request, timeout=timeout)
@@ -66,7 +60,7 @@ class Forwarder:
                 self.cache.invalidate()
         if ticket is not None:
             self.cache.store(ticket, response)
-        return self._compressed(context, response)
+        return response
 
     def _check_page_size(self, request: Message) -> None:
         if "page_size" not in request.DESCRIPTOR.fields_by_name:
@@ -74,10 +68,3 @@ class Forwarder:
         page_size = int(getattr(request, "page_size", 0))
         if page_size > self.max_page_size:
             raise InvalidArgument.field("page_size", f"must be at most {self.max_page_size}")
-
-    @staticmethod
-    def _compressed(context: grpc.ServicerContext, response: Resp) -> Resp:
-        # gRPC core sends gzip only to callers whose grpc-accept-encoding lists it, identity otherwise.
-        if response.ByteSize() >= COMPRESS_MIN_BYTES:
-            context.set_compression(grpc.Compression.Gzip)
-        return response

@@ -65,7 +65,10 @@ class GatewaySettings(ServiceSettings):
     rate_limit_rps: float = Field(50.0, gt=0, description="Default calls per second per key.")
     rate_limit_burst: int = Field(100, ge=1, description="Default burst per key.")
     replicas: int = Field(
-        1, ge=1, le=1000, description="Gateway replicas; without Redis each admits its share of a limit."
+        1,
+        ge=1,
+        le=1000,
+        description="Gateway replicas; while Redis fails, each admits the limit divided by this.",
     )
     reflection: bool = Field(True, description="Serve gRPC reflection (needs no key).")
     cache_max_entries: int = Field(

@@ -5,10 +5,10 @@ import pytest
 from catalog.db import make_engine
 from catalog.migrate import upgrade
 from catalog.model import ImportSource
-from catalog.page_tokens import PageTokens
 from catalog.revision import RevisionFeed
 from catalog.service import CatalogService
 from gamekit.errors import Unavailable
+from gamekit.page_tokens import PageTokens
 from tests.fixtures.postgres import make_fields
 
 

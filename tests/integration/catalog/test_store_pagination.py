@@ -4,9 +4,9 @@ import pytest
 
 from catalog.imports import import_games
 from catalog.model import ImportSource, Platform
-from catalog.page_tokens import PageTokens
 from catalog.service import CatalogService
 from gamekit.errors import InvalidArgument
+from gamekit.page_tokens import PageTokens
 from tests.fixtures.postgres import make_fields
 
 

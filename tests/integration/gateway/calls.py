@@ -72,6 +72,7 @@ def code_of(call: Call, channel: grpc.Channel) -> grpc.StatusCode:
     try:
         call(channel)
     except grpc.RpcError as error:
-        assert isinstance(error, grpc.Call)
+        if not isinstance(error, grpc.Call):
+            raise
         return error.code()
     return grpc.StatusCode.OK

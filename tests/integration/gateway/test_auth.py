@@ -13,11 +13,11 @@ from grpc_reflection.v1alpha import reflection_pb2, reflection_pb2_grpc
 
 from gamectl.certs import DevPki, issue_cert
 from gamekit.status import error_details
+from games.catalog.v1 import catalog_pb2 as cpb
+from games.catalog.v1 import catalog_pb2_grpc as cpb_grpc
 from gateway import keys as keystore
 from gateway import surface
 from gateway.surface import METHODS, Kind
-from games.catalog.v1 import catalog_pb2 as cpb
-from games.catalog.v1 import catalog_pb2_grpc as cpb_grpc
 from tests.fixtures.gateway import OpenGatewayChannel, Platform, StartGateway
 from tests.integration.gateway.calls import CALLS, code_of
 
@@ -214,4 +214,5 @@ def test_over_the_rate_limit_is_resource_exhausted_with_retry_info(
         list_games(channel)
     details = error_details(limited.value)
     assert details.code == grpc.StatusCode.RESOURCE_EXHAUSTED
-    assert details.retry_after is not None and details.retry_after > 0
+    assert details.retry_after is not None
+    assert details.retry_after > 0

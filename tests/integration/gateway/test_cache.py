@@ -1,4 +1,4 @@
-"""The gateway's response cache: hits, invalidation by writes and revisions, bypass while the watch is down."""
+"""The response cache: hits, writes and revisions invalidating it, bypassed while the watch is down."""
 
 from __future__ import annotations
 
@@ -153,7 +153,8 @@ def test_watch_down_bypasses_the_cache_and_recovers(
         stub.GetGame(request, timeout=10)
     details = error_details(down.value)
     assert details.code == grpc.StatusCode.UNAVAILABLE  # not the cached game
-    assert "127.0.0.1" not in details.message and str(port) not in details.message
+    assert "127.0.0.1" not in details.message
+    assert str(port) not in details.message
     assert lookups("GetGame", "bypass") == bypassed + 1
 
     restarted = start_catalog(platform_database_url, port=port)

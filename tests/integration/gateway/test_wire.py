@@ -54,7 +54,8 @@ def test_responses_are_gzipped_when_the_caller_accepts_gzip(
     finally:
         relay.close()
 
-    assert answer == expected and len(answer.games) == 40
+    assert answer == expected
+    assert len(answer.games) == 40
     assert expected.ByteSize() < plain_bytes  # sent as is
     assert gzip_bytes < plain_bytes / 3, (gzip_bytes, plain_bytes)
 
@@ -69,5 +70,6 @@ def test_the_backend_sees_the_callers_deadline_and_request_id(
         cpb.GetGameRequest(name="games/404"), metadata=[("x-request-id", request_id)], timeout=10
     )
     error = call.exception()
-    assert isinstance(error, grpc.Call) and error.code() == grpc.StatusCode.NOT_FOUND
+    assert isinstance(error, grpc.Call)
+    assert error.code() == grpc.StatusCode.NOT_FOUND
     assert dict(error.trailing_metadata())["x-request-id"] == request_id

@@ -90,20 +90,6 @@ def test_batch_violations_name_the_game():
     assert "batch 3" in info.value.message
 
 
-@pytest.mark.parametrize(("requested", "expected"), [(0, 50), (1, 1), (1000, 1000)])
-def test_page_size(requested, expected):
-    assert validation.page_size(requested, default=50, maximum=1000) == expected
-
-
-@pytest.mark.parametrize("requested", [-1, 1001])
-def test_bad_page_size(requested):
-    with pytest.raises(InvalidArgument) as info:
-        validation.page_size(requested, default=50, maximum=1000)
-    assert info.value.violations[0].field == "page_size"
-    if requested > 0:
-        assert "1000" in info.value.violations[0].description
-
-
 def test_request_id_must_be_a_uuid():
     assert str(validation.request_id("6f1c43e2-7c55-4d2e-9a51-1f2a3b4c5d6e")).startswith("6f1c43e2")
     for bad in ["", "abc"]:

@@ -3,8 +3,8 @@ import base64
 import pytest
 from pydantic import SecretStr
 
-from catalog.page_tokens import PageTokens
 from gamekit.errors import InvalidArgument
+from gamekit.page_tokens import PageTokens, page_size
 
 KEY = b"unit-test-key-0123456789abcdef00"
 
@@ -74,3 +74,17 @@ def test_secret_or_random_key(caplog):
     assert "PAGE_TOKEN_SECRET" in caplog.text
     with pytest.raises(InvalidArgument):
         random_one.decode(token, kind="k", filters={})
+
+
+@pytest.mark.parametrize(("requested", "expected"), [(0, 50), (1, 1), (1000, 1000)])
+def test_page_size(requested, expected):
+    assert page_size(requested, default=50, maximum=1000) == expected
+
+
+@pytest.mark.parametrize("requested", [-1, 1001])
+def test_bad_page_size(requested):
+    with pytest.raises(InvalidArgument) as info:
+        page_size(requested, default=50, maximum=1000)
+    assert info.value.violations[0].field == "page_size"
+    if requested > 0:
+        assert "1000" in info.value.violations[0].description

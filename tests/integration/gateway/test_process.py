@@ -1,0 +1,104 @@
+"""The gateway as operators run it: health that follows the backends, `python -m gateway serve`, SIGTERM."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import grpc
+from grpc_health.v1 import health_pb2, health_pb2_grpc
+
+from gamectl.certs import DevPki
+from gamectl.net import free_port
+from games.catalog.v1 import catalog_pb2 as cpb
+from games.catalog.v1 import catalog_pb2_grpc as cpb_grpc
+from tests.fixtures.gateway import OpenGatewayChannel, Platform
+
+SERVING = health_pb2.HealthCheckResponse.SERVING
+NOT_SERVING = health_pb2.HealthCheckResponse.NOT_SERVING
+
+
+def health_status(port: int) -> int | None:
+    with grpc.insecure_channel(f"127.0.0.1:{port}") as channel:
+        try:
+            return (
+                health_pb2_grpc.HealthStub(channel).Check(health_pb2.HealthCheckRequest(), timeout=2).status
+            )
+        except grpc.RpcError:
+            return None
+
+
+def wait_for_health(port: int, wanted: int, timeout: float = 20.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if health_status(port) == wanted:
+            return
+        time.sleep(0.1)
+    raise AssertionError(f"health never became {health_pb2.HealthCheckResponse.ServingStatus.Name(wanted)}")
+
+
+def test_serving_only_while_both_backends_answer(platform: Platform) -> None:
+    port = platform.gateway.host.health_port
+    wait_for_health(port, SERVING)
+    platform.ingestion.stop(0)
+    wait_for_health(port, NOT_SERVING)
+
+
+def gateway_env(dev_pki: DevPki, platform: Platform, **overrides: str) -> dict[str, str]:
+    cert = dev_pki.certs["gateway"]
+    env = {
+        **os.environ,
+        "GATEWAY_CATALOG_TARGET": platform.catalog.target,
+        "GATEWAY_INGESTION_TARGET": f"127.0.0.1:{platform.ingestion.port}",
+        "GATEWAY_API_KEYS_FILE": str(platform.keys.path),
+        "GATEWAY_TLS_CERT_FILE": str(cert.cert_file),
+        "GATEWAY_TLS_KEY_FILE": str(cert.key_file),
+        "GATEWAY_TLS_CA_FILE": str(dev_pki.ca_file),
+        "GATEWAY_METRICS_PORT": "0",
+        "OTEL_SDK_DISABLED": "true",
+    }
+    env.update({f"GATEWAY_{name.upper()}": value for name, value in overrides.items()})
+    return env
+
+
+def test_python_m_gateway_serves_then_drains_on_sigterm(
+    dev_pki: DevPki, platform: Platform, gateway_channel: OpenGatewayChannel
+) -> None:
+    port, health_port = free_port(), free_port()
+    env = gateway_env(dev_pki, platform, port=str(port), health_port=str(health_port))
+    process = subprocess.Popen([sys.executable, "-m", "gateway", "serve"], env=env, stdout=subprocess.DEVNULL)
+    try:
+        wait_for_health(health_port, SERVING)
+        stub = cpb_grpc.CatalogServiceStub(gateway_channel(f"127.0.0.1:{port}", platform.keys.reader))
+        assert list(stub.ListGames(cpb.ListGamesRequest(), timeout=10).games) == []
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(timeout=30) == 0
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+
+
+def test_a_bad_setting_stops_the_process_with_one_line(dev_pki: DevPki, platform: Platform) -> None:
+    env = gateway_env(dev_pki, platform, identity_scopes="spiffe://games.local/ci=games.everything")
+    result = subprocess.run(
+        [sys.executable, "-m", "gateway", "serve"], env=env, capture_output=True, text=True, timeout=30
+    )
+    assert result.returncode == 2
+    assert result.stderr.strip().startswith("invalid setting GATEWAY_IDENTITY_SCOPES")
+    assert len(result.stderr.strip().splitlines()) == 1
+
+
+def test_a_missing_keys_file_stops_the_process_with_one_line(
+    dev_pki: DevPki, platform: Platform, tmp_path
+) -> None:
+    env = gateway_env(dev_pki, platform, api_keys_file=str(tmp_path / "nowhere.json"))
+    result = subprocess.run(
+        [sys.executable, "-m", "gateway", "serve"], env=env, capture_output=True, text=True, timeout=30
+    )
+    assert result.returncode == 2
+    assert [line for line in result.stderr.splitlines() if line.startswith("cannot start:")]
+    assert "Traceback" not in result.stderr
