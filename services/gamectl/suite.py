@@ -19,6 +19,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import FrameType
+from typing import Any
 
 import grpc
 from grpc_health.v1 import health_pb2, health_pb2_grpc
@@ -26,7 +27,9 @@ from grpc_health.v1 import health_pb2, health_pb2_grpc
 from gamectl.certs import DevPki, ensure_dev_pki
 from gamectl.localpg import LocalPostgres
 from gamectl.net import free_port
+from gamectl.redislocal import RedisProcess, find_redis_server
 from gamectl.s3local import ACCESS_KEY_ID, SECRET_ACCESS_KEY, LocalS3
+from gateway.keys import SCOPES, create_key
 
 STARTUP_TIMEOUT_SECONDS = 60.0
 
@@ -45,6 +48,9 @@ class ServiceSpec:
 
 CATALOG = ServiceSpec("catalog", "catalog", "CATALOG_", 50061, 50062, 9461)
 INGESTION = ServiceSpec("ingestion", "ingestion", "INGESTION_", 50071, 50072, 9471)
+GATEWAY = ServiceSpec("gateway", "gateway", "GATEWAY_", 50051, 50052, 9451)
+# The two keys the local suite hands out: every scope, and read-only.
+LOCAL_KEYS = {"admin": SCOPES, "reader": ("games.read",)}
 SAMPLE_DATA = Path(__file__).resolve().parents[2] / "deploy" / "local" / "sample-data"
 LOCAL_BUCKET = "games-deliveries"
 LOCAL_QUEUE = "games-deliveries-events"
@@ -71,6 +77,7 @@ class Suite:
     services: list[RunningService] = field(default_factory=list)
     postgres: LocalPostgres | None = None
     s3: LocalS3 | None = None
+    redis: RedisProcess | None = None
     ingestion_env: dict[str, str] = field(default_factory=dict)
 
     @property
@@ -80,6 +87,28 @@ class Suite:
     @property
     def suite_file(self) -> Path:
         return self.local_dir / "suite.json"
+
+    @property
+    def keys_file(self) -> Path:
+        return self.local_dir / "keys.json"
+
+    def _api_keys(self) -> dict[str, str]:
+        """Fresh `admin` and `reader` keys in the gateway's keys file; their plaintext for suite.json."""
+        return {
+            name: create_key(self.keys_file, key_id=name, scopes=scopes)
+            for name, scopes in LOCAL_KEYS.items()
+        }
+
+    def _redis_environment(self) -> dict[str, str]:
+        """GATEWAY_REDIS_URL as given, or a private redis-server when GAMECTL_REDIS=1; else none."""
+        if self.environ.get("GATEWAY_REDIS_URL") or self.environ.get("GAMECTL_REDIS") != "1":
+            return {}
+        binary = find_redis_server()
+        if binary is None:
+            raise RuntimeError("GAMECTL_REDIS=1 needs redis-server on PATH")
+        self.redis = RedisProcess(binary)
+        self.redis.start()
+        return {"GATEWAY_REDIS_URL": self.redis.url}
 
     def start(self) -> dict[str, str | dict[str, str]]:
         """Bring every service up and write suite.json; raise RuntimeError if one does not come up."""
@@ -101,7 +130,20 @@ class Suite:
         )
         for service in self.services:
             self._wait_serving(service)
+        api_keys = self._api_keys()
+        gateway = self._spawn(
+            GATEWAY,
+            pki,
+            {
+                "GATEWAY_CATALOG_TARGET": f"{self.host}:{catalog.port}",
+                "GATEWAY_INGESTION_TARGET": f"{self.host}:{ingestion.port}",
+                "GATEWAY_API_KEYS_FILE": str(self.keys_file),
+                **self._redis_environment(),
+            },
+        )
+        self._wait_serving(gateway)
         info = self._describe(pki)
+        info["api_keys"] = api_keys
         self.suite_file.write_text(json.dumps(info, indent=2) + "\n")
         self.ingestion_env = ingestion.env
         return info
@@ -128,6 +170,9 @@ class Suite:
         if self.s3 is not None:
             self.s3.stop()
             self.s3 = None
+        if self.redis is not None:
+            self.redis.close()
+            self.redis = None
         if self.postgres is not None:
             self.postgres.stop()
             self.postgres = None
@@ -264,15 +309,19 @@ def run(root: Path) -> int:
     return exit_code
 
 
-def _banner(info: Mapping[str, object]) -> str:
+def _banner(info: Mapping[str, Any]) -> str:
     tls = f"-cacert {info['ca']} -cert {info['client_cert']} -key {info['client_key']}"
+    reader = info["api_keys"]["reader"]
+    search = "games.catalog.v1.CatalogService/SearchGames"
     return "\n".join(
         [
             "games platform is up; .local/suite.json describes it. Ctrl-C stops everything.",
+            f"  gateway    {info['gateway']}   (callers: API key + the operator certificate)",
             f"  catalog    {info['catalog']}",
             f"  ingestion  {info['ingestion']}",
             "Try:",
-            f"  .venv/bin/grpcurl {tls} {info['catalog']} grpc.health.v1.Health/Check",
-            f"  .venv/bin/grpcurl {tls} {info['catalog']} list",
+            f"  .venv/bin/grpcurl {tls} -H 'authorization: Bearer {reader}' \\",
+            f'      -d \'{{"query": "pokemon"}}\' {info["gateway"]} {search}',
+            "  .venv/bin/gamectl games search pokemon",
         ]
     )

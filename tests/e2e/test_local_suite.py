@@ -70,7 +70,16 @@ def test_up_serves_the_catalog_and_stops_on_sigterm(fresh_root: Path) -> None:
         suite_file = fresh_root / ".local" / "suite.json"
         wait_for_file(suite_file, process)
         suite = json.loads(suite_file.read_text())
-        assert {"catalog", "ingestion", "ca", "client_cert", "client_key"} <= suite.keys()
+        assert {
+            "gateway",
+            "catalog",
+            "ingestion",
+            "ca",
+            "client_cert",
+            "client_key",
+            "api_keys",
+        } <= suite.keys()
+        assert set(suite["api_keys"]) == {"admin", "reader"}
         for key in ("ca", "client_cert", "client_key"):
             assert not Path(suite[key]).is_absolute()
             assert (fresh_root / suite[key]).is_file()
@@ -103,6 +112,28 @@ def test_up_serves_the_catalog_and_stops_on_sigterm(fresh_root: Path) -> None:
             check=False,
         )
         assert '"status": "SERVING"' in answer.stdout, answer.stderr
+
+        # The lines `make up` prints: grpcurl through the gateway with the reader key, and gamectl.
+        bearer = ["-H", f"authorization: Bearer {suite['api_keys']['reader']}", "-d", '{"query": "pokemon"}']
+        search = "games.catalog.v1.CatalogService/SearchGames"
+        answer = subprocess.run(
+            [str(grpcurl), *tls, *bearer, suite["gateway"], search],
+            cwd=fresh_root,
+            capture_output=True,
+            text=True,
+            timeout=30,
+            check=False,
+        )
+        assert "Pokémon GO" in answer.stdout, answer.stderr
+        listed = subprocess.run(
+            [sys.executable, "-m", "gamectl", "games", "search", "pokemon", "--suite", ".local/suite.json"],
+            cwd=fresh_root,
+            capture_output=True,
+            text=True,
+            timeout=30,
+            check=False,
+        )
+        assert "Pokémon GO" in listed.stdout, listed.stderr
 
         process.send_signal(signal.SIGTERM)
         printed, _ = process.communicate(timeout=60)

@@ -12,9 +12,9 @@ import redis
 from prometheus_client import REGISTRY
 
 from gamectl.net import free_port
+from gamectl.redislocal import RedisProcess
 from gateway.ratelimit import RateLimiter
 from gateway.ratelimit_redis import KEY_PREFIX
-from tests.fixtures.redis import RedisProcess, redis_server  # noqa: F401 - the fixture
 
 pytestmark = pytest.mark.slow
 
@@ -43,7 +43,7 @@ def limiters() -> Iterator[Callable[..., RateLimiter]]:
 
 
 @pytest.fixture
-def redis_client(redis_server: RedisProcess) -> Iterator[redis.Redis]:  # noqa: F811
+def redis_client(redis_server: RedisProcess) -> Iterator[redis.Redis]:
     client = redis.Redis.from_url(redis_server.url)
     yield client
     client.close()
@@ -62,7 +62,7 @@ def _admit_for(limiter: RateLimiter, key: str, seconds: float) -> tuple[int, flo
 
 
 def test_three_replicas_share_one_limit(
-    redis_server: RedisProcess,  # noqa: F811
+    redis_server: RedisProcess,
     limiters: Callable[..., RateLimiter],
 ) -> None:
     rps, burst, duration = 50.0, 10, 3.0
@@ -95,7 +95,7 @@ def test_three_replicas_share_one_limit(
 
 
 def test_burst_retry_after_and_expiry_in_redis(
-    redis_server: RedisProcess,  # noqa: F811
+    redis_server: RedisProcess,
     redis_client: redis.Redis,
     limiters: Callable[..., RateLimiter],
 ) -> None:
@@ -110,7 +110,7 @@ def test_burst_retry_after_and_expiry_in_redis(
 
 @pytest.mark.parametrize("kill", [True, False], ids=["killed", "stopped"])
 def test_redis_down_falls_back_to_local_share_then_recovers(
-    redis_server: RedisProcess,  # noqa: F811
+    redis_server: RedisProcess,
     redis_client: redis.Redis,
     limiters: Callable[..., RateLimiter],
     caplog: pytest.LogCaptureFixture,
@@ -153,7 +153,7 @@ def test_redis_down_falls_back_to_local_share_then_recovers(
 
 
 def test_frozen_redis_times_out_into_the_fallback(
-    redis_server: RedisProcess,  # noqa: F811
+    redis_server: RedisProcess,
     limiters: Callable[..., RateLimiter],
 ) -> None:
     limiter = limiters(
