@@ -8,10 +8,11 @@ import pytest
 from pydantic_settings import BaseSettings
 
 from catalog.settings import CatalogSettings
+from gateway.settings import GatewaySettings
 from ingestion.settings import IngestionSettings
 
 README = (Path(__file__).resolve().parents[2] / "README.md").read_text()
-SETTINGS: list[type[BaseSettings]] = [CatalogSettings, IngestionSettings]
+SETTINGS: list[type[BaseSettings]] = [CatalogSettings, IngestionSettings, GatewaySettings]
 
 
 @pytest.mark.parametrize("settings", SETTINGS, ids=lambda s: s.__name__)
