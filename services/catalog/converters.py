@@ -132,22 +132,40 @@ def import_to_proto(record: Import) -> pb.Import:
 def import_batches(
     requests: Iterator[pb.ImportGamesRequest],
 ) -> tuple[ImportSource, Iterable[list[GameFields]]]:
-    """Split an ImportGames stream into its header and a lazy iterator of converted batches."""
+    """Split an ImportGames stream into its header and a lazy iterator of converted batches.
+
+    The iterator raises unless the stream ends with a commit whose count matches the games sent, so a
+    client that died mid-stream (which gRPC may show as a normal end) never publishes half a file.
+    """
     first = next(requests, None)
     if first is None or first.WhichOneof("payload") != "header":
         raise InvalidArgument.field("header", "the first message of an import must carry the header")
     source = import_source(first.header.source)
 
     def batches() -> Iterator[list[GameFields]]:
+        sent = 0
         for index, request in enumerate(requests, start=1):
-            if request.WhichOneof("payload") != "batch":
+            kind = request.WhichOneof("payload")
+            if kind == "commit":
+                if request.commit.game_count != sent:
+                    raise InvalidArgument.field(
+                        "commit.game_count", f"the batches carried {sent} games, the commit says otherwise"
+                    )
+                if next(requests, None) is not None:
+                    raise InvalidArgument.field("commit", "the commit must be the last message")
+                return
+            if kind != "batch":
                 raise InvalidArgument.field(
                     f"requests[{index}].batch", "every message after the header is a batch"
                 )
+            sent += len(request.batch.games)
             yield [
                 game_fields(game, field_prefix=f"batch.games[{position}].")
                 for position, game in enumerate(request.batch.games)
             ]
+        raise InvalidArgument.field(
+            "commit", "the import stream ended without its commit; nothing was published"
+        )
 
     return source, batches()
 

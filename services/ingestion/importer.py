@@ -116,7 +116,7 @@ class _Feed:
         self._closed = False
         self._quarantine: list[tuple[int, str, str]] = []
         self._repairs: list[RepairEntry] = []
-        self.imported = self.repaired = self.quarantined = 0
+        self.imported = self.repaired = self.quarantined = self.sent = 0
         self.error: Exception | None = None
 
     def requests(self) -> Iterator[pb.ImportGamesRequest]:
@@ -128,9 +128,12 @@ class _Feed:
                     games = self._next_batch()
                 if not games:
                     break
+                self.sent += len(games)
                 yield pb.ImportGamesRequest(batch=pb.ImportBatch(games=games))
             with self._lock:
                 self._flush()
+            # Only a stream that reaches this point may publish: see ImportCommit in the contract.
+            yield pb.ImportGamesRequest(commit=pb.ImportCommit(game_count=self.sent))
         except Exception as exc:
             self.error = exc
             raise

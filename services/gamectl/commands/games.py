@@ -10,7 +10,6 @@ import uuid
 from pathlib import Path
 from typing import Any
 
-from gamesclient import GamesClient, platform_value
 from google.protobuf import json_format
 from google.protobuf.field_mask_pb2 import FieldMask
 from google.protobuf.timestamp_pb2 import Timestamp
@@ -20,6 +19,7 @@ from gamectl.commands.console import Console, Subparsers, add_command
 from gamectl.commands.output import write_list, write_one
 from gamectl.commands.views import GAMES
 from games.catalog.v1 import catalog_pb2 as pb
+from gamesclient import GamesClient, platform_value
 
 # Fields a caller never sets; platform and store_id are a game's identity and never change.
 OUTPUT_ONLY = frozenset({"name", "etag", "create_time", "update_time", "last_import"})

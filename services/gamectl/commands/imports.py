@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import argparse
 
-from gamesclient import GamesClient
-
 from gamectl.commands.connection import resource_name
 from gamectl.commands.console import Console, Subparsers, add_command
 from gamectl.commands.output import write_list, write_one
 from gamectl.commands.views import IMPORTS
 from games.catalog.v1 import catalog_pb2 as pb
+from gamesclient import GamesClient
 
 
 def register(subparsers: Subparsers, common: argparse.ArgumentParser) -> None:

@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import argparse
 
-from gamesclient import GamesClient
-
 from gamectl.commands.connection import resource_name
 from gamectl.commands.console import Console, Subparsers, add_command
 from gamectl.commands.output import write_list, write_one
 from gamectl.commands.views import FILES, QUARANTINE, RUNS
 from games.ingestion.v1 import ingestion_pb2 as pb
+from gamesclient import GamesClient
 
 # A run reads every new file and streams it to the catalog before it answers.
 RUN_TIMEOUT = 900.0

@@ -35,7 +35,8 @@ def test_imports_only_from_ingestion(catalog_as: CatalogStubAs) -> None:
     with pytest.raises(grpc.RpcError) as denied:
         catalog_as("gateway").ImportGames(iter([header]))
     assert denied.value.code() == grpc.StatusCode.PERMISSION_DENIED
-    assert catalog_as("ingestion").ImportGames(iter([header])).import_record.received_count == 0
+    commit = pb.ImportGamesRequest(commit=pb.ImportCommit(game_count=0))
+    assert catalog_as("ingestion").ImportGames(iter([header, commit])).import_record.received_count == 0
 
 
 @pytest.mark.parametrize("identity", ["operator", "catalog"])

@@ -92,6 +92,7 @@ def test_sigterm_lets_an_in_flight_import_finish_then_exits_0(
         yield pb.ImportGamesRequest(
             batch=pb.ImportBatch(games=[pb.Game(display_name="B", platform=pb.PLATFORM_IOS, store_id="2")])
         )
+        yield pb.ImportGamesRequest(commit=pb.ImportCommit(game_count=2))
 
     in_flight = stub.ImportGames.future(requests(), timeout=60)
     assert first_batch_sent.wait(10)

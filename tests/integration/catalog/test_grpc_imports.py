@@ -19,6 +19,7 @@ def stream(source_key: str, batches: list[list[pb.Game]]) -> Iterator[pb.ImportG
     )
     for games in batches:
         yield pb.ImportGamesRequest(batch=pb.ImportBatch(games=games))
+    yield pb.ImportGamesRequest(commit=pb.ImportCommit(game_count=sum(len(games) for games in batches)))
 
 
 def game(n: int, name: str | None = None, rank: int | None = None) -> pb.Game:
@@ -73,6 +74,19 @@ def test_rollback_refused_when_a_later_write_touched_the_games(catalog_as: Catal
         gateway.RollbackImport(pb.RollbackImportRequest(name=first.name))
     assert refused.value.code() == grpc.StatusCode.FAILED_PRECONDITION
     assert [g.display_name for g in gateway.ListGames(pb.ListGamesRequest()).games] == ["B"]
+
+
+def test_a_stream_without_its_commit_publishes_nothing(catalog_as: CatalogStubAs) -> None:
+    uncommitted = list(stream("cut.json", [[game(1)], [game(2)]]))[:-1]
+    with pytest.raises(grpc.RpcError) as cut:
+        catalog_as("ingestion").ImportGames(iter(uncommitted))
+    assert cut.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+    miscounted = [*uncommitted, pb.ImportGamesRequest(commit=pb.ImportCommit(game_count=3))]
+    with pytest.raises(grpc.RpcError) as wrong:
+        catalog_as("ingestion").ImportGames(iter(miscounted))
+    assert wrong.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+    assert catalog_as("gateway").ListGames(pb.ListGamesRequest()).games == []
+    assert catalog_as("gateway").ListImports(pb.ListImportsRequest()).imports == []
 
 
 def test_a_bad_game_fails_the_whole_import(catalog_as: CatalogStubAs) -> None:

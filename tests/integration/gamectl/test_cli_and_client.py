@@ -19,13 +19,13 @@ from pathlib import Path
 
 import grpc
 import pytest
-from gamesclient import connect, error_details, from_suite
 
 from gamectl.__main__ import main
 from gamectl.certs import DevPki
 from gamectl.net import free_port
 from games.catalog.v1 import catalog_pb2 as pb
 from games.catalog.v1 import catalog_pb2_grpc as pb_grpc
+from gamesclient import connect, error_details, from_suite
 from tests.fixtures.catalog import RunningCatalog
 
 REPO = Path(__file__).resolve().parents[3]

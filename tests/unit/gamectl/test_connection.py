@@ -7,12 +7,12 @@ import json
 from pathlib import Path
 
 import pytest
-from gamesclient import SuiteError, load_suite, platform_value
-from gamesclient.channel import AuthInterceptor
 
 from gamectl.certs import DevPki
 from gamectl.commands.connection import common_options, open_client, resource_name
 from games.catalog.v1 import catalog_pb2 as cpb
+from gamesclient import SuiteError, load_suite, platform_value
+from gamesclient.channel import AuthInterceptor
 
 
 def write_suite(root: Path, **overrides: object) -> Path:

@@ -610,6 +610,32 @@ class ImportBatch(_message.Message):
 Global___ImportBatch: _TypeAlias = ImportBatch  # noqa: Y015
 
 @_typing.final
+class ImportCommit(_message.Message):
+    """The last message of an ImportGames stream.
+
+    A stream that ends without it publishes nothing: a client that dies in the
+    middle of a stream can look, to the server, like one that closed it.
+    """
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    GAME_COUNT_FIELD_NUMBER: _builtins.int
+    game_count: _builtins.int
+    """How many games the batches carried, all told; a mismatch publishes nothing."""
+    def __init__(
+        self,
+        *,
+        game_count: _builtins.int = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["game_count", b"game_count"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ImportCommit: _TypeAlias = ImportCommit  # noqa: Y015
+
+@_typing.final
 class ImportGamesRequest(_message.Message):
     """One message of an ImportGames stream."""
 
@@ -617,25 +643,31 @@ class ImportGamesRequest(_message.Message):
 
     HEADER_FIELD_NUMBER: _builtins.int
     BATCH_FIELD_NUMBER: _builtins.int
+    COMMIT_FIELD_NUMBER: _builtins.int
     @_builtins.property
     def header(self) -> Global___ImportHeader:
         """The first message."""
 
     @_builtins.property
     def batch(self) -> Global___ImportBatch:
-        """Every later message."""
+        """The messages between the header and the commit."""
+
+    @_builtins.property
+    def commit(self) -> Global___ImportCommit:
+        """The last message."""
 
     def __init__(
         self,
         *,
         header: Global___ImportHeader | None = ...,
         batch: Global___ImportBatch | None = ...,
+        commit: Global___ImportCommit | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["batch", b"batch", "header", b"header", "payload", b"payload"]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["batch", b"batch", "commit", b"commit", "header", b"header", "payload", b"payload"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["batch", b"batch", "header", b"header", "payload", b"payload"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["batch", b"batch", "commit", b"commit", "header", b"header", "payload", b"payload"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
-    _WhichOneofReturnType_payload: _TypeAlias = _typing.Literal["header", "batch"]  # noqa: Y015
+    _WhichOneofReturnType_payload: _TypeAlias = _typing.Literal["header", "batch", "commit"]  # noqa: Y015
     _WhichOneofArgType_payload: _TypeAlias = _typing.Literal["payload", b"payload"]  # noqa: Y015
     def WhichOneof(self, oneof_group: _WhichOneofArgType_payload) -> _WhichOneofReturnType_payload | None: ...
 

@@ -142,8 +142,8 @@ class CatalogServiceServicer:
 
     def ImportGames(self, request_iterator, context):
         """Streams one delivered file into the catalog. The first message carries
-        the header, the rest carry batches of games; the import is published
-        atomically when the stream closes, or not at all.
+        the header, then batches of games, then a commit; the import is published
+        atomically when the commit arrives and the stream closes, or not at all.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')

@@ -49,8 +49,8 @@ class CatalogServiceStub:
     """Deletes a game; honours `etag` when given."""
     ImportGames: _grpc.StreamUnaryMultiCallable[_catalog_pb2.ImportGamesRequest, _catalog_pb2.ImportGamesResponse]
     """Streams one delivered file into the catalog. The first message carries
-    the header, the rest carry batches of games; the import is published
-    atomically when the stream closes, or not at all.
+    the header, then batches of games, then a commit; the import is published
+    atomically when the commit arrives and the stream closes, or not at all.
     """
     GetImport: _grpc.UnaryUnaryMultiCallable[_catalog_pb2.GetImportRequest, _catalog_pb2.GetImportResponse]
     """Returns one import by resource name (`imports/{id}`)."""
@@ -82,8 +82,8 @@ class CatalogServiceAsyncStub(CatalogServiceStub):
     """Deletes a game; honours `etag` when given."""
     ImportGames: _aio.StreamUnaryMultiCallable[_catalog_pb2.ImportGamesRequest, _catalog_pb2.ImportGamesResponse]  # type: ignore[assignment]
     """Streams one delivered file into the catalog. The first message carries
-    the header, the rest carry batches of games; the import is published
-    atomically when the stream closes, or not at all.
+    the header, then batches of games, then a commit; the import is published
+    atomically when the commit arrives and the stream closes, or not at all.
     """
     GetImport: _aio.UnaryUnaryMultiCallable[_catalog_pb2.GetImportRequest, _catalog_pb2.GetImportResponse]  # type: ignore[assignment]
     """Returns one import by resource name (`imports/{id}`)."""
@@ -154,8 +154,8 @@ class CatalogServiceServicer(metaclass=_abc_1.ABCMeta):
         context: _ServicerContext,
     ) -> _typing.Union[_catalog_pb2.ImportGamesResponse, _abc.Awaitable[_catalog_pb2.ImportGamesResponse]]:
         """Streams one delivered file into the catalog. The first message carries
-        the header, the rest carry batches of games; the import is published
-        atomically when the stream closes, or not at all.
+        the header, then batches of games, then a commit; the import is published
+        atomically when the commit arrives and the stream closes, or not at all.
         """
 
     @_abc_1.abstractmethod
