@@ -34,6 +34,7 @@ def main(argv: list[str] | None = None) -> int:
         app.bindings,
         app.policy,
         app.ready,
+        drain_hooks=[app.end_watches],
         shutdown_hooks=[app.close],
     )
 

@@ -61,6 +61,10 @@ class CatalogApp:
         """SERVING only while the database answers."""
         return self.service.ping()
 
+    def end_watches(self) -> None:
+        """End every WatchRevision stream: as stopping begins, so they do not hold the drain."""
+        self.feed.close_subscriptions()
+
     def close(self) -> None:
         """Stop the revision feed and close every pooled connection."""
         self.feed.stop()

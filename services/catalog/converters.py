@@ -10,6 +10,7 @@ from google.protobuf.timestamp_pb2 import Timestamp
 
 from catalog.model import Game, GameFields, Import, ImportSource, ImportState, Platform
 from gamekit.errors import FieldViolation, InvalidArgument
+from gamekit.protos import timestamp
 from games.catalog.v1 import catalog_pb2 as pb
 
 _PLATFORM_FROM_PROTO = {pb.PLATFORM_IOS: Platform.IOS, pb.PLATFORM_ANDROID: Platform.ANDROID}
@@ -19,15 +20,6 @@ _IMPORT_STATE_TO_PROTO = {
     ImportState.PUBLISHED: pb.IMPORT_STATE_PUBLISHED,
     ImportState.ROLLED_BACK: pb.IMPORT_STATE_ROLLED_BACK,
 }
-
-
-def parse_resource_id(name: str, *, collection: str, field: str) -> int:
-    """`games/42` → 42; anything else is INVALID_ARGUMENT on `field`."""
-    prefix = f"{collection}/"
-    suffix = name[len(prefix) :] if name.startswith(prefix) else ""
-    if not suffix.isascii() or not suffix.isdigit() or len(suffix) > 18 or int(suffix) == 0:
-        raise InvalidArgument.field(field, f"must be {collection}/{{id}} with a positive integer id")
-    return int(suffix)
 
 
 def platform_filter(value: int, *, field: str = "platform") -> Platform | None:
@@ -82,8 +74,8 @@ def game_to_proto(game: Game) -> pb.Game:
         app_version=fields.app_version,
         is_published=fields.is_published,
         etag=game.etag,
-        create_time=_timestamp(game.create_time),
-        update_time=_timestamp(game.update_time),
+        create_time=timestamp(game.create_time),
+        update_time=timestamp(game.update_time),
         categories=list(fields.categories),
         icon_uri=fields.icon_uri,
         store_uri=fields.store_uri,
@@ -95,9 +87,9 @@ def game_to_proto(game: Game) -> pb.Game:
         last_import=f"imports/{game.last_import_id}" if game.last_import_id else "",
     )
     if fields.release_time is not None:
-        message.release_time.CopyFrom(_timestamp(fields.release_time))
+        message.release_time.CopyFrom(timestamp(fields.release_time))
     if fields.store_update_time is not None:
-        message.store_update_time.CopyFrom(_timestamp(fields.store_update_time))
+        message.store_update_time.CopyFrom(timestamp(fields.store_update_time))
     return message
 
 
@@ -121,11 +113,11 @@ def import_to_proto(record: Import) -> pb.Import:
         created_count=record.created_count,
         updated_count=record.updated_count,
         unchanged_count=record.unchanged_count,
-        publish_time=_timestamp(record.publish_time),
+        publish_time=timestamp(record.publish_time),
         revision=record.revision,
     )
     if record.rollback_time is not None:
-        message.rollback_time.CopyFrom(_timestamp(record.rollback_time))
+        message.rollback_time.CopyFrom(timestamp(record.rollback_time))
     return message
 
 
@@ -185,9 +177,3 @@ def _datetime(message: pb.Game, field: Literal["release_time", "store_update_tim
         return None
     stamp: Timestamp = getattr(message, field)
     return stamp.ToDatetime(tzinfo=UTC)
-
-
-def _timestamp(value: datetime) -> Timestamp:
-    stamp = Timestamp()
-    stamp.FromDatetime(value)
-    return stamp

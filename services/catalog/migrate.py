@@ -4,26 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from alembic import command
-from alembic.config import Config
+from gamekit.migrations import Migrations
 
-MIGRATIONS = Path(__file__).resolve().parent / "migrations"
+MIGRATIONS = Migrations(Path(__file__).resolve().parent / "migrations")
 
-
-def alembic_config(database_url: str) -> Config:
-    """An Alembic config pointing at the packaged migrations and the given database."""
-    config = Config()
-    config.set_main_option("script_location", str(MIGRATIONS))
-    # Passed as an attribute, not a main option: configparser would choke on '%' in passwords.
-    config.attributes["database_url"] = database_url
-    return config
-
-
-def upgrade(database_url: str, revision: str = "head") -> None:
-    """Bring the catalog schema of `database_url` up to `revision` (the latest by default)."""
-    command.upgrade(alembic_config(database_url), revision)
-
-
-def downgrade(database_url: str, revision: str) -> None:
-    """Take the catalog schema of `database_url` back to `revision` (`base` drops it)."""
-    command.downgrade(alembic_config(database_url), revision)
+# upgrade(database_url, revision="head") and downgrade(database_url, revision) on the catalog schema.
+upgrade = MIGRATIONS.upgrade
+downgrade = MIGRATIONS.downgrade

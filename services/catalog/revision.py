@@ -76,6 +76,7 @@ class RevisionFeed:
         self._latest = 0
         self._subscribers: set[Subscription] = set()
         self._stopping = threading.Event()
+        self._closing = False
         self._healthy = False
         self._thread: threading.Thread | None = None
 
@@ -83,6 +84,17 @@ class RevisionFeed:
     def healthy(self) -> bool:
         """True while the LISTEN connection is up."""
         return self._healthy
+
+    @property
+    def closing(self) -> bool:
+        """True once `close_subscriptions` was called: watches should end."""
+        return self._closing
+
+    def close_subscriptions(self) -> None:
+        """Wake every subscriber now and let none wait again: the server is stopping."""
+        with self._changed:
+            self._closing = True
+            self._changed.notify_all()
 
     @property
     def latest(self) -> int:
@@ -118,11 +130,13 @@ class RevisionFeed:
             self._changed.notify_all()
 
     def wait_beyond(self, seen: int, timeout: float) -> int | None:
-        """Block until the revision passes `seen` (return it) or `timeout` elapses (return None)."""
+        """Block until the revision passes `seen` (return it) or `timeout` elapses (return None).
+
+        Returns None at once when the feed is closing.
+        """
         with self._changed:
-            if self._changed.wait_for(lambda: self._latest > seen, timeout=timeout):
-                return self._latest
-            return None
+            self._changed.wait_for(lambda: self._latest > seen or self._closing, timeout=timeout)
+            return self._latest if self._latest > seen else None
 
     def _publish(self, revision: int) -> None:
         with self._changed:

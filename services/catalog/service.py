@@ -188,12 +188,13 @@ class CatalogService:
         return current_revision(engine=self._engine)
 
     def watch_revision(self, *, is_active: Callable[[], bool], poll_seconds: float = 1.0) -> Iterator[int]:
-        """Yield the current revision, then each newer one, until `is_active()` turns False."""
+        """Yield the current revision, then each newer one, until `is_active()` turns False or the feed
+        closes (the server is stopping: the watcher reconnects elsewhere rather than hold the drain)."""
         subscription = self._feed.subscribe()
         try:
             last = self.current_revision()
             yield last
-            while is_active():
+            while is_active() and not self._feed.closing:
                 revision = subscription.next(poll_seconds)
                 if revision is not None and revision > last:
                     last = revision

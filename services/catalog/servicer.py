@@ -14,6 +14,7 @@ from catalog import converters
 from catalog.model import GameUpdate
 from catalog.service import CatalogService
 from gamekit.errors import InvalidArgument
+from gamekit.protos import parse_resource_id
 from games.catalog.v1 import catalog_pb2 as pb
 from games.catalog.v1 import catalog_pb2_grpc as pb_grpc
 
@@ -25,7 +26,7 @@ class CatalogServicer(pb_grpc.CatalogServiceServicer):
         self._service = service
 
     def GetGame(self, request: pb.GetGameRequest, context: grpc.ServicerContext) -> pb.GetGameResponse:
-        game_id = converters.parse_resource_id(request.name, collection="games", field="name")
+        game_id = parse_resource_id(request.name, collection="games", field="name")
         return pb.GetGameResponse(game=converters.game_to_proto(self._service.get_game(game_id)))
 
     def ListGames(self, request: pb.ListGamesRequest, context: grpc.ServicerContext) -> pb.ListGamesResponse:
@@ -64,7 +65,7 @@ class CatalogServicer(pb_grpc.CatalogServiceServicer):
     def UpdateGame(
         self, request: pb.UpdateGameRequest, context: grpc.ServicerContext
     ) -> pb.UpdateGameResponse:
-        game_id = converters.parse_resource_id(request.game.name, collection="games", field="game.name")
+        game_id = parse_resource_id(request.game.name, collection="games", field="game.name")
         paths = frozenset(request.update_mask.paths)
         # Platform is immutable, so an unset platform in the body is fine unless the mask names it.
         body = pb.Game()
@@ -83,7 +84,7 @@ class CatalogServicer(pb_grpc.CatalogServiceServicer):
     def DeleteGame(
         self, request: pb.DeleteGameRequest, context: grpc.ServicerContext
     ) -> pb.DeleteGameResponse:
-        game_id = converters.parse_resource_id(request.name, collection="games", field="name")
+        game_id = parse_resource_id(request.name, collection="games", field="name")
         self._service.delete_game(game_id, etag=request.etag)
         return pb.DeleteGameResponse()
 
@@ -95,7 +96,7 @@ class CatalogServicer(pb_grpc.CatalogServiceServicer):
         return pb.ImportGamesResponse(import_record=converters.import_to_proto(record))
 
     def GetImport(self, request: pb.GetImportRequest, context: grpc.ServicerContext) -> pb.GetImportResponse:
-        import_id = converters.parse_resource_id(request.name, collection="imports", field="name")
+        import_id = parse_resource_id(request.name, collection="imports", field="name")
         record = self._service.get_import(import_id)
         return pb.GetImportResponse(import_record=converters.import_to_proto(record))
 
@@ -110,7 +111,7 @@ class CatalogServicer(pb_grpc.CatalogServiceServicer):
     def RollbackImport(
         self, request: pb.RollbackImportRequest, context: grpc.ServicerContext
     ) -> pb.RollbackImportResponse:
-        import_id = converters.parse_resource_id(request.name, collection="imports", field="name")
+        import_id = parse_resource_id(request.name, collection="imports", field="name")
         record = self._service.rollback_import(import_id)
         return pb.RollbackImportResponse(import_record=converters.import_to_proto(record))
 

@@ -15,10 +15,11 @@ import time
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from types import TracebackType
-from typing import Any, NamedTuple
+from typing import Any
 
 import grpc
 
+from gamekit.call_details import CallDetails, DetailsInterceptor, replace_details
 from gamekit.context import REQUEST_ID_HEADER, current_request_id, time_remaining
 from gamekit.tls import ReloadingTls, TlsFiles, channel_credentials
 
@@ -63,24 +64,11 @@ def service_config(
     return json.dumps(config)
 
 
-class _CallDetails(NamedTuple):
-    method: str
-    timeout: float | None
-    metadata: Sequence[tuple[str, str | bytes]] | None
-    credentials: grpc.CallCredentials | None
-    wait_for_ready: bool | None
-    compression: grpc.Compression | None
-
-
-class PropagatingInterceptor(
-    grpc.UnaryUnaryClientInterceptor,  # type: ignore[type-arg]
-    grpc.UnaryStreamClientInterceptor,  # type: ignore[type-arg]
-    grpc.StreamUnaryClientInterceptor,  # type: ignore[type-arg]
-    grpc.StreamStreamClientInterceptor,  # type: ignore[type-arg]
-):
+class PropagatingInterceptor(DetailsInterceptor):
     """Shortens the timeout to the incoming call's deadline and forwards its request id."""
 
-    def _details(self, details: grpc.ClientCallDetails) -> _CallDetails:
+    def rewrite(self, details: grpc.ClientCallDetails) -> CallDetails:
+        """The call's timeout capped by the incoming deadline, its metadata with the request id."""
         timeout = details.timeout
         remaining = time_remaining()
         if remaining is not None:
@@ -89,30 +77,7 @@ class PropagatingInterceptor(
         request_id = current_request_id()
         if request_id and not any(key == REQUEST_ID_HEADER for key, _ in metadata):
             metadata.append((REQUEST_ID_HEADER, request_id))
-        return _CallDetails(
-            details.method,
-            timeout,
-            metadata,
-            details.credentials,
-            getattr(details, "wait_for_ready", None),
-            getattr(details, "compression", None),
-        )
-
-    def intercept_unary_unary(self, continuation: Callable[..., Any], details: Any, request: Any) -> Any:
-        """Unary call."""
-        return continuation(self._details(details), request)
-
-    def intercept_unary_stream(self, continuation: Callable[..., Any], details: Any, request: Any) -> Any:
-        """Response-streaming call."""
-        return continuation(self._details(details), request)
-
-    def intercept_stream_unary(self, continuation: Callable[..., Any], details: Any, requests: Any) -> Any:
-        """Request-streaming call."""
-        return continuation(self._details(details), requests)
-
-    def intercept_stream_stream(self, continuation: Callable[..., Any], details: Any, requests: Any) -> Any:
-        """Bidirectional call."""
-        return continuation(self._details(details), requests)
+        return replace_details(details, timeout=timeout, metadata=metadata)
 
 
 class ReloadingChannel(grpc.Channel):

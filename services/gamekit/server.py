@@ -62,7 +62,9 @@ def _server_options(max_receive: int, max_send: int) -> list[tuple[str, int]]:
 class ServiceHost:
     """One service process's gRPC servers, health, metrics and stop sequence.
 
-    `client_auth="none"` serves TLS without asking for client certificates (with an
+    `drain_hooks` run as stopping begins, before the drain: they end streams that never finish on their
+    own (a revision watch), which would otherwise hold the drain, and so the port, for the whole grace
+    period. `client_auth="none"` serves TLS without asking for client certificates (with an
     `AccessPolicy.open_to_all()` policy and an interceptor of the service's own to authenticate);
     `reflection=False` leaves the reflection service out; `compress_responses=True` compresses responses
     for callers that accept gzip (or deflate).
@@ -80,6 +82,7 @@ class ServiceHost:
         max_receive_message_bytes: int = 4 * MiB,
         max_send_message_bytes: int = 16 * MiB,
         shutdown_hooks: Sequence[Callable[[], None]] = (),
+        drain_hooks: Sequence[Callable[[], None]] = (),
         interceptors: Sequence[grpc.ServerInterceptor[Any, Any]] = (),
         client_auth: ClientAuth = "require",
         reflection: bool = True,
@@ -94,6 +97,7 @@ class ServiceHost:
         self.in_flight = InFlight()
         self.health = HealthReporter([b.name for b in self.bindings], readiness, interval=readiness_interval)
         self._shutdown_hooks = list(shutdown_hooks)
+        self._drain_hooks = list(drain_hooks)
         self._options = _server_options(max_receive_message_bytes, max_send_message_bytes)
         # A compression *level* is resolved per call against the caller's grpc-accept-encoding (LOW:
         # gzip, else deflate, else none); a fixed algorithm would be sent even to callers without it.
@@ -175,6 +179,7 @@ class ServiceHost:
                 return
             grace = self.settings.grace_period_seconds if grace is None else grace
             self.health.shutdown()
+            _run_hooks(self._drain_hooks)
             log.info(
                 "draining", extra={"fields": {"in_flight": self.in_flight.count, "grace_seconds": grace}}
             )
@@ -182,11 +187,7 @@ class ServiceHost:
                 self._server.stop(grace).wait(grace + 5)
             if self.in_flight.count:
                 log.warning("grace period over", extra={"fields": {"cut_off_calls": self.in_flight.count}})
-            for hook in self._shutdown_hooks:
-                try:
-                    hook()
-                except Exception:
-                    log.exception("shutdown hook %r failed", hook)
+            _run_hooks(self._shutdown_hooks)
             if self._health_server is not None:
                 self._health_server.stop(0).wait(5)
             if self._metrics is not None:
@@ -207,6 +208,14 @@ class ServiceHost:
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
         self.stop(0)
+
+
+def _run_hooks(hooks: Sequence[Callable[[], None]]) -> None:
+    for hook in hooks:
+        try:
+            hook()
+        except Exception:
+            log.exception("stop hook %r failed", hook)
 
 
 def serve(

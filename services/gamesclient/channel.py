@@ -8,12 +8,12 @@ Responses compressed with gzip are accepted (the channel advertises identity, de
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import Any
 
 import grpc
 
+from gamekit.call_details import CallDetails, DetailsInterceptor, replace_details
 from gamekit.client import DEFAULT_OPTIONS, ReloadingChannel, service_config
 from gamekit.tls import TlsFiles
 
@@ -33,21 +33,7 @@ READ_METHODS = (
 )
 
 
-class _CallDetails(NamedTuple):
-    method: str
-    timeout: float | None
-    metadata: Sequence[tuple[str, str | bytes]] | None
-    credentials: grpc.CallCredentials | None
-    wait_for_ready: bool | None
-    compression: grpc.Compression | None
-
-
-class AuthInterceptor(
-    grpc.UnaryUnaryClientInterceptor,  # type: ignore[type-arg]
-    grpc.UnaryStreamClientInterceptor,  # type: ignore[type-arg]
-    grpc.StreamUnaryClientInterceptor,  # type: ignore[type-arg]
-    grpc.StreamStreamClientInterceptor,  # type: ignore[type-arg]
-):
+class AuthInterceptor(DetailsInterceptor):
     """Adds the bearer key to every call, and `timeout` seconds as the deadline when none is given."""
 
     def __init__(self, api_key: str, timeout: float | None) -> None:
@@ -56,34 +42,13 @@ class AuthInterceptor(
         self._header = (AUTHORIZATION_HEADER, f"Bearer {api_key}") if api_key else None
         self._timeout = timeout
 
-    def _details(self, details: grpc.ClientCallDetails) -> _CallDetails:
+    def rewrite(self, details: grpc.ClientCallDetails) -> CallDetails:
+        """The call's metadata with this key as its only authorization, and the default deadline."""
         metadata = [(k, v) for k, v in details.metadata or () if k != AUTHORIZATION_HEADER]
         if self._header is not None:
             metadata.append(self._header)
-        return _CallDetails(
-            details.method,
-            self._timeout if details.timeout is None else details.timeout,
-            metadata,
-            details.credentials,
-            getattr(details, "wait_for_ready", None),
-            getattr(details, "compression", None),
-        )
-
-    def intercept_unary_unary(self, continuation: Callable[..., Any], details: Any, request: Any) -> Any:
-        """Unary call."""
-        return continuation(self._details(details), request)
-
-    def intercept_unary_stream(self, continuation: Callable[..., Any], details: Any, request: Any) -> Any:
-        """Response-streaming call."""
-        return continuation(self._details(details), request)
-
-    def intercept_stream_unary(self, continuation: Callable[..., Any], details: Any, requests: Any) -> Any:
-        """Request-streaming call."""
-        return continuation(self._details(details), requests)
-
-    def intercept_stream_stream(self, continuation: Callable[..., Any], details: Any, requests: Any) -> Any:
-        """Bidirectional call."""
-        return continuation(self._details(details), requests)
+        timeout = self._timeout if details.timeout is None else details.timeout
+        return replace_details(details, timeout=timeout, metadata=metadata)
 
 
 def channel_options(server_name: str | None = None) -> list[tuple[str, Any]]:

@@ -4,6 +4,12 @@ The servicers hand every call here. The backend channels come from gamekit.clien
 shortens each call to the caller's remaining deadline and forwards its x-request-id; OpenTelemetry's
 client instrumentation adds the trace context. `timeout` (`action_timeout` for RunIngestion, which
 returns when the run ends) only bounds calls whose caller set no deadline.
+
+A backend restart (a rollout, a crash) leaves nothing listening for a second or two, more than the
+channel's retry policy covers with its few quick attempts. So an idempotent call that found its
+backend unreachable goes once more with wait_for_ready, waiting for the channel to connect again for
+up to RECONNECT_WAIT_SECONDS (and never past the caller's deadline); if it does not, the caller gets
+the UNAVAILABLE, as it would have at once.
 """
 
 from __future__ import annotations
@@ -16,11 +22,13 @@ from google.protobuf.message import Message
 from gamekit.context import current_request_id
 from gamekit.errors import InvalidArgument
 from gateway.cache import ResponseCache
-from gateway.hygiene import clean_status
+from gateway.hygiene import backend_unreachable, clean_status
 from gateway.surface import METHODS, Kind
 
 Req = TypeVar("Req", bound=Message)
 Resp = TypeVar("Resp", bound=Message)
+
+RECONNECT_WAIT_SECONDS = 5.0
 
 
 class Forwarder:
@@ -50,8 +58,7 @@ class Forwarder:
             if cached is not None:
                 return cached  # type: ignore[return-value]
         try:
-            timeout = self.action_timeout if kind is Kind.ACTION else self.timeout
-            response = backend(request, timeout=timeout)
+            response = self._call(kind, backend, request)
         except grpc.RpcError as error:
             context.abort_with_status(clean_status(error, current_request_id()))
         finally:
@@ -61,6 +68,21 @@ class Forwarder:
         if ticket is not None:
             self.cache.store(ticket, response)
         return response
+
+    def _call(self, kind: Kind, backend: grpc.UnaryUnaryMultiCallable[Req, Resp], request: Req) -> Resp:
+        timeout = self.action_timeout if kind is Kind.ACTION else self.timeout
+        try:
+            return backend(request, timeout=timeout)
+        except grpc.RpcError as error:
+            if kind not in (Kind.READ, Kind.LOOKUP) or not backend_unreachable(error):
+                raise
+            unreachable = error
+        try:
+            return backend(request, timeout=min(timeout, RECONNECT_WAIT_SECONDS), wait_for_ready=True)
+        except grpc.RpcError as error:
+            if isinstance(error, grpc.Call) and error.code() is grpc.StatusCode.DEADLINE_EXCEEDED:
+                raise unreachable from None  # still unreachable when the wait ended
+            raise
 
     def _check_page_size(self, request: Message) -> None:
         if "page_size" not in request.DESCRIPTOR.fields_by_name:

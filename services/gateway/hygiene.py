@@ -71,6 +71,15 @@ def _platform_status(error: grpc.Call) -> status_pb2.Status | None:
     return None
 
 
+def backend_unreachable(error: grpc.RpcError) -> bool:
+    """UNAVAILABLE made up by the gRPC client (no connection), not a status the backend itself sent."""
+    return (
+        isinstance(error, grpc.Call)
+        and error.code() is grpc.StatusCode.UNAVAILABLE
+        and _platform_status(error) is None
+    )
+
+
 def _safe(details: list[any_pb2.Any]) -> list[any_pb2.Any]:
     return [d for d in details if any(d.Is(descriptor) for descriptor in SAFE_DETAILS)]
 

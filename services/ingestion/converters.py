@@ -2,11 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-
-from google.protobuf.timestamp_pb2 import Timestamp
-
-from gamekit.errors import InvalidArgument
+from gamekit.protos import parse_resource_id, timestamp
 from games.ingestion.v1 import ingestion_pb2 as pb
 from ingestion.model import FileEntry, FileState, QuarantinedRecord, Run, RunState, RunTrigger
 
@@ -27,28 +23,13 @@ _FILE_STATES = {
 }
 
 
-def parse_resource_id(name: str, *, collection: str, field: str) -> int:
-    """`runs/42` → 42; anything else is INVALID_ARGUMENT on `field`."""
-    prefix = f"{collection}/"
-    suffix = name[len(prefix) :] if name.startswith(prefix) else ""
-    if not suffix.isascii() or not suffix.isdigit() or len(suffix) > 18 or int(suffix) == 0:
-        raise InvalidArgument.field(field, f"must be {collection}/{{id}} with a positive integer id")
-    return int(suffix)
-
-
-def _timestamp(value: datetime) -> Timestamp:
-    stamp = Timestamp()
-    stamp.FromDatetime(value)
-    return stamp
-
-
 def run_to_proto(run: Run) -> pb.Run:
     """A run as the contract shows it."""
     message = pb.Run(
         name=run.name,
         trigger=_TRIGGERS[run.trigger],
         state=_RUN_STATES[run.state],
-        start_time=_timestamp(run.start_time),
+        start_time=timestamp(run.start_time),
         files_imported=run.files_imported,
         files_skipped=run.files_skipped,
         files_failed=run.files_failed,
@@ -58,7 +39,7 @@ def run_to_proto(run: Run) -> pb.Run:
         records_duplicate=run.records_duplicate,
     )
     if run.end_time is not None:
-        message.end_time.CopyFrom(_timestamp(run.end_time))
+        message.end_time.CopyFrom(timestamp(run.end_time))
     return message
 
 
@@ -78,7 +59,7 @@ def file_to_proto(entry: FileEntry) -> pb.File:
         records_repaired=entry.records.repaired,
         records_quarantined=entry.records.quarantined,
         run=f"runs/{entry.run_id}" if entry.run_id else "",
-        update_time=_timestamp(entry.update_time),
+        update_time=timestamp(entry.update_time),
     )
 
 
@@ -91,7 +72,7 @@ def quarantined_to_proto(record: QuarantinedRecord) -> pb.QuarantinedRecord:
         position=record.position,
         raw_record=record.raw,
         reason=record.reason,
-        create_time=_timestamp(record.create_time),
+        create_time=timestamp(record.create_time),
     )
 
 

@@ -13,11 +13,9 @@ import threading
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import ExitStack
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Protocol
 
 import grpc
-from google.protobuf.timestamp_pb2 import Timestamp
 from opentelemetry import context, trace
 from tenacity import (
     RetryCallState,
@@ -28,6 +26,7 @@ from tenacity import (
 )
 
 from gamekit.errors import Unavailable
+from gamekit.protos import timestamp
 from games.catalog.v1 import catalog_pb2 as pb
 from games.catalog.v1 import catalog_pb2_grpc as pb_grpc
 from ingestion.model import FileFailed, RecordCounts, RepairEntry, SourceObject
@@ -58,12 +57,6 @@ class Published:
     records: RecordCounts
 
 
-def _timestamp(value: datetime) -> Timestamp:
-    stamp = Timestamp()
-    stamp.FromDatetime(value)
-    return stamp
-
-
 def game_from_record(record: GameRecord) -> pb.Game:
     """A parsed record as the catalog's Game."""
     game = pb.Game(
@@ -85,9 +78,9 @@ def game_from_record(record: GameRecord) -> pb.Game:
         best_rank=record.best_rank,
     )
     if record.release_time is not None:
-        game.release_time.CopyFrom(_timestamp(record.release_time))
+        game.release_time.CopyFrom(timestamp(record.release_time))
     if record.store_update_time is not None:
-        game.store_update_time.CopyFrom(_timestamp(record.store_update_time))
+        game.store_update_time.CopyFrom(timestamp(record.store_update_time))
     return game
 
 

@@ -11,6 +11,7 @@ import threading
 import grpc
 
 from gamekit.errors import Aborted
+from gamekit.protos import parse_resource_id
 from games.ingestion.v1 import ingestion_pb2 as pb
 from games.ingestion.v1 import ingestion_pb2_grpc as pb_grpc
 from ingestion import converters
@@ -42,7 +43,7 @@ class IngestionServicer(pb_grpc.IngestionServiceServicer):
         return pb.RunIngestionResponse(run=converters.run_to_proto(summary.run))
 
     def GetRun(self, request: pb.GetRunRequest, context: grpc.ServicerContext) -> pb.GetRunResponse:
-        run_id = converters.parse_resource_id(request.name, collection="runs", field="name")
+        run_id = parse_resource_id(request.name, collection="runs", field="name")
         return pb.GetRunResponse(run=converters.run_to_proto(self._ledger.get_run(run_id)))
 
     def ListRuns(self, request: pb.ListRunsRequest, context: grpc.ServicerContext) -> pb.ListRunsResponse:

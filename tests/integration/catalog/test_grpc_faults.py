@@ -12,7 +12,6 @@ from collections.abc import Callable, Iterator
 
 import grpc
 import pytest
-from grpc_health.v1 import health_pb2, health_pb2_grpc
 
 from catalog.migrate import upgrade
 from gamectl.certs import DevPki
@@ -22,28 +21,9 @@ from gamekit.status import error_details
 from games.catalog.v1 import catalog_pb2 as pb
 from games.catalog.v1 import catalog_pb2_grpc as pb_grpc
 from tests.fixtures.catalog import StartCatalog
+from tests.fixtures.health import NOT_SERVING, SERVING, wait_for_health
 
-SERVING = health_pb2.HealthCheckResponse.SERVING
-NOT_SERVING = health_pb2.HealthCheckResponse.NOT_SERVING
-
-
-def health_status(port: int) -> int | None:
-    with grpc.insecure_channel(f"127.0.0.1:{port}") as channel:
-        try:
-            return (
-                health_pb2_grpc.HealthStub(channel).Check(health_pb2.HealthCheckRequest(), timeout=2).status
-            )
-        except grpc.RpcError:
-            return None
-
-
-def wait_for_health(port: int, wanted: int, timeout: float = 30.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if health_status(port) == wanted:
-            return
-        time.sleep(0.1)
-    raise AssertionError(f"health never became {health_pb2.HealthCheckResponse.ServingStatus.Name(wanted)}")
+HEALTH_TIMEOUT = 30.0  # seconds a health change may take
 
 
 @pytest.fixture
@@ -64,7 +44,7 @@ def catalog_process(dev_pki: DevPki, database_url: str) -> Iterator[tuple[subpro
     }
     process = subprocess.Popen([sys.executable, "-m", "catalog", "serve"], env=env, stdout=subprocess.DEVNULL)
     try:
-        wait_for_health(health_port, SERVING)
+        wait_for_health(health_port, SERVING, timeout=HEALTH_TIMEOUT)
         yield process, port, health_port
     finally:
         if process.poll() is None:
@@ -116,7 +96,7 @@ def test_database_down_means_not_serving_and_unavailable_then_recovers(
     assert stub.ListGames(pb.ListGamesRequest()).games == []
 
     private_postgres.stop()
-    wait_for_health(catalog.host.health_port, NOT_SERVING)
+    wait_for_health(catalog.host.health_port, NOT_SERVING, timeout=HEALTH_TIMEOUT)
     with pytest.raises(grpc.RpcError) as down:
         stub.ListGames(pb.ListGamesRequest(), timeout=15)
     details = error_details(down.value)
@@ -125,5 +105,5 @@ def test_database_down_means_not_serving_and_unavailable_then_recovers(
         assert leak not in details.message
 
     private_postgres.start()
-    wait_for_health(catalog.host.health_port, SERVING)
+    wait_for_health(catalog.host.health_port, SERVING, timeout=HEALTH_TIMEOUT)
     assert stub.ListGames(pb.ListGamesRequest()).games == []

@@ -6,45 +6,22 @@ import os
 import signal
 import subprocess
 import sys
-import time
-
-import grpc
-from grpc_health.v1 import health_pb2, health_pb2_grpc
 
 from gamectl.certs import DevPki
 from gamectl.net import free_port
 from games.catalog.v1 import catalog_pb2 as cpb
 from games.catalog.v1 import catalog_pb2_grpc as cpb_grpc
 from tests.fixtures.gateway import OpenGatewayChannel, Platform
+from tests.fixtures.health import NOT_SERVING, SERVING, wait_for_health
 
-SERVING = health_pb2.HealthCheckResponse.SERVING
-NOT_SERVING = health_pb2.HealthCheckResponse.NOT_SERVING
-
-
-def health_status(port: int) -> int | None:
-    with grpc.insecure_channel(f"127.0.0.1:{port}") as channel:
-        try:
-            return (
-                health_pb2_grpc.HealthStub(channel).Check(health_pb2.HealthCheckRequest(), timeout=2).status
-            )
-        except grpc.RpcError:
-            return None
-
-
-def wait_for_health(port: int, wanted: int, timeout: float = 20.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if health_status(port) == wanted:
-            return
-        time.sleep(0.1)
-    raise AssertionError(f"health never became {health_pb2.HealthCheckResponse.ServingStatus.Name(wanted)}")
+HEALTH_TIMEOUT = 20.0  # seconds a health change may take
 
 
 def test_serving_only_while_both_backends_answer(platform: Platform) -> None:
     port = platform.gateway.host.health_port
-    wait_for_health(port, SERVING)
+    wait_for_health(port, SERVING, timeout=HEALTH_TIMEOUT)
     platform.ingestion.stop(0)
-    wait_for_health(port, NOT_SERVING)
+    wait_for_health(port, NOT_SERVING, timeout=HEALTH_TIMEOUT)
 
 
 def gateway_env(dev_pki: DevPki, platform: Platform, **overrides: str) -> dict[str, str]:
@@ -71,7 +48,7 @@ def test_python_m_gateway_serves_then_drains_on_sigterm(
     env = gateway_env(dev_pki, platform, port=str(port), health_port=str(health_port))
     process = subprocess.Popen([sys.executable, "-m", "gateway", "serve"], env=env, stdout=subprocess.DEVNULL)
     try:
-        wait_for_health(health_port, SERVING)
+        wait_for_health(health_port, SERVING, timeout=HEALTH_TIMEOUT)
         stub = cpb_grpc.CatalogServiceStub(gateway_channel(f"127.0.0.1:{port}", platform.keys.reader))
         assert list(stub.ListGames(cpb.ListGamesRequest(), timeout=10).games) == []
         process.send_signal(signal.SIGTERM)

@@ -6,7 +6,8 @@ import json
 
 import pytest
 
-from gamekit.client import PropagatingInterceptor, _CallDetails, service_config
+from gamekit.call_details import CallDetails
+from gamekit.client import PropagatingInterceptor, service_config
 from gamekit.context import call_scope, time_remaining
 
 
@@ -31,7 +32,7 @@ def test_service_config_without_methods_and_bad_names():
 
 
 def _details(timeout=None, metadata=None):
-    return _CallDetails("/s/M", timeout, metadata, None, None, None)
+    return CallDetails("/s/M", timeout, metadata, None, None, None)
 
 
 def test_interceptor_shortens_timeout_and_forwards_request_id():
