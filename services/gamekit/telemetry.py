@@ -28,6 +28,10 @@ log = logging.getLogger(__name__)
 
 # Probes hit health every few seconds; a trace each would drown the real ones.
 UNTRACED_SERVICES = ("grpc.health.v1.Health",)
+# Streams that last as long as the process: a span that never ends tells nothing, and the client
+# instrumentation would hand the caller a bare generator for the call, without cancel() or code(),
+# which the gateway's revision follower needs.
+UNTRACED_METHODS = ("/games.catalog.v1.CatalogService/WatchRevision",)
 
 _provider: TracerProvider | None = None
 _engines: weakref.WeakSet[Engine] = weakref.WeakSet()
@@ -68,7 +72,10 @@ def configure_telemetry(
 
     from opentelemetry.instrumentation.grpc import GrpcInstrumentorClient, GrpcInstrumentorServer, filters
 
-    untraced = filters.any_of(*(filters.service_name(name) for name in UNTRACED_SERVICES))
+    untraced = filters.any_of(
+        *(filters.service_name(name) for name in UNTRACED_SERVICES),
+        *(filters.full_method_name(name) for name in UNTRACED_METHODS),
+    )
     traced = filters.negate(untraced)
     GrpcInstrumentorServer(filter_=traced).instrument(tracer_provider=provider)  # type: ignore[no-untyped-call]
     GrpcInstrumentorClient(filter_=traced).instrument(tracer_provider=provider)  # type: ignore[no-untyped-call]

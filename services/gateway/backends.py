@@ -14,6 +14,10 @@ from gateway.surface import CATALOG, INGESTION, idempotent_methods
 
 log = logging.getLogger(__name__)
 SERVING = health_pb2.HealthCheckResponse.SERVING
+# gRPC's default reconnect backoff grows from 1 s to 2 min: after a long backend outage the gateway would
+# go on failing calls for up to that long once the backend is back. Backends are few and near: retry
+# connecting quickly, at least every 2 s.
+RECONNECT_OPTIONS = (("grpc.initial_reconnect_backoff_ms", 100), ("grpc.max_reconnect_backoff_ms", 2000))
 
 
 @dataclass
@@ -58,6 +62,7 @@ def connect(settings: GatewaySettings) -> Backends:
             key_file=settings.tls_key_file,
             idempotent_methods=idempotent_methods(service),
             server_name=settings.backend_server_name,
+            options=RECONNECT_OPTIONS,
         )
 
     return Backends(
