@@ -2,14 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from pydantic import Field, SecretStr, field_validator
-from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
-
-from gamekit.settings import LogLevel, ServiceSettings
-
-IdentityList = Annotated[list[str], NoDecode]
+from gamekit.settings import IdentityList, LogLevel, ServiceSettings
 
 
 class CatalogSettings(ServiceSettings):
@@ -41,21 +37,6 @@ class CatalogSettings(ServiceSettings):
         default_factory=lambda: ["spiffe://games.local/ingestion"],
         description="Comma-separated SPIFFE ids allowed to import games.",
     )
-
-    @field_validator("gateway_identities", "ingestion_identities", mode="before")
-    @classmethod
-    def _split_commas(cls, value: object) -> object:
-        if isinstance(value, str):
-            return [part.strip() for part in value.split(",") if part.strip()]
-        return value
-
-    @field_validator("gateway_identities", "ingestion_identities")
-    @classmethod
-    def _spiffe_only(cls, value: list[str]) -> list[str]:
-        for identity in value:
-            if not identity.startswith("spiffe://"):
-                raise ValueError(f"{identity!r} is not a SPIFFE id (spiffe://...)")
-        return value
 
 
 class MigrateSettings(BaseSettings):

@@ -9,14 +9,31 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Literal, TypeVar
+from typing import Annotated, Literal, TypeVar
 
-from pydantic import Field, ValidationError
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import AfterValidator, BeforeValidator, Field, ValidationError
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 S = TypeVar("S", bound=BaseSettings)
 
 LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR"]
+
+
+def _split_commas(value: object) -> object:
+    if isinstance(value, str):
+        return [part.strip() for part in value.split(",") if part.strip()]
+    return value
+
+
+def _spiffe_only(value: list[str]) -> list[str]:
+    for identity in value:
+        if not identity.startswith("spiffe://"):
+            raise ValueError(f"{identity!r} is not a SPIFFE id (spiffe://...)")
+    return value
+
+
+# SPIFFE ids given as one comma-separated environment variable.
+IdentityList = Annotated[list[str], NoDecode, BeforeValidator(_split_commas), AfterValidator(_spiffe_only)]
 
 
 class ServiceSettings(BaseSettings):

@@ -7,14 +7,11 @@ AWS_ACCESS_KEY_ID...), which boto3 reads on its own.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
 
-from pydantic import Field, SecretStr, field_validator
-from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from gamekit.settings import LogLevel, ServiceSettings
-
-IdentityList = Annotated[list[str], NoDecode]
+from gamekit.settings import IdentityList, LogLevel, ServiceSettings
 
 
 class RunSettings(BaseSettings):
@@ -76,21 +73,6 @@ class IngestionSettings(ServiceSettings, RunSettings):
     )
     default_page_size: int = Field(50, ge=1, le=1000, description="Page size when a request says 0.")
     max_page_size: int = Field(1000, ge=1, le=10000, description="Largest page size a request may ask for.")
-
-    @field_validator("gateway_identities", mode="before")
-    @classmethod
-    def _split_commas(cls, value: object) -> object:
-        if isinstance(value, str):
-            return [part.strip() for part in value.split(",") if part.strip()]
-        return value
-
-    @field_validator("gateway_identities")
-    @classmethod
-    def _spiffe_only(cls, value: list[str]) -> list[str]:
-        for identity in value:
-            if not identity.startswith("spiffe://"):
-                raise ValueError(f"{identity!r} is not a SPIFFE id (spiffe://...)")
-        return value
 
 
 class MigrateSettings(BaseSettings):
