@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import Engine
 
@@ -56,6 +57,11 @@ class CatalogApp:
     @property
     def policy(self) -> AccessPolicy:
         return access_policy(self.settings)
+
+    @property
+    def host_options(self) -> dict[str, Any]:
+        """Keyword arguments for gamekit's ServiceHost / serve: how this app stops."""
+        return {"drain_hooks": [self.end_watches], "shutdown_hooks": [self.close]}
 
     def ready(self) -> bool:
         """SERVING only while the database answers."""

@@ -8,9 +8,9 @@ from typing import Literal
 
 from google.protobuf.timestamp_pb2 import Timestamp
 
-from catalog.model import Game, GameFields, Import, ImportSource, ImportState, Platform
+from catalog.model import Game, GameFields, GameUpdate, Import, ImportSource, ImportState, Platform
 from gamekit.errors import FieldViolation, InvalidArgument
-from gamekit.protos import timestamp
+from gamekit.protos import parse_resource_id, timestamp
 from games.catalog.v1 import catalog_pb2 as pb
 
 _PLATFORM_FROM_PROTO = {pb.PLATFORM_IOS: Platform.IOS, pb.PLATFORM_ANDROID: Platform.ANDROID}
@@ -57,6 +57,22 @@ def game_fields(game: pb.Game, *, field_prefix: str = "game.") -> GameFields:
         price=game.price if game.HasField("price") else None,
         in_app_purchases=game.in_app_purchases if game.HasField("in_app_purchases") else None,
         best_rank=game.best_rank if game.HasField("best_rank") else None,
+    )
+
+
+def game_update(request: pb.UpdateGameRequest) -> GameUpdate:
+    """An UpdateGame request as a domain update: the game's id, its values, the mask and the etag."""
+    game_id = parse_resource_id(request.game.name, collection="games", field="game.name")
+    # Platform is immutable, so an unset platform in the body is fine unless the mask names it.
+    body = pb.Game()
+    body.CopyFrom(request.game)
+    if body.platform == pb.PLATFORM_UNSPECIFIED:
+        body.platform = pb.PLATFORM_IOS
+    return GameUpdate(
+        game_id=game_id,
+        values=game_fields(body),
+        paths=frozenset(request.update_mask.paths),
+        etag=request.game.etag,
     )
 
 
@@ -124,11 +140,9 @@ def import_to_proto(record: Import) -> pb.Import:
 def import_batches(
     requests: Iterator[pb.ImportGamesRequest],
 ) -> tuple[ImportSource, Iterable[list[GameFields]]]:
-    """Split an ImportGames stream into its header and a lazy iterator of converted batches.
-
-    The iterator raises unless the stream ends with a commit whose count matches the games sent, so a
-    client that died mid-stream (which gRPC may show as a normal end) never publishes half a file.
-    """
+    """Split an ImportGames stream into its header and a lazy iterator of converted batches."""
+    # The iterator raises unless the stream ends with a commit whose count matches the games sent, so a
+    # client that died mid-stream (which gRPC may show as a normal end) never publishes half a file.
     first = next(requests, None)
     if first is None or first.WhichOneof("payload") != "header":
         raise InvalidArgument.field("header", "the first message of an import must carry the header")

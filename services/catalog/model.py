@@ -42,26 +42,7 @@ class GameFields:
 
 
 # Fields an UpdateGame field mask may name; platform and store_id are the game's identity.
-MUTABLE_FIELDS: frozenset[str] = frozenset(
-    {
-        "display_name",
-        "bundle_id",
-        "publisher_id",
-        "publisher_name",
-        "app_version",
-        "is_published",
-        "rating",
-        "rating_count",
-        "release_time",
-        "store_update_time",
-        "categories",
-        "icon_uri",
-        "store_uri",
-        "price",
-        "in_app_purchases",
-        "best_rank",
-    }
-)
+MUTABLE_FIELDS: frozenset[str] = frozenset(GameFields.__dataclass_fields__) - {"platform", "store_id"}
 
 
 @dataclass(frozen=True)
@@ -77,6 +58,8 @@ class Game:
 
 
 class ImportState(enum.Enum):
+    """Where an import is; the value is what the database stores."""
+
     PUBLISHED = "published"
     ROLLED_BACK = "rolled_back"
 

@@ -11,6 +11,7 @@ import logging
 import threading
 
 import psycopg
+from psycopg import sql
 from sqlalchemy import Connection, Engine, func, select, update
 
 from catalog import tables
@@ -130,10 +131,7 @@ class RevisionFeed:
             self._changed.notify_all()
 
     def wait_beyond(self, seen: int, timeout: float) -> int | None:
-        """Block until the revision passes `seen` (return it) or `timeout` elapses (return None).
-
-        Returns None at once when the feed is closing.
-        """
+        """The revision once it passes `seen`; None after `timeout`, or at once when the feed is closing."""
         with self._changed:
             self._changed.wait_for(lambda: self._latest > seen or self._closing, timeout=timeout)
             return self._latest if self._latest > seen else None
@@ -149,7 +147,7 @@ class RevisionFeed:
         while not self._stopping.is_set():
             try:
                 with psycopg.connect(self._conninfo, autocommit=True, connect_timeout=5) as conn:
-                    conn.execute("LISTEN catalog_revision")  # == CHANNEL
+                    conn.execute(sql.SQL("LISTEN {}").format(sql.Identifier(CHANNEL)))
                     # Re-read after LISTEN: anything committed while we were away is caught here.
                     row = conn.execute("SELECT revision FROM catalog.revision WHERE id = 1").fetchone()
                     if row is not None:

@@ -6,8 +6,9 @@ Plain Python: no grpc and no SQL here. The servicer converts protos to these cal
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
+from typing import TypeVar
 
-from sqlalchemy import Engine
+from sqlalchemy import Connection, Engine
 
 from catalog import imports, rollback, search, store, validation
 from catalog.db import connection, ping, transaction
@@ -16,6 +17,7 @@ from catalog.revision import RevisionFeed, current_revision
 from gamekit.errors import InvalidArgument, NotFound, Unavailable
 from gamekit.page_tokens import Cursor, PageTokens, page_size
 
+R = TypeVar("R", Game, Import)  # a resource with an integer id
 MIN_QUERY = 3
 MAX_ID = 2**63 - 1
 
@@ -31,13 +33,22 @@ def _platform_filter(platform: Platform | None) -> str:
     return "" if platform is None else platform.value
 
 
-def _int_cursor(cursor: Cursor | None, size: int) -> list[int] | None:
-    """A cursor of `size` integers, or InvalidArgument (a valid MAC over a wrong shape is still refused)."""
+def _id_cursor(cursor: Cursor | None) -> int | None:
+    """The one id of a cursor, or InvalidArgument (a valid MAC over a wrong shape is still refused)."""
     if cursor is None:
         return None
-    if len(cursor) != size or not all(isinstance(v, int) for v in cursor):
+    if len(cursor) != 1 or not isinstance(cursor[0], int):
         raise InvalidArgument.field("page_token", "not a page token from this service")
-    return list(cursor)
+    return cursor[0]
+
+
+def _games_after(platform: Platform | None) -> Callable[[Connection, int | None, int], list[Game]]:
+    """Read games by id after a cursor, optionally of one platform."""
+
+    def fetch(conn: Connection, after_id: int | None, limit: int) -> list[Game]:
+        return store.list_games(conn=conn, platform=platform, after_id=after_id or 0, limit=limit)
+
+    return fetch
 
 
 class CatalogService:
@@ -76,16 +87,8 @@ class CatalogService:
 
     def list_games(self, *, platform: Platform | None, page_size: int, page_token: str) -> Page[Game]:
         """Games in id order, one page at a time."""
-        limit = self._page_size(page_size)
         filters = {"platform": _platform_filter(platform)}
-        cursor = _int_cursor(self._tokens.decode(page_token, kind="games.list", filters=filters), 1)
-        after_id = cursor[0] if cursor else 0
-        with connection(self._engine) as conn:
-            games = store.list_games(conn=conn, platform=platform, after_id=after_id, limit=limit + 1)
-        if len(games) <= limit:
-            return Page(games)
-        token = self._tokens.encode(kind="games.list", filters=filters, cursor=[games[limit - 1].id])
-        return Page(games[:limit], token)
+        return self._id_page("games.list", filters, page_size, page_token, _games_after(platform))
 
     def search_games(
         self, *, query: str, platform: Platform | None, page_size: int, page_token: str
@@ -93,7 +96,9 @@ class CatalogService:
         """Games whose name contains the query, best match first; an empty query lists every game."""
         validation.search_query(query)
         if not query.strip():
-            return self._search_all(platform=platform, page_size=page_size, page_token=page_token)
+            # An empty query pages like ListGames, under its own token kind and filters.
+            filters = {"query": "", "platform": _platform_filter(platform)}
+            return self._id_page("games.search", filters, page_size, page_token, _games_after(platform))
         limit = self._page_size(page_size)
         with connection(self._engine) as conn:
             key = search.normalise(conn=conn, query=query)
@@ -111,19 +116,23 @@ class CatalogService:
         )
         return Page(games, token)
 
-    def _search_all(self, *, platform: Platform | None, page_size: int, page_token: str) -> Page[Game]:
-        # An empty query pages like ListGames but with its own token kind and filter.
+    def _id_page(
+        self,
+        kind: str,
+        filters: dict[str, str],
+        page_size: int,
+        page_token: str,
+        fetch: Callable[[Connection, int | None, int], list[R]],
+    ) -> Page[R]:
+        """One page of a listing in id order; `fetch(conn, cursor_id, limit)` reads the rows after it."""
         limit = self._page_size(page_size)
-        filters = {"query": "", "platform": _platform_filter(platform)}
-        cursor = _int_cursor(self._tokens.decode(page_token, kind="games.search", filters=filters), 1)
+        cursor_id = _id_cursor(self._tokens.decode(page_token, kind=kind, filters=filters))
         with connection(self._engine) as conn:
-            games = store.list_games(
-                conn=conn, platform=platform, after_id=cursor[0] if cursor else 0, limit=limit + 1
-            )
-        if len(games) <= limit:
-            return Page(games)
-        token = self._tokens.encode(kind="games.search", filters=filters, cursor=[games[limit - 1].id])
-        return Page(games[:limit], token)
+            found = fetch(conn, cursor_id, limit + 1)
+        if len(found) <= limit:
+            return Page(found)
+        token = self._tokens.encode(kind=kind, filters=filters, cursor=[found[limit - 1].id])
+        return Page(found[:limit], token)
 
     def _search_cursor(self, page_token: str, filters: dict[str, str]) -> search.SearchCursor | None:
         cursor = self._tokens.decode(page_token, kind="games.search", filters=filters)
@@ -170,14 +179,11 @@ class CatalogService:
 
     def list_imports(self, *, page_size: int, page_token: str) -> Page[Import]:
         """Imports newest first, one page at a time."""
-        limit = self._page_size(page_size)
-        cursor = _int_cursor(self._tokens.decode(page_token, kind="imports.list", filters={}), 1)
-        with connection(self._engine) as conn:
-            found = imports.list_imports(conn=conn, before_id=cursor[0] if cursor else None, limit=limit + 1)
-        if len(found) <= limit:
-            return Page(found)
-        token = self._tokens.encode(kind="imports.list", filters={}, cursor=[found[limit - 1].id])
-        return Page(found[:limit], token)
+
+        def fetch(conn: Connection, before_id: int | None, limit: int) -> list[Import]:
+            return imports.list_imports(conn=conn, before_id=before_id, limit=limit)
+
+        return self._id_page("imports.list", {}, page_size, page_token, fetch)
 
     def rollback_import(self, import_id: int) -> Import:
         """Restore every game the import changed to its state before it."""
@@ -188,8 +194,8 @@ class CatalogService:
         return current_revision(engine=self._engine)
 
     def watch_revision(self, *, is_active: Callable[[], bool], poll_seconds: float = 1.0) -> Iterator[int]:
-        """Yield the current revision, then each newer one, until `is_active()` turns False or the feed
-        closes (the server is stopping: the watcher reconnects elsewhere rather than hold the drain)."""
+        """The current revision, then each newer one, until `is_active()` is False or the feed closes."""
+        # The feed closes as the server stops: the watcher reconnects elsewhere rather than hold the drain.
         subscription = self._feed.subscribe()
         try:
             last = self.current_revision()

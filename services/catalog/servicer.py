@@ -11,7 +11,6 @@ from collections.abc import Iterator
 import grpc
 
 from catalog import converters
-from catalog.model import GameUpdate
 from catalog.service import CatalogService
 from gamekit.errors import InvalidArgument
 from gamekit.protos import parse_resource_id
@@ -65,16 +64,7 @@ class CatalogServicer(pb_grpc.CatalogServiceServicer):
     def UpdateGame(
         self, request: pb.UpdateGameRequest, context: grpc.ServicerContext
     ) -> pb.UpdateGameResponse:
-        game_id = parse_resource_id(request.game.name, collection="games", field="game.name")
-        paths = frozenset(request.update_mask.paths)
-        # Platform is immutable, so an unset platform in the body is fine unless the mask names it.
-        body = pb.Game()
-        body.CopyFrom(request.game)
-        if body.platform == pb.PLATFORM_UNSPECIFIED:
-            body.platform = pb.PLATFORM_IOS
-        update = GameUpdate(
-            game_id=game_id, values=converters.game_fields(body), paths=paths, etag=request.game.etag
-        )
+        update = converters.game_update(request)
         try:
             game = self._service.update_game(update)
         except InvalidArgument as error:

@@ -23,7 +23,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 
-from catalog.model import Game, GameFields, Import, ImportSource, ImportState, Platform
+from catalog.model import MUTABLE_FIELDS, Game, GameFields, Import, ImportSource, ImportState, Platform
 
 SCHEMA = "catalog"
 
@@ -99,9 +99,9 @@ revision = Table(
     Column("revision", BigInteger, nullable=False),
 )
 
-# The columns a caller or an import sets, in GameFields order (platform and store_id are the identity).
+# The columns a caller or an import sets, in GameFields order, and those of them an update may change.
 FIELD_COLUMNS: tuple[str, ...] = tuple(GameFields.__dataclass_fields__)
-VALUE_COLUMNS: tuple[str, ...] = tuple(c for c in FIELD_COLUMNS if c not in ("platform", "store_id"))
+VALUE_COLUMNS: tuple[str, ...] = tuple(c for c in FIELD_COLUMNS if c in MUTABLE_FIELDS)
 
 
 def new_etag() -> ColumnElement[str]:

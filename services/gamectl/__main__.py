@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from gamectl import commands, keys, suite
+from gamectl import commands, keys, up
 from gamectl.certs import ensure_dev_pki
 
 
@@ -27,7 +27,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "keys":
         return keys.run(args, root=args.root)
     if args.command == "up":
-        return suite.run(args.root)
+        return up.run(args.root)
     pki = ensure_dev_pki(args.dir or args.root / ".local" / "certs")
     for name, cert in sorted(pki.certs.items()):
         print(f"{name:10} {cert.spiffe_id:40} {cert.cert_file}")

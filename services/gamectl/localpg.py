@@ -12,7 +12,6 @@ import logging
 import os
 import pwd
 import signal
-import socket
 import stat
 import subprocess
 import time
@@ -23,6 +22,8 @@ from types import TracebackType
 import psutil
 import psycopg
 from psycopg import sql
+
+from gamectl.net import free_port
 
 # The wheel's package __init__ asks platformdirs for a runtime dir at import time, which warns when
 # XDG_RUNTIME_DIR is unset (containers, CI); that warning is irrelevant here and fatal under pytest.
@@ -54,13 +55,6 @@ full_page_writes = off
 """
 
 _binaries_ready = False
-
-
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 def _prepare_binaries() -> None:
@@ -111,7 +105,7 @@ class LocalPostgres:
             return  # already running here, on our port
         self._clear_stale_pid()
         if self._port == 0:
-            self._port = _free_port()
+            self._port = free_port()
         self._pg_ctl(
             "-w",
             "-t",

@@ -10,22 +10,20 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import subprocess
 import sys
-import tempfile
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Iterator
 from pathlib import Path
 from types import TracebackType
-from typing import IO, TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 # No stubs are pinned for boto3/botocore; the mypy-boto3 client types below carry the checking.
 import boto3  # type: ignore[import-untyped]
 from botocore.config import Config  # type: ignore[import-untyped]
 
 from gamectl.net import free_port
+from gamectl.processes import ChildProcess
 
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
@@ -34,7 +32,6 @@ if TYPE_CHECKING:
 _log = logging.getLogger(__name__)
 
 START_TIMEOUT_SECONDS = 30.0
-STOP_TIMEOUT_SECONDS = 10.0
 REGION = "us-east-1"
 # moto accepts any credentials; fixed ones keep a developer's real AWS credentials away from it.
 ACCESS_KEY_ID = "testing"
@@ -48,8 +45,7 @@ class LocalS3:
         self._host = host
         self._port = port
         self._region = region
-        self._process: subprocess.Popen[bytes] | None = None
-        self._output: IO[bytes] | None = None
+        self._child: ChildProcess | None = None
 
     @property
     def port(self) -> int:
@@ -69,7 +65,7 @@ class LocalS3:
     @property
     def running(self) -> bool:
         """Whether the server process is alive."""
-        return self._process is not None and self._process.poll() is None
+        return self._child is not None and self._child.running
 
     def start(self) -> None:
         """Start the server (empty: moto keeps no state across restarts) and wait until it answers."""
@@ -77,19 +73,14 @@ class LocalS3:
             return
         if self._port == 0:
             self._port = free_port(self._host)
-        # A temporary file, not a pipe: werkzeug logs every request, and a pipe nobody reads would fill
-        # and stall the server. Kept only to explain a failed start.
-        self._output = tempfile.TemporaryFile()  # noqa: SIM115 - closed in stop()
-        self._process = subprocess.Popen(
-            [sys.executable, "-m", "moto.server", "-H", self._host, "-p", str(self._port)],
-            stdin=subprocess.DEVNULL,
-            stdout=self._output,
-            stderr=subprocess.STDOUT,
+        # werkzeug logs every request: ChildProcess keeps that in a file, not in a pipe nobody reads.
+        child = self._child = ChildProcess(
+            [sys.executable, "-m", "moto.server", "-H", self._host, "-p", str(self._port)]
         )
         try:
-            self._wait_ready()
+            self._wait_ready(child)
         except Exception as exc:
-            output = self._output_tail()
+            output = child.output_tail()
             self.stop()
             raise RuntimeError(f"moto server did not start on {self.endpoint}:\n{output}") from exc
         except BaseException:
@@ -98,17 +89,9 @@ class LocalS3:
 
     def stop(self) -> None:
         """Terminate the server; every bucket, object and queue it held is gone."""
-        process, self._process = self._process, None
-        if process is not None and process.poll() is None:
-            process.terminate()
-            try:
-                process.wait(timeout=STOP_TIMEOUT_SECONDS)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait(timeout=STOP_TIMEOUT_SECONDS)
-        output, self._output = self._output, None
-        if output is not None:
-            output.close()
+        child, self._child = self._child, None
+        if child is not None:
+            child.stop()
 
     def reset(self) -> None:
         """Forget every bucket, object and queue without restarting (moto's /moto-api/reset)."""
@@ -131,7 +114,7 @@ class LocalS3:
         """Create `bucket`; upload each file under `source_dir` (not *.md, not hidden) as prefix + path."""
         source_dir = Path(source_dir)
         keys: list[str] = []
-        with self._s3() as s3:
+        with contextlib.closing(self.s3_client()) as s3:
             self._ensure_bucket(s3, bucket)
             for path in sorted(p for p in source_dir.rglob("*") if p.is_file()):
                 relative = path.relative_to(source_dir).as_posix()
@@ -146,21 +129,21 @@ class LocalS3:
 
     def create_bucket(self, bucket: str) -> None:
         """Create `bucket` if it does not exist."""
-        with self._s3() as s3:
+        with contextlib.closing(self.s3_client()) as s3:
             self._ensure_bucket(s3, bucket)
 
     def create_queue(self, name: str) -> str:
         """Create an SQS queue (if missing) and return its URL."""
-        with self._sqs() as sqs:
+        with contextlib.closing(self.sqs_client()) as sqs:
             return sqs.create_queue(QueueName=name)["QueueUrl"]
 
     def enable_bucket_notifications(self, bucket: str, queue_url: str) -> None:
         """Send an event to the queue for every object created in `bucket`."""
-        with self._sqs() as sqs:
+        with contextlib.closing(self.sqs_client()) as sqs:
             arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])["Attributes"][
                 "QueueArn"
             ]
-        with self._s3() as s3:
+        with contextlib.closing(self.s3_client()) as s3:
             s3.put_bucket_notification_configuration(
                 Bucket=bucket,
                 NotificationConfiguration={
@@ -192,30 +175,14 @@ class LocalS3:
             config=Config(s3={"addressing_style": "path"}, retries={"mode": "standard"}),
         )
 
-    @contextlib.contextmanager
-    def _s3(self) -> Iterator[S3Client]:
-        client = self.s3_client()
-        try:
-            yield client
-        finally:
-            client.close()
-
-    @contextlib.contextmanager
-    def _sqs(self) -> Iterator[SQSClient]:
-        client = self.sqs_client()
-        try:
-            yield client
-        finally:
-            client.close()
-
     def _ensure_bucket(self, s3: S3Client, bucket: str) -> None:
         with contextlib.suppress(s3.exceptions.BucketAlreadyOwnedByYou):
             s3.create_bucket(Bucket=bucket)
 
-    def _wait_ready(self) -> None:
+    def _wait_ready(self, child: ChildProcess) -> None:
         deadline = time.monotonic() + START_TIMEOUT_SECONDS
         while True:
-            if self._process is None or self._process.poll() is not None:
+            if not child.running:
                 raise RuntimeError("moto server exited")
             try:
                 with urllib.request.urlopen(f"{self.endpoint}/", timeout=1) as response:  # noqa: S310
@@ -228,9 +195,3 @@ class LocalS3:
                 if time.monotonic() > deadline:
                     raise
                 time.sleep(0.05)
-
-    def _output_tail(self) -> str:
-        if self._output is None:
-            return ""
-        self._output.seek(0)
-        return "\n".join(self._output.read().decode("utf-8", "replace").splitlines()[-20:])

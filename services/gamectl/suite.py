@@ -1,25 +1,21 @@
-"""`gamectl up`: the whole platform on one machine, the way `make up` runs it.
+"""The whole platform on one machine, the way `make up` runs it (`gamectl up` is in gamectl.up).
 
-It prepares what a fresh machine lacks (dev certificates, an embedded PostgreSQL unless
+`Suite.start()` prepares what a fresh machine lacks (dev certificates, an embedded PostgreSQL unless
 CATALOG_DATABASE_URL is given, migrations), starts every service as its own process, waits until
-each reports SERVING on its plaintext health port, writes `.local/suite.json`, and on Ctrl-C or
-SIGTERM stops everything it started and returns 0.
+each reports SERVING on its plaintext health port and writes `.local/suite.json`; `Suite.stop()`
+stops everything it started.
 """
 
 from __future__ import annotations
 
 import json
 import os
-import signal
 import subprocess
 import sys
-import threading
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from types import FrameType
-from typing import Any
 
 import grpc
 from grpc_health.v1 import health_pb2, health_pb2_grpc
@@ -27,11 +23,14 @@ from grpc_health.v1 import health_pb2, health_pb2_grpc
 from gamectl.certs import DevPki, ensure_dev_pki
 from gamectl.localpg import LocalPostgres
 from gamectl.net import free_port
+from gamectl.processes import stop_processes
 from gamectl.redislocal import RedisProcess, find_redis_server
 from gamectl.s3local import ACCESS_KEY_ID, SECRET_ACCESS_KEY, LocalS3
 from gateway.keys import SCOPES, create_key
 
 STARTUP_TIMEOUT_SECONDS = 60.0
+# Well past a service's default grace period (10 s): a SIGTERMed service drains its calls, then exits.
+SERVICE_STOP_TIMEOUT_SECONDS = 30.0
 
 
 @dataclass(frozen=True)
@@ -157,15 +156,7 @@ class Suite:
     def stop(self) -> None:
         """SIGTERM every service (they drain), then stop the embedded database; suite.json goes too."""
         self.suite_file.unlink(missing_ok=True)
-        for service in reversed(self.services):
-            if service.process.poll() is None:
-                service.process.send_signal(signal.SIGTERM)
-        for service in reversed(self.services):
-            try:
-                service.process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                service.process.kill()
-                service.process.wait()
+        stop_processes([s.process for s in reversed(self.services)], timeout=SERVICE_STOP_TIMEOUT_SECONDS)
         self.services.clear()
         if self.s3 is not None:
             self.s3.stop()
@@ -275,53 +266,3 @@ def _port(value: str | None, default: int) -> int:
         return default
     port = int(value)
     return port if port else free_port()
-
-
-def run(root: Path) -> int:
-    """Run the suite in the foreground until SIGINT or SIGTERM; 0 on a clean stop."""
-    stop = threading.Event()
-
-    def request_stop(signum: int, frame: FrameType | None) -> None:
-        stop.set()
-
-    signal.signal(signal.SIGINT, request_stop)
-    signal.signal(signal.SIGTERM, request_stop)
-    suite = Suite(root)
-    try:
-        info = suite.start()
-    except (RuntimeError, subprocess.CalledProcessError) as error:
-        print(f"gamectl up: {error}", file=sys.stderr)
-        suite.stop()
-        return 1
-    print(_banner(info), flush=True)
-    if suite.ingest_once() != 0:
-        print(
-            "gamectl up: the first ingestion run did not import every file (see its summary)", file=sys.stderr
-        )
-    exit_code = 0
-    while not stop.wait(0.5):
-        exited = suite.first_exited()
-        if exited is not None:
-            print(f"gamectl up: {exited.spec.name} stopped unexpectedly; stopping the suite", file=sys.stderr)
-            exit_code = 1
-            break
-    suite.stop()
-    return exit_code
-
-
-def _banner(info: Mapping[str, Any]) -> str:
-    tls = f"-cacert {info['ca']} -cert {info['client_cert']} -key {info['client_key']}"
-    reader = info["api_keys"]["reader"]
-    search = "games.catalog.v1.CatalogService/SearchGames"
-    return "\n".join(
-        [
-            "games platform is up; .local/suite.json describes it. Ctrl-C stops everything.",
-            f"  gateway    {info['gateway']}   (callers: API key + the operator certificate)",
-            f"  catalog    {info['catalog']}",
-            f"  ingestion  {info['ingestion']}",
-            "Try:",
-            f"  .venv/bin/grpcurl {tls} -H 'authorization: Bearer {reader}' \\",
-            f'      -d \'{{"query": "pokemon"}}\' {info["gateway"]} {search}',
-            "  .venv/bin/gamectl games search pokemon",
-        ]
-    )

@@ -64,6 +64,22 @@ def service_config(
     return json.dumps(config)
 
 
+def channel_options(
+    idempotent_methods: Iterable[str] = (),
+    *,
+    server_name: str | None = None,
+    options: Sequence[tuple[str, Any]] = (),
+) -> list[tuple[str, Any]]:
+    """Channel arguments: the defaults, retries on `idempotent_methods`, the TLS name, then `options`."""
+    merged = dict(DEFAULT_OPTIONS)
+    merged["grpc.service_config"] = service_config(idempotent_methods)
+    if server_name:
+        # The name the server's certificate is checked against, when it differs from the target host.
+        merged["grpc.ssl_target_name_override"] = server_name
+    merged.update(dict(options))
+    return list(merged.items())
+
+
 class PropagatingInterceptor(DetailsInterceptor):
     """Shortens the timeout to the incoming call's deadline and forwards its request id."""
 
@@ -185,12 +201,7 @@ def secure_channel(
     options: Sequence[tuple[str, Any]] = (),
 ) -> grpc.Channel:
     """An mTLS channel to `target` following cert rotation, with retries, deadline and request id."""
-    merged = dict(DEFAULT_OPTIONS)
-    merged["grpc.service_config"] = service_config(idempotent_methods)
-    if server_name:
-        # The name the server's certificate is checked against, when it differs from the target host.
-        merged["grpc.ssl_target_name_override"] = server_name
-    merged.update(dict(options))
     files = TlsFiles(ca_file=ca_file, cert_file=cert_file, key_file=key_file)
-    inner = ReloadingChannel(target, files, list(merged.items()), check_interval=check_interval)
+    merged = channel_options(idempotent_methods, server_name=server_name, options=options)
+    inner = ReloadingChannel(target, files, merged, check_interval=check_interval)
     return grpc.intercept_channel(inner, PropagatingInterceptor())

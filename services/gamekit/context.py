@@ -29,11 +29,6 @@ def current_request_id() -> str | None:
     return _request_id.get()
 
 
-def current_deadline() -> float | None:
-    """The incoming call's deadline as a time.monotonic() instant, if it has one."""
-    return _deadline.get()
-
-
 def time_remaining() -> float | None:
     """Seconds left before the incoming call's deadline (never negative), or None without one."""
     deadline = _deadline.get()

@@ -20,13 +20,14 @@ from opentelemetry import trace
 from gamekit import metrics
 from gamekit.context import REQUEST_ID_HEADER, call_scope, new_request_id
 from gamekit.errors import GamesError, PermissionDenied
-from gamekit.identity import AccessPolicy, method_of, peer_certificate, peer_spiffe_id, service_of
+from gamekit.identity import AccessPolicy, method_of, peer_certificate, service_of, spiffe_id_from_pem
 from gamekit.status import status_for
 
 log = logging.getLogger(__name__)
 access_log = logging.getLogger("gamekit.access")
 
 T = TypeVar("T")
+Behavior = Callable[..., Any]
 # grpc reports "no deadline" as a deadline centuries away; anything beyond a day is none.
 _NO_DEADLINE_SECONDS = 86_400.0
 
@@ -70,6 +71,10 @@ class _Call:
         self.method_name = method_of(method)
         self.request_id = request_id
         self.context = context
+        # Read once: authorization and the access log both need the peer.
+        certificate = peer_certificate(context)
+        self.authenticated = certificate is not None
+        self.peer = spiffe_id_from_pem(certificate) if certificate is not None else None
         self.code: grpc.StatusCode | None = None
         self.reason: str | None = None
         self.started = time.perf_counter()
@@ -104,35 +109,12 @@ class ServerInterceptor(grpc.ServerInterceptor):  # type: ignore[type-arg]
         given = dict(handler_call_details.invocation_metadata or ()).get(REQUEST_ID_HEADER)
         # Accept a caller's id only if it is sane: it ends up in logs and headers.
         request_id = str(given) if isinstance(given, str) and 0 < len(given) <= 128 else new_request_id()
-        if handler.request_streaming and handler.response_streaming:
-            return grpc.stream_stream_rpc_method_handler(
-                self._streaming(method, request_id, handler.stream_stream),
-                handler.request_deserializer,
-                handler.response_serializer,
-            )
-        if handler.request_streaming:
-            return grpc.stream_unary_rpc_method_handler(
-                self._unary(method, request_id, handler.stream_unary),
-                handler.request_deserializer,
-                handler.response_serializer,
-            )
-        if handler.response_streaming:
-            return grpc.unary_stream_rpc_method_handler(
-                self._streaming(method, request_id, handler.unary_stream),
-                handler.request_deserializer,
-                handler.response_serializer,
-            )
-        return grpc.unary_unary_rpc_method_handler(
-            self._unary(method, request_id, handler.unary_unary),
-            handler.request_deserializer,
-            handler.response_serializer,
-        )
+        wrap = self._streaming if handler.response_streaming else self._unary
+        return wrap_behavior(handler, lambda behavior: wrap(method, request_id, behavior))
 
     def _unary(
-        self, method: str, request_id: str, behavior: Callable[..., Any] | None
+        self, method: str, request_id: str, behavior: Behavior
     ) -> Callable[[Any, grpc.ServicerContext], Any]:
-        assert behavior is not None, f"{method} has no unary-response behaviour"
-
         def wrapped(request: Any, context: grpc.ServicerContext) -> Any:
             call = self._begin(method, request_id, context)
             try:
@@ -145,10 +127,8 @@ class ServerInterceptor(grpc.ServerInterceptor):  # type: ignore[type-arg]
         return wrapped
 
     def _streaming(
-        self, method: str, request_id: str, behavior: Callable[..., Iterator[Any]] | None
+        self, method: str, request_id: str, behavior: Callable[..., Iterator[Any]]
     ) -> Callable[[Any, grpc.ServicerContext], Iterator[Any]]:
-        assert behavior is not None, f"{method} has no streaming-response behaviour"
-
         def wrapped(request: Any, context: grpc.ServicerContext) -> Iterator[Any]:
             call = self._begin(method, request_id, context)
             try:
@@ -177,11 +157,9 @@ class ServerInterceptor(grpc.ServerInterceptor):  # type: ignore[type-arg]
         return call
 
     def _authorize(self, call: _Call) -> None:
-        peer = peer_spiffe_id(call.context)
-        authenticated = peer_certificate(call.context) is not None
-        if not self.policy.allows(call.method, peer, authenticated=authenticated):
+        if not self.policy.allows(call.method, call.peer, authenticated=call.authenticated):
             self._abort(
-                call, PermissionDenied(f"{peer or 'an unidentified peer'} may not call {call.method}")
+                call, PermissionDenied(f"{call.peer or 'an unidentified peer'} may not call {call.method}")
             )
 
     def _guard(self, call: _Call, step: Callable[[], T]) -> T:
@@ -226,12 +204,29 @@ class ServerInterceptor(grpc.ServerInterceptor):  # type: ignore[type-arg]
             "method": call.method,
             "code": code_name,
             "duration_ms": round(elapsed * 1000, 3),
-            "peer": peer_spiffe_id(call.context),
+            "peer": call.peer,
         }
         if call.reason:
             fields["reason"] = call.reason
         with call_scope(call.request_id):
             access_log.info("%s %s %.1fms", call.method, code_name, elapsed * 1000, extra={"fields": fields})
+
+
+def wrap_behavior(
+    handler: grpc.RpcMethodHandler[Any, Any], wrap: Callable[[Behavior], Behavior]
+) -> grpc.RpcMethodHandler[Any, Any]:
+    """`handler` with its behaviour replaced by `wrap(behaviour)`, whichever of the four arities it is."""
+    make: Callable[..., grpc.RpcMethodHandler[Any, Any]]
+    if handler.request_streaming and handler.response_streaming:
+        make, behavior = grpc.stream_stream_rpc_method_handler, handler.stream_stream
+    elif handler.request_streaming:
+        make, behavior = grpc.stream_unary_rpc_method_handler, handler.stream_unary
+    elif handler.response_streaming:
+        make, behavior = grpc.unary_stream_rpc_method_handler, handler.unary_stream
+    else:
+        make, behavior = grpc.unary_unary_rpc_method_handler, handler.unary_unary
+    assert behavior is not None, "a method handler without the behaviour its arity names"
+    return make(wrap(behavior), handler.request_deserializer, handler.response_serializer)
 
 
 class _End:

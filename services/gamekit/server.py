@@ -64,7 +64,8 @@ class ServiceHost:
 
     `drain_hooks` run as stopping begins, before the drain: they end streams that never finish on their
     own (a revision watch), which would otherwise hold the drain, and so the port, for the whole grace
-    period. `client_auth="none"` serves TLS without asking for client certificates (with an
+    period. `shutdown_hooks` run after the drain (dispose an engine, close a pool).
+    `client_auth="none"` serves TLS without asking for client certificates (with an
     `AccessPolicy.open_to_all()` policy and an interceptor of the service's own to authenticate);
     `reflection=False` leaves the reflection service out; `compress_responses=True` compresses responses
     for callers that accept gzip (or deflate).
@@ -129,10 +130,6 @@ class ServiceHost:
     def metrics_port(self) -> int:
         """The bound Prometheus port."""
         return self._ports["metrics_port"]
-
-    def add_shutdown_hook(self, hook: Callable[[], None]) -> None:
-        """Run `hook` after in-flight calls drained (dispose an engine, close a pool)."""
-        self._shutdown_hooks.append(hook)
 
     def start(self) -> ServiceHost:
         """Bind every port and start serving; returns self."""

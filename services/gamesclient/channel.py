@@ -9,12 +9,11 @@ Responses compressed with gzip are accepted (the channel advertises identity, de
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 import grpc
 
 from gamekit.call_details import CallDetails, DetailsInterceptor, replace_details
-from gamekit.client import DEFAULT_OPTIONS, ReloadingChannel, service_config
+from gamekit.client import ReloadingChannel, channel_options
 from gamekit.tls import TlsFiles
 
 AUTHORIZATION_HEADER = "authorization"
@@ -51,17 +50,6 @@ class AuthInterceptor(DetailsInterceptor):
         return replace_details(details, timeout=timeout, metadata=metadata)
 
 
-def channel_options(server_name: str | None = None) -> list[tuple[str, Any]]:
-    """Channel arguments: gamekit's defaults, the read retry policy, gzip accepted."""
-    options = dict(DEFAULT_OPTIONS)
-    options["grpc.service_config"] = service_config(READ_METHODS)
-    options["grpc.compression_enabled_algorithms_bitset"] = ACCEPTED_COMPRESSION
-    if server_name:
-        # The name the gateway's certificate is checked against, when it differs from the target host.
-        options["grpc.ssl_target_name_override"] = server_name
-    return list(options.items())
-
-
 def open_channel(
     target: str,
     *,
@@ -75,7 +63,11 @@ def open_channel(
     """A TLS channel to `target` trusting `ca_file`, presenting the client certificate if given."""
     if (cert_file is None) != (key_file is None):
         raise ValueError("give both a client certificate and its key, or neither")
-    options = channel_options(server_name)
+    options = channel_options(
+        READ_METHODS,
+        server_name=server_name,
+        options=[("grpc.compression_enabled_algorithms_bitset", ACCEPTED_COMPRESSION)],
+    )
     inner: grpc.Channel
     if cert_file is not None and key_file is not None:
         # Follows cert-manager rotation of the client certificate, as the services' own channels do.

@@ -25,6 +25,7 @@ from prometheus_client import Counter
 
 from gamekit.errors import PermissionDenied, ResourceExhausted, Unauthenticated
 from gamekit.identity import OPEN_SERVICES, peer_spiffe_id, service_of
+from gamekit.interceptors import Behavior, wrap_behavior
 from gateway.surface import METHODS
 
 AUTHORIZATION_HEADER = "authorization"
@@ -137,9 +138,6 @@ class Authenticator:
         )
 
 
-Behavior = Callable[..., Any]
-
-
 class AuthInterceptor(grpc.ServerInterceptor):  # type: ignore[type-arg]
     """Runs the `Authenticator` before every method except health and reflection."""
 
@@ -156,26 +154,9 @@ class AuthInterceptor(grpc.ServerInterceptor):  # type: ignore[type-arg]
         method = handler_call_details.method
         if handler is None or service_of(method) in OPEN_SERVICES:
             return handler
-        wrap = self._wrap
-        if handler.request_streaming and handler.response_streaming:
-            return grpc.stream_stream_rpc_method_handler(
-                wrap(method, handler.stream_stream), handler.request_deserializer, handler.response_serializer
-            )
-        if handler.request_streaming:
-            return grpc.stream_unary_rpc_method_handler(
-                wrap(method, handler.stream_unary), handler.request_deserializer, handler.response_serializer
-            )
-        if handler.response_streaming:
-            return grpc.unary_stream_rpc_method_handler(
-                wrap(method, handler.unary_stream), handler.request_deserializer, handler.response_serializer
-            )
-        return grpc.unary_unary_rpc_method_handler(
-            wrap(method, handler.unary_unary), handler.request_deserializer, handler.response_serializer
-        )
+        return wrap_behavior(handler, lambda behavior: self._admitting(method, behavior))
 
-    def _wrap(self, method: str, behavior: Behavior | None) -> Behavior:
-        assert behavior is not None, f"{method} has no behaviour"
-
+    def _admitting(self, method: str, behavior: Behavior) -> Behavior:
         def admitted(request: Any, context: grpc.ServicerContext) -> Any:
             values = [
                 str(value) for key, value in context.invocation_metadata() if key == AUTHORIZATION_HEADER

@@ -9,6 +9,7 @@ import grpc
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
 from gamekit.client import secure_channel
+from gateway.hygiene import status_code
 from gateway.settings import GatewaySettings
 from gateway.surface import CATALOG, INGESTION, idempotent_methods
 
@@ -40,8 +41,7 @@ class Backends:
                 health_pb2.HealthCheckRequest(), timeout=self.health_timeout
             )
         except grpc.RpcError as error:
-            code = error.code().name if isinstance(error, grpc.Call) else "UNKNOWN"
-            log.debug("%s health check failed: %s", name, code)
+            log.debug("%s health check failed: %s", name, status_code(error).name)
             return False
         return bool(reply.status == SERVING)
 

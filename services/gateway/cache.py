@@ -17,6 +17,8 @@ from dataclasses import dataclass
 from google.protobuf.message import Message
 from prometheus_client import Counter, Gauge
 
+from gamekit.identity import method_of
+
 LOOKUPS = Counter(
     "gateway_cache_lookups_total",
     "Cache lookups by method and result (hit, miss, bypass).",
@@ -31,7 +33,7 @@ _totals_lock = threading.Lock()
 
 
 def _count(method: str, result: str) -> None:
-    LOOKUPS.labels(method.rpartition("/")[2], result).inc()
+    LOOKUPS.labels(method_of(method), result).inc()
     with _totals_lock:
         if result in _totals:
             _totals[result] += 1

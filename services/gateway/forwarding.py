@@ -6,10 +6,13 @@ client instrumentation adds the trace context. `timeout` (`action_timeout` for R
 returns when the run ends) only bounds calls whose caller set no deadline.
 
 A backend restart (a rollout, a crash) leaves nothing listening for a second or two, more than the
-channel's retry policy covers with its few quick attempts. So an idempotent call that found its
-backend unreachable goes once more with wait_for_ready, waiting for the channel to connect again for
-up to RECONNECT_WAIT_SECONDS (and never past the caller's deadline); if it does not, the caller gets
-the UNAVAILABLE, as it would have at once.
+channel's retry policy covers: gRPC caps a policy at five attempts, at most 1.5 s of backoff with
+gamekit's settings (without what follows, the catalog-restart e2e test sees UNAVAILABLE after ~1.4 s).
+Nor can the service config carry the wait: its `waitForReady` waits out the whole deadline, so a
+backend that is really down would cost the caller its deadline and a DEADLINE_EXCEEDED instead of an
+UNAVAILABLE. So an idempotent call that found its backend unreachable goes once more with
+wait_for_ready, waiting for the channel to connect again for up to RECONNECT_WAIT_SECONDS (and never
+past the caller's deadline); if it does not, the caller gets the UNAVAILABLE, as it would have at once.
 """
 
 from __future__ import annotations
@@ -22,7 +25,7 @@ from google.protobuf.message import Message
 from gamekit.context import current_request_id
 from gamekit.errors import InvalidArgument
 from gateway.cache import ResponseCache
-from gateway.hygiene import backend_unreachable, clean_status
+from gateway.hygiene import backend_unreachable, clean_status, status_code
 from gateway.surface import METHODS, Kind
 
 Req = TypeVar("Req", bound=Message)
@@ -63,7 +66,7 @@ class Forwarder:
             context.abort_with_status(clean_status(error, current_request_id()))
         finally:
             # Even a failed write may have committed (its answer lost on the way back): drop it all.
-            if kind in (Kind.WRITE, Kind.ACTION):
+            if kind.changes_catalog:
                 self.cache.invalidate()
         if ticket is not None:
             self.cache.store(ticket, response)
@@ -74,13 +77,13 @@ class Forwarder:
         try:
             return backend(request, timeout=timeout)
         except grpc.RpcError as error:
-            if kind not in (Kind.READ, Kind.LOOKUP) or not backend_unreachable(error):
+            if not kind.idempotent or not backend_unreachable(error):
                 raise
             unreachable = error
         try:
             return backend(request, timeout=min(timeout, RECONNECT_WAIT_SECONDS), wait_for_ready=True)
         except grpc.RpcError as error:
-            if isinstance(error, grpc.Call) and error.code() is grpc.StatusCode.DEADLINE_EXCEEDED:
+            if status_code(error) is grpc.StatusCode.DEADLINE_EXCEEDED:
                 raise unreachable from None  # still unreachable when the wait ended
             raise
 

@@ -54,6 +54,11 @@ SAFE_DETAILS = tuple(
 )
 
 
+def status_code(error: grpc.RpcError) -> grpc.StatusCode:
+    """The code a failed call ended with; UNKNOWN for an RpcError that carries no status."""
+    return error.code() if isinstance(error, grpc.Call) else grpc.StatusCode.UNKNOWN
+
+
 def _platform_status(error: grpc.Call) -> status_pb2.Status | None:
     """The backend's google.rpc.Status when gamekit made it (ErrorInfo in our domain), else None."""
     try:
@@ -86,7 +91,7 @@ def _safe(details: list[any_pb2.Any]) -> list[any_pb2.Any]:
 
 def clean_status(error: grpc.RpcError, request_id: str | None) -> GrpcStatus:
     """The status to send a caller for a failed backend call."""
-    code = error.code() if isinstance(error, grpc.Call) else grpc.StatusCode.UNKNOWN
+    code = status_code(error)
     rich = _platform_status(error) if isinstance(error, grpc.Call) else None
     if code in PASS_THROUGH and rich is not None:
         passed = status_pb2.Status(code=rich.code, message=rich.message, details=_safe(list(rich.details)))

@@ -39,9 +39,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-_log = logging.getLogger(__name__)
+from gateway.surface import SCOPES as SCOPES  # re-exported: gamectl offers these when making keys
 
-SCOPES = ("games.read", "games.write", "ingestion.admin")
+_log = logging.getLogger(__name__)
 
 KEY_PREFIX = "gk_"
 _ID_PATTERN = re.compile(r"[a-z0-9][a-z0-9-]{0,62}")
@@ -67,7 +67,7 @@ class ApiKey:
 @dataclass(frozen=True)
 class _Entry:
     key: ApiKey
-    digest: str  # hex SHA-256 of the whole key
+    digest: str  # hash_key of the whole key
     revoked: bool
 
 
@@ -117,8 +117,7 @@ class KeyStore:
         entry = self._entries.get(key_id)
         if entry is None:
             return None
-        presented = hashlib.sha256(token.encode()).hexdigest()
-        if not hmac.compare_digest(presented, entry.digest) or entry.revoked:
+        if not hmac.compare_digest(hash_key(token), entry.digest) or entry.revoked:
             return None
         return entry.key
 
@@ -256,7 +255,7 @@ def _parse_entry(raw: Any) -> _Entry:
         rate_limit_rps=None if rps is None else float(rps),
         rate_limit_burst=burst,
     )
-    return _Entry(key=key, digest=digest.removeprefix(_HASH_PREFIX), revoked=revoked)
+    return _Entry(key=key, digest=digest, revoked=revoked)
 
 
 def _write_atomically(path: Path, text: str) -> None:

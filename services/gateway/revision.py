@@ -16,6 +16,7 @@ from prometheus_client import Counter, Gauge
 
 from games.catalog.v1 import catalog_pb2, catalog_pb2_grpc
 from gateway.cache import ResponseCache
+from gateway.hygiene import status_code
 
 log = logging.getLogger(__name__)
 
@@ -92,9 +93,9 @@ class RevisionFollower:
             log.warning("revision watch ended; cache bypassed until it is back")
         except grpc.RpcError as error:
             if not self._stop.is_set():
-                code = error.code().name if isinstance(error, grpc.Call) else "UNKNOWN"
                 log.warning(
-                    "revision watch broke; cache bypassed until it is back", extra={"fields": {"code": code}}
+                    "revision watch broke; cache bypassed until it is back",
+                    extra={"fields": {"code": status_code(error).name}},
                 )
         finally:
             with self._lock:

@@ -27,9 +27,19 @@ class Kind(enum.Enum):
 
     READ = "read"  # idempotent and cacheable until the catalog revision changes
     LOOKUP = "lookup"  # idempotent, retried, never cached (ledger and import history have no revision)
-    WRITE = "write"  # changes the catalog: the cache is dropped once it succeeds
-    ACTION = "action"  # neither idempotent nor a catalog write the gateway can see finish
+    WRITE = "write"  # changes the catalog: the cache is dropped when it returns, even with an error
+    ACTION = "action"  # not idempotent, may change the catalog (a run imports): dropped like a write
     INTERNAL = "internal"  # not served to callers: UNIMPLEMENTED after authentication
+
+    @property
+    def idempotent(self) -> bool:
+        """Safe to send again: retried by the backend channels and after a reconnect."""
+        return self in (Kind.READ, Kind.LOOKUP)
+
+    @property
+    def changes_catalog(self) -> bool:
+        """May change what reads answer, so the response cache is dropped after it."""
+        return self in (Kind.WRITE, Kind.ACTION)
 
 
 @dataclass(frozen=True)
@@ -62,9 +72,7 @@ METHODS: Mapping[str, Method] = {
 def idempotent_methods(service: str) -> list[str]:
     """Full names of the methods of `service` that are safe to retry."""
     return [
-        name
-        for name, method in METHODS.items()
-        if name.startswith(f"/{service}/") and method.kind in (Kind.READ, Kind.LOOKUP)
+        name for name, method in METHODS.items() if name.startswith(f"/{service}/") and method.kind.idempotent
     ]
 
 

@@ -77,7 +77,7 @@ def run_service(settings: IngestionSettings) -> int:
     restore_last_success(app.ledger)
     if settings.sqs_queue_url:
         start_event_consumer(app, settings.sqs_queue_url)
-    return serve(settings, app.bindings, access_policy(settings), app.ready, shutdown_hooks=[app.close])
+    return serve(settings, app.bindings, access_policy(settings), app.ready, **app.host_options)
 
 
 if __name__ == "__main__":

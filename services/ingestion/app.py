@@ -6,8 +6,9 @@ import logging
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
+import boto3  # type: ignore[import-untyped]
 import grpc
 from sqlalchemy import Engine
 
@@ -19,6 +20,7 @@ from gamekit.server import ServiceBinding
 from games.ingestion.v1 import ingestion_pb2, ingestion_pb2_grpc
 from ingestion import metrics
 from ingestion.db import make_engine
+from ingestion.events import SqsConsumer
 from ingestion.importer import CatalogImporter
 from ingestion.ledger import Ledger
 from ingestion.runner import Runner
@@ -55,6 +57,11 @@ class IngestionApp:
                 lambda server: ingestion_pb2_grpc.add_IngestionServiceServicer_to_server(servicer, server),
             )
         ]
+
+    @property
+    def host_options(self) -> dict[str, Any]:
+        """Keyword arguments for gamekit's ServiceHost / serve: how this app stops."""
+        return {"shutdown_hooks": [self.close]}
 
     def ready(self) -> bool:
         """SERVING only while the ledger database answers."""
@@ -130,10 +137,6 @@ def restore_last_success(ledger: Ledger) -> None:
 
 def start_event_consumer(app: IngestionApp, queue_url: str) -> None:
     """Consume S3 events from SQS into `runner.run_object`; stopped when the app closes."""
-    import boto3  # type: ignore[import-untyped]
-
-    from ingestion.events import SqsConsumer
-
     sqs = boto3.client("sqs")
     consumer = SqsConsumer(queue_url=queue_url, sqs=sqs, handle=app.runner.run_object)
     consumer.start()

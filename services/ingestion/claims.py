@@ -12,6 +12,7 @@ import hashlib
 import json
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import asdict
 
 from sqlalchemy import ColumnElement, Connection, Engine, exc, func, select
 from sqlalchemy.dialects.postgresql import insert
@@ -50,15 +51,10 @@ def _identity(source: SourceObject) -> list[ColumnElement[bool]]:
 class FileClaim:
     """A file version this run holds; records each attempt and the end of the import."""
 
-    def __init__(self, *, engine: Engine, conn: Connection, entry: FileEntry) -> None:
+    def __init__(self, *, engine: Engine, conn: Connection, file_id: int) -> None:
         self._engine = engine
         self._conn = conn
-        self.entry = entry
-
-    @property
-    def file_id(self) -> int:
-        """The ledger id of the file."""
-        return self.entry.id
+        self.file_id = file_id
 
     def begin_attempt(self) -> None:
         """Start an attempt: forget the quarantine and repairs of any earlier one."""
@@ -89,17 +85,7 @@ class FileClaim:
         """Record how records of this attempt were repaired."""
         if not repairs:
             return
-        values = [
-            {
-                "file_id": self.file_id,
-                "position": x.position,
-                "field": x.field,
-                "original": x.original,
-                "repaired": x.repaired,
-                "encoding": x.encoding,
-            }
-            for x in repairs
-        ]
+        values = [{**asdict(x), "file_id": self.file_id} for x in repairs]
         with transaction(self._engine) as conn:
             conn.execute(insert(r).values(values).on_conflict_do_nothing())
 
@@ -129,11 +115,11 @@ class FileClaim:
                 .mappings()
                 .one()
             )
-        self.entry = t.row_to_file(row)
-        return self.entry
+        return t.row_to_file(row)
 
 
-def _take(conn: Connection, source: SourceObject, run_id: int) -> FileEntry:
+def _take(conn: Connection, source: SourceObject, run_id: int) -> int:
+    """The file's ledger id, marked `importing` by this run; FileSkipped when already imported."""
     with conn.begin():
         conn.execute(
             insert(f)
@@ -148,20 +134,17 @@ def _take(conn: Connection, source: SourceObject, run_id: int) -> FileEntry:
             )
             .on_conflict_do_nothing(constraint="files_version_key")
         )
-        row = conn.execute(select(f).where(*_identity(source)).with_for_update()).mappings().one()
+        held = select(f.c.id, f.c.state, f.c.catalog_import).where(*_identity(source)).with_for_update()
+        row = conn.execute(held).mappings().one()
         if row["state"] == FileState.IMPORTED.value:
             raise FileSkipped(f"already imported as {row['catalog_import']}")
-        row = (
-            conn.execute(
-                f.update()
-                .where(f.c.id == row["id"])
-                .values(state=FileState.IMPORTING.value, run_id=run_id, update_time=func.now())
-                .returning(f)
-            )
-            .mappings()
-            .one()
+        conn.execute(
+            f.update()
+            .where(f.c.id == row["id"])
+            .values(state=FileState.IMPORTING.value, run_id=run_id, update_time=func.now())
         )
-    return t.row_to_file(row)
+    file_id: int = row["id"]
+    return file_id
 
 
 @contextmanager
@@ -178,8 +161,8 @@ def claim_file(*, engine: Engine, source: SourceObject, run_id: int) -> Iterator
             raise FileSkipped("being imported by a concurrent run")
         try:
             with translate_errors():
-                entry = _take(conn, source, run_id)
-            yield FileClaim(engine=engine, conn=conn, entry=entry)
+                file_id = _take(conn, source, run_id)
+            yield FileClaim(engine=engine, conn=conn, file_id=file_id)
         finally:
             try:
                 conn.rollback()

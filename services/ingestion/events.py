@@ -15,17 +15,16 @@ Messages that will never succeed are deleted, or they would come back forever: S
 
 from __future__ import annotations
 
-import json
 import logging
 import random
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal, get_args
-from urllib.parse import unquote_plus
 
 from botocore.exceptions import BotoCoreError, ClientError  # type: ignore[import-untyped]
 from prometheus_client import Counter
+
+from ingestion.event_messages import MalformedMessage, parse_message
 
 if TYPE_CHECKING:
     from mypy_boto3_sqs import SQSClient
@@ -47,101 +46,6 @@ MAX_MESSAGES_PER_RECEIVE = 10  # SQS's own limit
 BACKOFF_INITIAL_SECONDS = 0.5
 BACKOFF_MAX_SECONDS = 30.0
 _BODY_EXCERPT_CHARS = 200
-
-
-class MalformedMessage(ValueError):
-    """A message that is not an S3 event notification; `reason` says why."""
-
-    def __init__(self, reason: str) -> None:
-        super().__init__(reason)
-        self.reason = reason
-
-
-@dataclass(frozen=True)
-class ObjectCreated:
-    """One object an S3 event says was created; `key` already URL-decoded."""
-
-    bucket: str
-    key: str
-    etag: str | None = None
-    version_id: str | None = None
-
-
-@dataclass(frozen=True)
-class S3Event:
-    """What one message carries: S3's test event, or the objects it says were created."""
-
-    test_event: bool
-    objects: tuple[ObjectCreated, ...] = ()
-
-
-def parse_message(body: str) -> S3Event:
-    """Parse an SQS message body (an S3 event notification, bare or SNS-wrapped); raise MalformedMessage."""
-    try:
-        document = json.loads(body)
-    except ValueError as exc:
-        raise MalformedMessage(f"not JSON: {exc}") from None
-    if not isinstance(document, dict):
-        raise MalformedMessage(f"not a JSON object but {type(document).__name__}")
-    if "Type" in document:
-        document = _unwrap_sns(document)
-    if document.get("Event") == "s3:TestEvent":
-        return S3Event(test_event=True)
-    records = document.get("Records")
-    if not isinstance(records, list) or not records:
-        raise MalformedMessage("no Records list: not an S3 event notification")
-    objects = tuple(
-        created for position, record in enumerate(records) if (created := _parse_record(position, record))
-    )
-    return S3Event(test_event=False, objects=objects)
-
-
-def _unwrap_sns(envelope: dict[str, Any]) -> dict[str, Any]:
-    # Without raw message delivery, SNS wraps the S3 event as a JSON string in "Message".
-    if envelope.get("Type") != "Notification":
-        raise MalformedMessage(f"SNS message of type {envelope.get('Type')!r}, not a Notification")
-    inner = envelope.get("Message")
-    if not isinstance(inner, str):
-        raise MalformedMessage("SNS notification without a Message string")
-    try:
-        document = json.loads(inner)
-    except ValueError as exc:
-        raise MalformedMessage(f"SNS Message is not JSON: {exc}") from None
-    if not isinstance(document, dict):
-        raise MalformedMessage("SNS Message is not a JSON object")
-    return document
-
-
-def _parse_record(position: int, record: object) -> ObjectCreated | None:
-    """The created object a record names, or None for another kind of S3 event."""
-    if not isinstance(record, dict) or record.get("eventSource") != "aws:s3":
-        raise MalformedMessage(f"record {position} is not from aws:s3")
-    event_name = record.get("eventName")
-    if not isinstance(event_name, str):
-        raise MalformedMessage(f"record {position} has no eventName")
-    if not event_name.startswith("ObjectCreated:"):
-        return None
-    name = _dig(record, "s3", "bucket", "name")
-    key = _dig(record, "s3", "object", "key")
-    if not isinstance(name, str) or not name or not isinstance(key, str) or not key:
-        raise MalformedMessage(f"record {position} lacks s3.bucket.name or s3.object.key")
-    etag, version_id = _dig(record, "s3", "object", "eTag"), _dig(record, "s3", "object", "versionId")
-    return ObjectCreated(
-        bucket=name,
-        # S3 form-encodes keys in events: "2026-11-23/ios+top100.json" names "2026-11-23/ios top100.json".
-        key=unquote_plus(key),
-        etag=etag if isinstance(etag, str) else None,
-        version_id=version_id if isinstance(version_id, str) else None,
-    )
-
-
-def _dig(document: dict[str, Any], *path: str) -> object:
-    value: object = document
-    for name in path:
-        if not isinstance(value, dict):
-            return None
-        value = value.get(name)
-    return value
 
 
 class SqsConsumer:
@@ -195,11 +99,9 @@ class SqsConsumer:
         self._thread = None
 
     def poll_once(self) -> int:
-        """Receive one batch (waiting up to wait_seconds) and process it; return how many messages it took.
-
-        Every message taken counts, whatever its outcome (see `ingestion_sqs_messages_total`). Botocore
-        errors of the receive propagate; the polling thread backs off and retries them.
-        """
+        """Receive one batch (waiting up to wait_seconds), process it, and say how many messages it took."""
+        # Every message taken counts, whatever its outcome (see `ingestion_sqs_messages_total`). Botocore
+        # errors of the receive propagate; the polling thread backs off and retries them.
         request: dict[str, Any] = {
             "QueueUrl": self._queue_url,
             "MaxNumberOfMessages": MAX_MESSAGES_PER_RECEIVE,

@@ -1,9 +1,9 @@
 """One file into one catalog import: S3 body → parse → ImportGames stream, retried as a whole.
 
 The request stream is a generator, so gRPC pulls a batch only when the previous one is sent (back-
-pressure) and the file is never held in memory. A stream that fails midway is cancelled, so the
-catalog publishes nothing of it. Each attempt re-opens the object and re-parses it; the ledger forgets
-the quarantine and repairs of the attempt before.
+pressure) and the file is never held in memory. Only a stream that reaches its ImportCommit publishes;
+one that fails midway is cancelled, and the catalog keeps nothing of it. Each attempt re-opens the
+object and re-parses it; the ledger forgets the quarantine and repairs of the attempt before.
 """
 
 from __future__ import annotations
@@ -29,8 +29,9 @@ from gamekit.errors import Unavailable
 from gamekit.protos import timestamp
 from games.catalog.v1 import catalog_pb2 as pb
 from games.catalog.v1 import catalog_pb2_grpc as pb_grpc
+from ingestion.app_reader import GameRecord
 from ingestion.model import FileFailed, RecordCounts, RepairEntry, SourceObject
-from ingestion.records import Accepted, FileRejected, GameRecord, Quarantined, parse_delivery
+from ingestion.records import Accepted, FileRejected, Quarantined, parse_delivery
 from ingestion.source import CorruptObject, ObjectChanged, S3Source
 
 log = logging.getLogger(__name__)
@@ -85,11 +86,10 @@ def game_from_record(record: GameRecord) -> pb.Game:
 
 
 class _Feed:
-    """Parsed items → ImportGames requests, counting and flushing ledger rows on the way.
+    """Parsed items → ImportGames requests, counting and flushing ledger rows on the way."""
 
-    gRPC iterates `requests()` on a thread of its own; each step runs under a lock, and `close()`
-    takes it too, so once the call is over no late step writes to the ledger of a newer attempt.
-    """
+    # gRPC iterates `requests()` on a thread of its own; each step runs under a lock, and `close()`
+    # takes it too, so once the call is over no late step writes to the ledger of a newer attempt.
 
     def __init__(
         self,
@@ -109,7 +109,7 @@ class _Feed:
         self._closed = False
         self._quarantine: list[tuple[int, str, str]] = []
         self._repairs: list[RepairEntry] = []
-        self.imported = self.repaired = self.quarantined = self.sent = 0
+        self.imported = self.repaired = self.quarantined = 0
         self.error: Exception | None = None
 
     def requests(self) -> Iterator[pb.ImportGamesRequest]:
@@ -121,12 +121,11 @@ class _Feed:
                     games = self._next_batch()
                 if not games:
                     break
-                self.sent += len(games)
                 yield pb.ImportGamesRequest(batch=pb.ImportBatch(games=games))
             with self._lock:
                 self._flush()
             # Only a stream that reaches this point may publish: see ImportCommit in the contract.
-            yield pb.ImportGamesRequest(commit=pb.ImportCommit(game_count=self.sent))
+            yield pb.ImportGamesRequest(commit=pb.ImportCommit(game_count=self.imported))
         except Exception as exc:
             self.error = exc
             raise
@@ -256,13 +255,9 @@ def _log_retry(key: str) -> Callable[[RetryCallState], None]:
 
 def _failure(error: Exception | None, rpc: grpc.RpcError) -> Exception:
     """What a failed ImportGames call means for the file: retry (Unavailable) or fail it (FileFailed)."""
-    if isinstance(error, FileRejected):
+    if isinstance(error, FileRejected | CorruptObject):
         return FileFailed(error.reason)
-    if isinstance(error, CorruptObject):
-        return FileFailed(error.reason)
-    if isinstance(error, Unavailable):
-        return error
-    if error is not None:
+    if error is not None:  # Unavailable is retried; anything else fails the file as unexpected
         return error
     code = rpc.code() if isinstance(rpc, grpc.Call) else grpc.StatusCode.UNKNOWN
     details = (rpc.details() if isinstance(rpc, grpc.Call) else "") or ""

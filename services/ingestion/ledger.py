@@ -11,7 +11,7 @@ from contextlib import AbstractContextManager
 from datetime import datetime
 from typing import Any, TypeVar
 
-from sqlalchemy import Engine, Select, func, select, text
+from sqlalchemy import Connection, Engine, Select, func, select, text
 
 from gamekit.errors import NotFound
 from gamekit.page_tokens import PageTokens, page_size
@@ -47,7 +47,7 @@ class Ledger:
         default_page_size: int = 50,
         max_page_size: int = 1000,
     ) -> None:
-        self.engine = engine
+        self._engine = engine
         self._tokens = page_tokens
         self._default_page_size = default_page_size
         self._max_page_size = max_page_size
@@ -55,7 +55,7 @@ class Ledger:
     def ping(self) -> bool:
         """True when the ledger database answers."""
         try:
-            with connection(self.engine) as conn:
+            with connection(self._engine) as conn:
                 conn.execute(text("SELECT 1"))
         except Exception:
             return False
@@ -63,7 +63,7 @@ class Ledger:
 
     def start_run(self, trigger: RunTrigger) -> Run:
         """A new run, `running`."""
-        with transaction(self.engine) as conn:
+        with transaction(self._engine) as conn:
             row = (
                 conn.execute(
                     runs.insert().values(trigger=trigger.value, state=RunState.RUNNING.value).returning(runs)
@@ -76,7 +76,7 @@ class Ledger:
     def end_run(self, run_id: int, *, files: FileCounts, records: RecordCounts, error: str = "") -> Run:
         """End a run: `succeeded` when no file failed and nothing else went wrong, else `failed`."""
         state = RunState.FAILED if files.failed or error else RunState.SUCCEEDED
-        with transaction(self.engine) as conn:
+        with transaction(self._engine) as conn:
             row = (
                 conn.execute(
                     runs.update()
@@ -95,7 +95,7 @@ class Ledger:
                 .mappings()
                 .one()
             )
-        return t.row_to_run(row, self._failures(run_id))
+            return t.row_to_run(row, _failures(conn, run_id))
 
     def is_imported(self, source: SourceObject) -> bool:
         """Whether this file version is already published (a cheap look before any GET)."""
@@ -106,34 +106,28 @@ class Ledger:
             files.c.version_id == source.version_id,
             files.c.state == FileState.IMPORTED.value,
         )
-        with connection(self.engine) as conn:
+        with connection(self._engine) as conn:
             return conn.execute(query).first() is not None
 
     def claim(self, source: SourceObject, *, run_id: int) -> AbstractContextManager[FileClaim]:
         """Hold a file version for a run; raises FileSkipped when imported or held by another run."""
-        return claim_file(engine=self.engine, source=source, run_id=run_id)
+        return claim_file(engine=self._engine, source=source, run_id=run_id)
 
     def get_run(self, run_id: int) -> Run:
         """One run; NotFound when missing."""
-        with connection(self.engine) as conn:
+        with connection(self._engine) as conn:
             row = conn.execute(select(runs).where(runs.c.id == run_id)).mappings().first()
-        if row is None:
-            raise NotFound(f"runs/{run_id} does not exist")
-        return t.row_to_run(row, self._failures(run_id))
+            if row is None:
+                raise NotFound(f"runs/{run_id} does not exist")
+            return t.row_to_run(row, _failures(conn, run_id))
 
     def get_file(self, file_id: int) -> FileEntry:
         """One file; NotFound when missing."""
-        with connection(self.engine) as conn:
+        with connection(self._engine) as conn:
             row = conn.execute(select(files).where(files.c.id == file_id)).mappings().first()
         if row is None:
             raise NotFound(f"files/{file_id} does not exist")
         return t.row_to_file(row)
-
-    def files_of_run(self, run_id: int) -> list[FileEntry]:
-        """Files a run last worked on, oldest first."""
-        with connection(self.engine) as conn:
-            rows = conn.execute(select(files).where(files.c.run_id == run_id).order_by(files.c.id)).mappings()
-            return [t.row_to_file(row) for row in rows]
 
     def list_runs(self, *, page_size: int = 0, page_token: str = "") -> Page[Run]:
         """Runs, newest first."""
@@ -163,24 +157,15 @@ class Ledger:
             .order_by(repairs.c.position, repairs.c.field)
             .limit(limit)
         )
-        with connection(self.engine) as conn:
+        with connection(self._engine) as conn:
             return [RepairEntry(**row) for row in conn.execute(query).mappings()]
 
     def last_success_time(self) -> datetime | None:
         """When the last successful run ended, if any did."""
         query = select(func.max(runs.c.end_time)).where(runs.c.state == RunState.SUCCEEDED.value)
-        with connection(self.engine) as conn:
+        with connection(self._engine) as conn:
             value: datetime | None = conn.execute(query).scalar_one()
         return value
-
-    def _failures(self, run_id: int) -> tuple[tuple[str, str], ...]:
-        query = (
-            select(files.c.key, files.c.error)
-            .where(files.c.run_id == run_id, files.c.state == FileState.FAILED.value)
-            .order_by(files.c.id)
-        )
-        with connection(self.engine) as conn:
-            return tuple((key, error) for key, error in conn.execute(query))
 
     def _page(
         self,
@@ -197,7 +182,7 @@ class Ledger:
         if cursor is not None:
             query = query.where(id_column < int(cursor[0]))
         query = query.order_by(id_column.desc()).limit(size + 1)
-        with connection(self.engine) as conn:
+        with connection(self._engine) as conn:
             rows: Sequence[Any] = conn.execute(query).mappings().all()
         items = [convert(row) for row in rows[:size]]
         more = len(rows) > size
@@ -205,3 +190,13 @@ class Ledger:
             self._tokens.encode(kind=kind, filters=filters, cursor=[rows[size - 1]["id"]]) if more else ""
         )
         return Page(items=items, next_page_token=next_token)
+
+
+def _failures(conn: Connection, run_id: int) -> tuple[tuple[str, str], ...]:
+    """(key, error) of the files a run failed, in the order it met them."""
+    query = (
+        select(files.c.key, files.c.error)
+        .where(files.c.run_id == run_id, files.c.state == FileState.FAILED.value)
+        .order_by(files.c.id)
+    )
+    return tuple((key, error) for key, error in conn.execute(query))

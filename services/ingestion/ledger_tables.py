@@ -21,6 +21,13 @@ from ingestion.model import (
 SCHEMA = "ingestion"
 metadata = MetaData(schema=SCHEMA)
 _TS = DateTime(timezone=True)
+# The RecordCounts of a run or of a file: column name -> RecordCounts attribute.
+_RECORD_COLUMNS = {f"records_{name}": name for name in RecordCounts.__dataclass_fields__}
+
+
+def _record_columns() -> list[Column[int]]:
+    return [Column(name, BigInteger, nullable=False) for name in _RECORD_COLUMNS]
+
 
 runs = Table(
     "runs",
@@ -33,10 +40,7 @@ runs = Table(
     Column("files_imported", BigInteger, nullable=False),
     Column("files_skipped", BigInteger, nullable=False),
     Column("files_failed", BigInteger, nullable=False),
-    Column("records_imported", BigInteger, nullable=False),
-    Column("records_repaired", BigInteger, nullable=False),
-    Column("records_quarantined", BigInteger, nullable=False),
-    Column("records_duplicate", BigInteger, nullable=False),
+    *_record_columns(),
     Column("error", Text, nullable=False),
 )
 
@@ -52,10 +56,7 @@ files = Table(
     Column("state", Text, nullable=False),
     Column("catalog_import", Text, nullable=False),
     Column("error", Text, nullable=False),
-    Column("records_imported", BigInteger, nullable=False),
-    Column("records_repaired", BigInteger, nullable=False),
-    Column("records_quarantined", BigInteger, nullable=False),
-    Column("records_duplicate", BigInteger, nullable=False),
+    *_record_columns(),
     Column("attempts", Integer, nullable=False),
     Column("run_id", BigInteger),
     Column("create_time", _TS, nullable=False),
@@ -85,43 +86,15 @@ file_repairs = Table(
 )
 
 
-def _records(row: RowMapping) -> RecordCounts:
-    return RecordCounts(
-        imported=row["records_imported"],
-        repaired=row["records_repaired"],
-        quarantined=row["records_quarantined"],
-        duplicate=row["records_duplicate"],
-    )
-
-
 def record_values(counts: RecordCounts) -> dict[str, int]:
     """Column values of record counts."""
-    return {
-        "records_imported": counts.imported,
-        "records_repaired": counts.repaired,
-        "records_quarantined": counts.quarantined,
-        "records_duplicate": counts.duplicate,
-    }
+    return {column: getattr(counts, name) for column, name in _RECORD_COLUMNS.items()}
 
 
 def row_to_run(row: RowMapping, failures: tuple[tuple[str, str], ...] = ()) -> Run:
-    """A runs row as a Run, with the (key, reason) of its failed files when given."""
-    return Run(
-        id=row["id"],
-        trigger=RunTrigger(row["trigger"]),
-        state=RunState(row["state"]),
-        start_time=row["start_time"],
-        end_time=row["end_time"],
-        files_imported=row["files_imported"],
-        files_skipped=row["files_skipped"],
-        files_failed=row["files_failed"],
-        records_imported=row["records_imported"],
-        records_repaired=row["records_repaired"],
-        records_quarantined=row["records_quarantined"],
-        records_duplicate=row["records_duplicate"],
-        error=row["error"],
-        failures=failures,
-    )
+    """A runs row as a Run (its attributes are the columns), with the (key, reason) of its failed files."""
+    states = {"trigger": RunTrigger(row["trigger"]), "state": RunState(row["state"])}
+    return Run(**{**row, **states}, failures=failures)
 
 
 def row_to_file(row: RowMapping) -> FileEntry:
@@ -138,7 +111,7 @@ def row_to_file(row: RowMapping) -> FileEntry:
         state=FileState(row["state"]),
         catalog_import=row["catalog_import"],
         error=row["error"],
-        records=_records(row),
+        records=RecordCounts(**{name: row[column] for column, name in _RECORD_COLUMNS.items()}),
         attempts=row["attempts"],
         run_id=row["run_id"],
         update_time=row["update_time"],

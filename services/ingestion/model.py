@@ -51,7 +51,6 @@ class SourceObject:
     etag: str
     version_id: str = ""
     size: int = 0
-    content_encoding: str = ""
 
 
 @dataclass(frozen=True)
@@ -104,18 +103,6 @@ class Run:
     def name(self) -> str:
         """`runs/{id}`."""
         return f"runs/{self.id}"
-
-    @property
-    def files(self) -> FileCounts:
-        """The file counts together."""
-        return FileCounts(self.files_imported, self.files_skipped, self.files_failed)
-
-    @property
-    def records(self) -> RecordCounts:
-        """The record counts together."""
-        return RecordCounts(
-            self.records_imported, self.records_repaired, self.records_quarantined, self.records_duplicate
-        )
 
 
 @dataclass(frozen=True)

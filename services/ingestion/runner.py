@@ -15,6 +15,7 @@ from opentelemetry.trace import Status, StatusCode
 
 from gamekit.errors import NotFound, Unavailable
 from ingestion import metrics
+from ingestion.alerts import notify_run_failed
 from ingestion.claims import FileSkipped
 from ingestion.importer import CatalogImporter
 from ingestion.ledger import Ledger
@@ -90,8 +91,6 @@ class Runner:
             extra={"fields": {"run": ended.name, "state": ended.state.value, "error": error, **vars(files)}},
         )
         if not summary.succeeded and self._alert_webhook_url:
-            from ingestion.alerts import notify_run_failed  # imported late: optional at run time
-
             notify_run_failed(self._alert_webhook_url, ended)
         return summary
 

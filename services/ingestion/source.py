@@ -133,7 +133,6 @@ class S3Source:
             key=key,
             etag=_etag(head["ETag"]),
             size=head.get("ContentLength", 0),
-            content_encoding=head.get("ContentEncoding", ""),
         )
 
     @contextmanager

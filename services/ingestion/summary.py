@@ -6,6 +6,7 @@ from ingestion.model import FileOutcome, Outcome, RunSummary
 
 MAX_FILE_LINES = 20
 MAX_REASON = 160
+_LABELS = {Outcome.IMPORTED: "imported", Outcome.SKIPPED: "skipped", Outcome.FAILED: "FAILED"}
 
 
 def _shorten(text: str, limit: int) -> str:
@@ -14,7 +15,6 @@ def _shorten(text: str, limit: int) -> str:
 
 
 def _file_line(outcome: FileOutcome) -> str:
-    label = {Outcome.IMPORTED: "imported", Outcome.SKIPPED: "skipped", Outcome.FAILED: "FAILED"}
     if outcome.outcome is Outcome.IMPORTED:
         r = outcome.records
         detail = (
@@ -23,7 +23,7 @@ def _file_line(outcome: FileOutcome) -> str:
         )
     else:
         detail = outcome.reason
-    return f"  {label[outcome.outcome]:<9} {outcome.source.key}  {_shorten(detail, MAX_REASON)}"
+    return f"  {_LABELS[outcome.outcome]:<9} {outcome.source.key}  {_shorten(detail, MAX_REASON)}"
 
 
 def render(summary: RunSummary) -> str:

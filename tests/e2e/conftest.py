@@ -29,7 +29,6 @@ from typing import IO, Any
 
 import grpc
 import pytest
-from grpc_health.v1 import health_pb2, health_pb2_grpc
 from prometheus_client.parser import text_string_to_metric_families
 
 from gamectl.net import free_port
@@ -37,9 +36,9 @@ from gamectl.suite import GATEWAY, RunningService, Suite
 from gamekit.status import ErrorDetails, error_details
 from gamesclient.channel import AuthInterceptor
 from gateway.keys import create_key
+from tests.fixtures.health import SERVING, health_status
 
 HOST = "127.0.0.1"
-SERVING = health_pb2.HealthCheckResponse.SERVING
 START_TIMEOUT_SECONDS = 60.0
 STOP_TIMEOUT_SECONDS = 30.0
 # Set only in the environment of processes E2ESuite starts; names their output file, for failure messages.
@@ -60,18 +59,6 @@ def suite_base_environ(extra: dict[str, str]) -> dict[str, str]:
     if "OTEL_EXPORTER_OTLP_ENDPOINT" in extra:
         env.pop("OTEL_SDK_DISABLED")
     return env
-
-
-def health_status(port: int, timeout: float = 1.0) -> int | None:
-    """What the plaintext health port answers, or None when nothing answers."""
-    with grpc.insecure_channel(f"{HOST}:{port}") as channel:
-        try:
-            reply = health_pb2_grpc.HealthStub(channel).Check(
-                health_pb2.HealthCheckRequest(), timeout=timeout
-            )
-        except grpc.RpcError:
-            return None
-    return int(reply.status)
 
 
 def wait_serving(service: RunningService, timeout: float = START_TIMEOUT_SECONDS) -> None:
@@ -117,6 +104,14 @@ def scrape(service: RunningService) -> dict[tuple[str, frozenset[tuple[str, str]
 def sample(samples: dict[tuple[str, frozenset[tuple[str, str]]], float], name: str, **labels: str) -> float:
     """One sample of a scrape (0 when absent)."""
     return samples.get((name, frozenset(labels.items())), 0.0)
+
+
+def wait_following(gateway: RunningService, timeout: float = 10.0) -> None:
+    """Block until `gateway` follows the catalog's revision watch, so its cache is in use."""
+    deadline = time.monotonic() + timeout
+    while sample(scrape(gateway), "gateway_revision_watch_up") != 1:
+        assert time.monotonic() < deadline, "the gateway's revision watch is not connected"
+        time.sleep(0.1)
 
 
 @dataclass(frozen=True)

@@ -19,7 +19,7 @@ from gamectl.suite import RunningService
 from gamekit.status import error_details
 from games.catalog.v1 import catalog_pb2 as cpb
 from games.catalog.v1 import catalog_pb2_grpc as cpb_grpc
-from tests.e2e.conftest import E2ESuite, Load, Outcome, sample, scrape, wait_serving
+from tests.e2e.conftest import E2ESuite, Load, Outcome, sample, scrape, wait_following, wait_serving
 
 pytestmark = pytest.mark.slow
 
@@ -48,11 +48,13 @@ def reader(platform_suite: E2ESuite) -> cpb_grpc.CatalogServiceStub:
 
 @pytest.fixture
 def extra_gateway(platform_suite: E2ESuite) -> Iterator[Callable[[], RunningService]]:
-    """Starts a second gateway in front of the same backends; stopped after the test."""
+    """Starts a second gateway in front of the same backends, its cache in use; stopped after the test."""
 
     def start() -> RunningService:
         gateway = platform_suite.start_gateway(0)
         wait_serving(gateway)
+        # SERVING says the backends answer health; the cache waits for the revision watch as well.
+        wait_following(gateway)
         return gateway
 
     yield start
@@ -100,6 +102,7 @@ def test_a_write_shows_on_the_next_read_of_the_same_gateway(
     platform_suite: E2ESuite, admin: cpb_grpc.CatalogServiceStub, reader: cpb_grpc.CatalogServiceStub
 ) -> None:
     gateway = platform_suite.service("gateway")
+    wait_following(gateway)
     game = create_game(admin, "Cache One")
     hits = cache_hits(gateway, "GetGame")
     assert display_name(reader, game.name) == "Cache One"

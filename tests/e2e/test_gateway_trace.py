@@ -8,14 +8,13 @@ Tracing must not break what it watches: the gateway still follows the catalog's 
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterator
 
 import pytest
 
 from games.catalog.v1 import catalog_pb2 as cpb
 from games.catalog.v1 import catalog_pb2_grpc as cpb_grpc
-from tests.e2e.conftest import E2ESuite, sample, scrape
+from tests.e2e.conftest import E2ESuite, wait_following
 from tests.fixtures.otlp import OtlpReceiver, ReceivedSpan
 
 pytestmark = pytest.mark.slow
@@ -113,8 +112,4 @@ def test_one_search_is_one_trace_from_gateway_to_database(
 def test_with_tracing_on_the_gateway_still_follows_the_revision_watch(platform_suite: E2ESuite) -> None:
     # The watch is a never-ending stream; traced, the client instrumentation once turned the call into a
     # bare generator and the follower thread died on call.cancel, leaving the cache bypassed for good.
-    gateway = platform_suite.service("gateway")
-    deadline = time.monotonic() + 10
-    while sample(scrape(gateway), "gateway_revision_watch_up") != 1:
-        assert time.monotonic() < deadline, "the gateway's revision watch is not connected"
-        time.sleep(0.1)
+    wait_following(platform_suite.service("gateway"))

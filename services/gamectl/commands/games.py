@@ -16,7 +16,7 @@ from google.protobuf.timestamp_pb2 import Timestamp
 
 from gamectl.commands.connection import resource_name
 from gamectl.commands.console import Console, Subparsers, add_command
-from gamectl.commands.output import write_list, write_one
+from gamectl.commands.output import add_limit, page_size, write_list, write_one
 from gamectl.commands.views import GAMES
 from games.catalog.v1 import catalog_pb2 as pb
 from gamesclient import GamesClient, platform_value
@@ -90,7 +90,7 @@ def register(subparsers: Subparsers, common: argparse.ArgumentParser) -> None:
     listing = add_command(games, "list", common, search_games, help="list every game")
     for parser in (search, listing):
         parser.add_argument("--platform", choices=PLATFORMS, help="only this platform")
-        parser.add_argument("--limit", type=int, default=100, help="at most this many (0: all)")
+        add_limit(parser)
     get = add_command(games, "get", common, get_game, help="show one game")
     get.add_argument("name", help="games/{id} or just the id")
     create = add_command(games, "create", common, create_game, help="create a game")
@@ -108,8 +108,7 @@ def register(subparsers: Subparsers, common: argparse.ArgumentParser) -> None:
 def search_games(client: GamesClient, args: argparse.Namespace, console: Console) -> int:
     """`games search QUERY` and `games list`: a table of games, page by page up to --limit."""
     query = getattr(args, "query", "")
-    page_size = min(args.limit + 1, 100) if args.limit > 0 else 100
-    games = client.iter_games(query, platform=args.platform, page_size=page_size)
+    games = client.iter_games(query, platform=args.platform, page_size=page_size(args.limit))
     write_list(GAMES, games, as_json=args.json, limit=args.limit, out=console.out, err=console.err)
     return 0
 

@@ -6,7 +6,7 @@ import argparse
 
 from gamectl.commands.connection import resource_name
 from gamectl.commands.console import Console, Subparsers, add_command
-from gamectl.commands.output import write_list, write_one
+from gamectl.commands.output import add_limit, page_size, write_list, write_one
 from gamectl.commands.views import IMPORTS
 from games.catalog.v1 import catalog_pb2 as pb
 from gamesclient import GamesClient
@@ -18,7 +18,7 @@ def register(subparsers: Subparsers, common: argparse.ArgumentParser) -> None:
         dest="imports_command", required=True, metavar="COMMAND"
     )
     listing = add_command(imports, "list", common, list_imports, help="list imports, newest first")
-    listing.add_argument("--limit", type=int, default=100, help="at most this many (0: all)")
+    add_limit(listing)
     get = add_command(imports, "get", common, get_import, help="show one import")
     get.add_argument("name", help="imports/{id} or just the id")
     rollback = add_command(
@@ -29,8 +29,7 @@ def register(subparsers: Subparsers, common: argparse.ArgumentParser) -> None:
 
 def list_imports(client: GamesClient, args: argparse.Namespace, console: Console) -> int:
     """`imports list`."""
-    page_size = min(args.limit + 1, 100) if args.limit > 0 else 100
-    imports = client.iter_imports(page_size=page_size)
+    imports = client.iter_imports(page_size=page_size(args.limit))
     write_list(IMPORTS, imports, as_json=args.json, limit=args.limit, out=console.out, err=console.err)
     return 0
 

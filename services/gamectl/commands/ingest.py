@@ -6,17 +6,13 @@ import argparse
 
 from gamectl.commands.connection import resource_name
 from gamectl.commands.console import Console, Subparsers, add_command
-from gamectl.commands.output import write_list, write_one
+from gamectl.commands.output import add_limit, page_size, write_list, write_one
 from gamectl.commands.views import FILES, QUARANTINE, RUNS
 from games.ingestion.v1 import ingestion_pb2 as pb
 from gamesclient import GamesClient
 
 # A run reads every new file and streams it to the catalog before it answers.
 RUN_TIMEOUT = 900.0
-
-
-def _limit(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--limit", type=int, default=100, help="at most this many (0: all)")
 
 
 def register(subparsers: Subparsers, common: argparse.ArgumentParser) -> None:
@@ -27,18 +23,14 @@ def register(subparsers: Subparsers, common: argparse.ArgumentParser) -> None:
     add_command(ingest, "run", common, run_ingestion, help="ingest every new file now; show the run")
     runs = add_command(ingest, "runs", common, list_runs, help="list runs, newest first, or show one")
     runs.add_argument("name", nargs="?", help="runs/{id} or just the id: show this run")
-    _limit(runs)
+    add_limit(runs)
     files = add_command(ingest, "files", common, list_files, help="list the files ingestion has seen")
-    _limit(files)
+    add_limit(files)
     quarantine = add_command(
         ingest, "quarantine", common, list_quarantined, help="list quarantined records and why"
     )
     quarantine.add_argument("--file", help="only records of this file (files/{id} or the id)")
-    _limit(quarantine)
-
-
-def _page_size(limit: int) -> int:
-    return min(limit + 1, 100) if limit > 0 else 100
+    add_limit(quarantine)
 
 
 def run_ingestion(client: GamesClient, args: argparse.Namespace, console: Console) -> int:
@@ -54,14 +46,14 @@ def list_runs(client: GamesClient, args: argparse.Namespace, console: Console) -
         run = client.ingestion.GetRun(pb.GetRunRequest(name=resource_name(args.name, "runs"))).run
         write_one(RUNS, run, as_json=args.json, out=console.out)
         return 0
-    runs = client.iter_runs(page_size=_page_size(args.limit))
+    runs = client.iter_runs(page_size=page_size(args.limit))
     write_list(RUNS, runs, as_json=args.json, limit=args.limit, out=console.out, err=console.err)
     return 0
 
 
 def list_files(client: GamesClient, args: argparse.Namespace, console: Console) -> int:
     """`ingest files`."""
-    files = client.iter_files(page_size=_page_size(args.limit))
+    files = client.iter_files(page_size=page_size(args.limit))
     write_list(FILES, files, as_json=args.json, limit=args.limit, out=console.out, err=console.err)
     return 0
 
@@ -69,6 +61,6 @@ def list_files(client: GamesClient, args: argparse.Namespace, console: Console) 
 def list_quarantined(client: GamesClient, args: argparse.Namespace, console: Console) -> int:
     """`ingest quarantine [--file FILE]`."""
     file = resource_name(args.file, "files") if args.file else ""
-    records = client.iter_quarantined(file, page_size=_page_size(args.limit))
+    records = client.iter_quarantined(file, page_size=page_size(args.limit))
     write_list(QUARANTINE, records, as_json=args.json, limit=args.limit, out=console.out, err=console.err)
     return 0

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import itertools
 import json
 from collections.abc import Iterable
@@ -15,6 +16,18 @@ from gamectl.commands.views import View
 
 M = TypeVar("M", bound=Message)
 T = TypeVar("T")
+DEFAULT_LIMIT = 100
+MAX_PAGE_SIZE = 100
+
+
+def add_limit(parser: argparse.ArgumentParser) -> None:
+    """Add `--limit N` to a listing command."""
+    parser.add_argument("--limit", type=int, default=DEFAULT_LIMIT, help="at most this many (0: all)")
+
+
+def page_size(limit: int) -> int:
+    """The page size for a listing cut at `limit`: one more, so `take` can tell whether more are left."""
+    return min(limit + 1, MAX_PAGE_SIZE) if limit > 0 else MAX_PAGE_SIZE
 
 
 def to_json(message: Message) -> object:

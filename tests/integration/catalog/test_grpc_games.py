@@ -162,7 +162,7 @@ def test_bad_create_is_invalid_argument_and_writes_nothing(
         (lambda s: s.SearchGames(pb.SearchGamesRequest(query="po")), "query"),
         (lambda s: s.GetGame(pb.GetGameRequest(name="games/abc")), "name"),
         (lambda s: s.GetGame(pb.GetGameRequest(name="")), "name"),
-        (lambda s: s.UpdateGame(pb.UpdateGameRequest(game=pb.Game(name="games/1"))), "game.update_mask"),
+        (lambda s: s.UpdateGame(pb.UpdateGameRequest(game=pb.Game(name="games/1"))), "update_mask"),
     ],
     ids=[
         "negative-page",
@@ -181,6 +181,4 @@ def test_bad_reads_are_invalid_argument_with_the_field(
         call(catalog_as("gateway"))  # type: ignore[operator]
     details = error_details(bad.value)
     assert details.code == grpc.StatusCode.INVALID_ARGUMENT
-    assert [v.field for v in details.field_violations] == [
-        field.removeprefix("game.") if field == "game.update_mask" else field
-    ]
+    assert [v.field for v in details.field_violations] == [field]

@@ -1,6 +1,7 @@
 import threading
 import uuid
 from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime
 
 import pytest
 from sqlalchemy import func, select, text
@@ -44,8 +45,6 @@ def test_create_get_update_delete(catalog_service):
 
 
 def test_round_trip_of_every_field(catalog_service):
-    from datetime import UTC, datetime
-
     fields = make_fields(
         2,
         platform=Platform.ANDROID,

@@ -1,8 +1,8 @@
 """gamectl and gamesclient against real gRPC servers over real TLS.
 
-Until the gateway lands, the target is the real catalog (called with the dev gateway certificate,
-which it lets read and write; it ignores the bearer key), and a small stand-in gateway on TLS without
-client certificates that records what callers send. Both go through the real transport, paging,
+The targets are the real catalog (called with the dev gateway certificate, which it lets read and
+write; it ignores the bearer key) and a small stand-in gateway on TLS without client certificates that
+records what callers send. Both go through the real transport, paging,
 tables, --json and error output.
 """
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -17,10 +17,8 @@ import pytest
 from gamectl.__main__ import main
 from gamectl.certs import DevPki
 from gamekit.server import ServiceHost
-from ingestion.app import access_policy, build_ingestion
 from tests.factories.deliveries import app, delivery
-from tests.fixtures.catalog import RunningCatalog, StartCatalog
-from tests.fixtures.ingestion import ingestion_settings
+from tests.fixtures.catalog import StartCatalog
 
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
@@ -28,28 +26,15 @@ if TYPE_CHECKING:
 
 @pytest.fixture
 def ingestion_target(
-    dev_pki: DevPki,
     start_catalog: StartCatalog,
+    start_ingestion_service: Callable[..., ServiceHost],
     platform_database_url: str,
     bucket: str,
-    aws_env: dict[str, str],
-) -> Iterator[tuple[str, str]]:
+) -> tuple[str, str]:
     """(ingestion target, catalog target): both real, on one database, reading the test's bucket."""
-    catalog: RunningCatalog = start_catalog(platform_database_url)
-    settings = ingestion_settings(
-        dev_pki, platform_database_url, bucket=bucket, catalog_target=catalog.target
-    )
-    ingestion = build_ingestion(settings)
-    host = ServiceHost(
-        settings,
-        ingestion.bindings,
-        access_policy(settings),
-        ingestion.ready,
-        shutdown_hooks=[ingestion.close],
-        readiness_interval=0.2,
-    ).start()
-    yield f"127.0.0.1:{host.port}", catalog.target
-    host.stop(0)
+    catalog = start_catalog(platform_database_url)
+    ingestion = start_ingestion_service(bucket=bucket, catalog_target=catalog.target)
+    return f"127.0.0.1:{ingestion.port}", catalog.target
 
 
 def run(capsys: pytest.CaptureFixture[str], pki: DevPki, target: str, *argv: str) -> tuple[int, str, str]:

@@ -18,7 +18,7 @@ from games.catalog.v1 import catalog_pb2_grpc as cpb_grpc
 from gateway import keys as keystore
 from gateway import surface
 from gateway.surface import METHODS, Kind
-from tests.fixtures.gateway import OpenGatewayChannel, Platform, StartGateway
+from tests.fixtures.gateway import OpenGatewayChannel, Platform, RunningGateway, StartGateway
 from tests.integration.gateway.calls import CALLS, code_of
 
 UNAUTHENTICATED = grpc.StatusCode.UNAUTHENTICATED
@@ -81,6 +81,16 @@ def test_refusals_say_why_with_error_info(platform: Platform, gateway_channel: O
     assert error_details(missing.value).reason == "MISSING_CREDENTIALS"
 
 
+def another_gateway(platform: Platform, start_gateway: StartGateway, **settings: object) -> RunningGateway:
+    """A second gateway in front of the platform's backends and keys, with other `settings`."""
+    return start_gateway(
+        catalog_target=platform.catalog.target,
+        ingestion_target=f"127.0.0.1:{platform.ingestion.port}",
+        api_keys_file=platform.keys.path,
+        **settings,
+    )
+
+
 def _wait_for(code: grpc.StatusCode, channel: grpc.Channel, timeout: float = 10.0) -> None:
     deadline = time.monotonic() + timeout
     last = None
@@ -134,12 +144,7 @@ def test_health_and_reflection_need_no_key(platform: Platform, gateway_channel: 
 def test_reflection_can_be_switched_off(
     platform: Platform, start_gateway: StartGateway, gateway_channel: OpenGatewayChannel
 ) -> None:
-    gateway = start_gateway(
-        catalog_target=platform.catalog.target,
-        ingestion_target=f"127.0.0.1:{platform.ingestion.port}",
-        api_keys_file=platform.keys.path,
-        reflection=False,
-    )
+    gateway = another_gateway(platform, start_gateway, reflection=False)
     reflection = reflection_pb2_grpc.ServerReflectionStub(
         gateway_channel(gateway.target, platform.keys.admin)
     )
@@ -162,11 +167,8 @@ def test_client_certificate_identity_maps_to_scopes(
     tmp_path: Path,
 ) -> None:
     ci = issue_cert(ca_file=dev_pki.ca_file, ca_key_file=dev_pki.ca_key_file, out_dir=tmp_path, name="ci")
-    gateway = start_gateway(
-        catalog_target=platform.catalog.target,
-        ingestion_target=f"127.0.0.1:{platform.ingestion.port}",
-        api_keys_file=platform.keys.path,
-        identity_scopes=f"{ci.spiffe_id}=games.read,spiffe://games.local/operator=",
+    gateway = another_gateway(
+        platform, start_gateway, identity_scopes=f"{ci.spiffe_id}=games.read,spiffe://games.local/operator="
     )
     as_ci = gateway_channel(gateway.target, cert_file=ci.cert_file, key_file=ci.key_file)
     assert code_of(CALLS["/games.catalog.v1.CatalogService/ListGames"], as_ci) == grpc.StatusCode.OK
@@ -181,12 +183,7 @@ def test_client_certificate_identity_maps_to_scopes(
 def test_without_client_auth_a_key_over_plain_tls_is_enough(
     platform: Platform, start_gateway: StartGateway, gateway_channel: OpenGatewayChannel
 ) -> None:
-    gateway = start_gateway(
-        catalog_target=platform.catalog.target,
-        ingestion_target=f"127.0.0.1:{platform.ingestion.port}",
-        api_keys_file=platform.keys.path,
-        client_auth="none",
-    )
+    gateway = another_gateway(platform, start_gateway, client_auth="none")
     list_games = CALLS["/games.catalog.v1.CatalogService/ListGames"]
     assert (
         code_of(list_games, gateway_channel(gateway.target, platform.keys.reader, identity=None))

@@ -15,8 +15,6 @@ from games.catalog.v1 import catalog_pb2_grpc as cpb_grpc
 from tests.fixtures.catalog import RunningCatalog, StartCatalog
 from tests.fixtures.gateway import OpenGatewayChannel, Platform
 
-GET_GAME = ("GetGame",)
-
 
 def lookups(method: str, result: str) -> float:
     return (

@@ -7,7 +7,8 @@ import logging
 import socket
 import threading
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
@@ -15,7 +16,7 @@ from prometheus_client import REGISTRY
 
 from gamectl.net import free_port
 from ingestion.alerts import notify_run_failed
-from ingestion.model import RunState, RunTrigger
+from ingestion.model import Run, RunState, RunTrigger
 
 WEBHOOK_PATH = "/services/T0000/B0000/s3cr3tT0ken"
 
@@ -24,26 +25,23 @@ def count(outcome: str) -> float:
     return REGISTRY.get_sample_value("ingestion_alerts_total", {"outcome": outcome}) or 0.0
 
 
-@dataclass
-class FailedRun:
-    """The attributes the alert reads, as ingestion.model.Run has them."""
-
-    name: str = "runs/42"
-    state: RunState = RunState.FAILED
-    trigger: RunTrigger = RunTrigger.SCHEDULE
-    files_imported: int = 3
-    files_skipped: int = 1
-    files_failed: int = 2
-    records_imported: int = 580
-    records_repaired: int = 4
-    records_quarantined: int = 7
-    error: str = ""
-    failures: tuple[tuple[str, str], ...] = field(
-        default=(
-            ("2026-11-22/ios.top100.json", "truncated JSON at byte 1234"),
-            ("2026-11-23/android.top100.json.gz", "catalog UNAVAILABLE after 5 tries"),
-        )
-    )
+FAILED_RUN = Run(
+    id=42,
+    trigger=RunTrigger.SCHEDULE,
+    state=RunState.FAILED,
+    start_time=datetime(2026, 11, 23, 6, 0, tzinfo=UTC),
+    end_time=datetime(2026, 11, 23, 6, 5, tzinfo=UTC),
+    files_imported=3,
+    files_skipped=1,
+    files_failed=2,
+    records_imported=580,
+    records_repaired=4,
+    records_quarantined=7,
+    failures=(
+        ("2026-11-22/ios.top100.json", "truncated JSON at byte 1234"),
+        ("2026-11-23/android.top100.json.gz", "catalog UNAVAILABLE after 5 tries"),
+    ),
+)
 
 
 @dataclass
@@ -94,7 +92,7 @@ def webhook() -> Iterator[Webhook]:
 def test_posts_a_slack_compatible_summary(webhook):
     sent_before = count("sent")
 
-    notify_run_failed(webhook.url, FailedRun())
+    notify_run_failed(webhook.url, FAILED_RUN)
 
     assert count("sent") == sent_before + 1
     [request] = webhook.received
@@ -126,7 +124,8 @@ def test_long_failure_lists_are_cut_and_secrets_in_reasons_hidden(webhook):
         "leak.json",
         "GET https://AKIAEXAMPLE:hunter2@s3.example/b/k?X-Amz-Signature=deadbeef&x=1 failed",
     )
-    run = FailedRun(failures=(leaky, *failures), error="catalog at postgres://app:pw123@db:5432 down")
+    error = "catalog at postgres://app:pw123@db:5432 down"
+    run = replace(FAILED_RUN, failures=(leaky, *failures), error=error)
 
     notify_run_failed(webhook.url, run)
 
@@ -149,7 +148,7 @@ def test_http_error_is_logged_not_raised(webhook, caplog):
     failed_before = count("failed")
 
     with caplog.at_level(logging.WARNING, logger="ingestion.alerts"):
-        notify_run_failed(webhook.url, FailedRun())
+        notify_run_failed(webhook.url, FAILED_RUN)
 
     assert count("failed") == failed_before + 1
     assert "HTTP 500" in caplog.text
@@ -171,7 +170,7 @@ def test_unusable_url_does_not_raise(url, caplog):
     failed_before = count("failed")
 
     with caplog.at_level(logging.WARNING, logger="ingestion.alerts"):
-        notify_run_failed(url, FailedRun(), timeout=2)
+        notify_run_failed(url, FAILED_RUN, timeout=2)
 
     assert count("failed") == failed_before + 1
     assert "s3cr3tT0ken" not in caplog.text
@@ -185,6 +184,6 @@ def test_a_webhook_that_never_answers_times_out():
         url = f"http://127.0.0.1:{listener.getsockname()[1]}{WEBHOOK_PATH}"
         failed_before = count("failed")
 
-        notify_run_failed(url, FailedRun(), timeout=0.5)
+        notify_run_failed(url, FAILED_RUN, timeout=0.5)
 
         assert count("failed") == failed_before + 1

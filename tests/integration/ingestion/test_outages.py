@@ -18,7 +18,7 @@ from ingestion.model import FileState, Outcome, RunState, RunSummary
 from tests.factories.deliveries import app, delivery
 from tests.fixtures.catalog import RunningCatalog, StartCatalog
 from tests.integration.ingestion.conftest import MEDIUM_RECORDS, Put, imports
-from tests.integration.ingestion.test_run_once import wait_until_importing
+from tests.integration.ingestion.test_run_once import put_file, wait_until_importing
 
 
 def test_s3_unavailable_fails_the_run_then_the_next_run_imports(
@@ -70,8 +70,7 @@ def test_catalog_lost_mid_stream_publishes_nothing_then_the_next_run_imports(
     medium_file: Path,
     channel_as: Callable[[str, str], grpc.Channel],
 ) -> None:
-    with medium_file.open("rb") as body:
-        s3_client.put_object(Bucket=bucket, Key="big/ios.top100.json.gz", Body=body)
+    put_file(s3_client, bucket, medium_file)
     ingestion = build_ingestion_app(bucket=bucket, catalog_target=catalog.target, import_batch_size=500)
     result: list[RunSummary] = []
     running = threading.Thread(target=lambda: result.append(ingestion.runner.run()))

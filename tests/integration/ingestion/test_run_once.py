@@ -38,15 +38,23 @@ def env(
     }
 
 
-def run_once(env: dict[str, str], *extra: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "ingestion", "run-once", *extra],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+RUN_ONCE = [sys.executable, "-m", "ingestion", "run-once"]
+BIG_KEY = "big/ios.top100.json.gz"
+
+
+def run_once(env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(RUN_ONCE, env=env, capture_output=True, text=True, timeout=120, check=False)
+
+
+def start_run_once(env: dict[str, str], *, stdout: int) -> subprocess.Popen[str]:
+    """`ingestion run-once` in the background, its stderr discarded."""
+    return subprocess.Popen(RUN_ONCE, env=env, stdout=stdout, stderr=subprocess.DEVNULL, text=True)
+
+
+def put_file(s3_client: S3Client, bucket: str, path: Path) -> None:
+    """Upload a generated delivery under BIG_KEY, streamed from disk."""
+    with path.open("rb") as body:
+        s3_client.put_object(Bucket=bucket, Key=BIG_KEY, Body=body)
 
 
 def test_run_once_prints_a_summary_and_exits_by_outcome(env: dict[str, str], put: Put) -> None:
@@ -108,14 +116,8 @@ def test_killed_mid_file_then_the_next_run_imports_it_once(
     ingestion: IngestionApp,
     gateway: cpb_grpc.CatalogServiceStub,
 ) -> None:
-    with medium_file.open("rb") as body:
-        s3_client.put_object(Bucket=bucket, Key="big/ios.top100.json.gz", Body=body)
-    process = subprocess.Popen(
-        [sys.executable, "-m", "ingestion", "run-once"],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
+    put_file(s3_client, bucket, medium_file)
+    process = start_run_once(env, stdout=subprocess.DEVNULL)
     try:
         wait_until_importing(ingestion)
         time.sleep(1.0)  # well into the stream
@@ -141,15 +143,8 @@ def test_a_100k_record_file_is_imported_with_bounded_memory(
     bucket: str,
     gateway: cpb_grpc.CatalogServiceStub,
 ) -> None:
-    with large_file.open("rb") as body:
-        s3_client.put_object(Bucket=bucket, Key="big/ios.top100.json.gz", Body=body)
-    process = subprocess.Popen(
-        [sys.executable, "-m", "ingestion", "run-once"],
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.DEVNULL,
-        text=True,
-    )
+    put_file(s3_client, bucket, large_file)
+    process = start_run_once(env, stdout=subprocess.PIPE)
     peak = 0
     stop = threading.Event()
 

@@ -147,9 +147,7 @@ def test_rollback_through_the_catalog_restores_the_games(
     ingestion.runner.run()
     put("r/2.json", delivery([[app(1, name="Changed"), app(3, name="Third")]]))
     second = ingestion.runner.run()
-    name = (
-        second.files[1].catalog_import if second.files[1].catalog_import else second.files[0].catalog_import
-    )
+    (name,) = [o.catalog_import for o in second.files if o.outcome is Outcome.IMPORTED]
     assert {g.display_name for g in all_games(gateway)} == {"Changed", "Second", "Third"}
 
     rolled = gateway.RollbackImport(cpb.RollbackImportRequest(name=name)).import_record

@@ -2,19 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 
 import grpc
 import pytest
 
-from gamectl.certs import DevPki
 from gamekit.server import ServiceHost
 from games.ingestion.v1 import ingestion_pb2 as pb
 from games.ingestion.v1 import ingestion_pb2_grpc as pb_grpc
-from ingestion.app import access_policy, build_ingestion
 from tests.factories.deliveries import app, delivery
 from tests.fixtures.catalog import RunningCatalog
-from tests.fixtures.ingestion import ingestion_settings
 from tests.integration.ingestion.conftest import Put
 
 StubAs = Callable[[str], pb_grpc.IngestionServiceStub]
@@ -22,28 +19,14 @@ StubAs = Callable[[str], pb_grpc.IngestionServiceStub]
 
 @pytest.fixture
 def service_as(
-    dev_pki: DevPki,
-    platform_database_url: str,
+    start_ingestion_service: Callable[..., ServiceHost],
     catalog: RunningCatalog,
     bucket: str,
-    aws_env: dict[str, str],
     channel_as: Callable[[str, str], grpc.Channel],
-) -> Iterator[StubAs]:
-    settings = ingestion_settings(
-        dev_pki, platform_database_url, bucket=bucket, catalog_target=catalog.target
-    )
-    ingestion = build_ingestion(settings)
-    host = ServiceHost(
-        settings,
-        ingestion.bindings,
-        access_policy(settings),
-        ingestion.ready,
-        shutdown_hooks=[ingestion.close],
-        readiness_interval=0.2,
-    ).start()
+) -> StubAs:
+    host = start_ingestion_service(bucket=bucket, catalog_target=catalog.target)
     target = f"127.0.0.1:{host.port}"
-    yield lambda identity: pb_grpc.IngestionServiceStub(channel_as(target, identity))
-    host.stop(0)
+    return lambda identity: pb_grpc.IngestionServiceStub(channel_as(target, identity))
 
 
 def test_run_ingestion_then_read_the_ledger_page_by_page(service_as: StubAs, put: Put) -> None:
