@@ -1,12 +1,14 @@
 """Prometheus metrics every service shares, and the HTTP endpoint that serves them.
 
 Names follow go-grpc-prometheus (`grpc_server_handled_total`, `grpc_server_handling_seconds`) so
-stock Grafana dashboards and alert rules work unchanged.
+stock Grafana dashboards and alert rules work unchanged. Latency observations carry the trace id as an
+exemplar, under the label `trace_id` (exposed in the OpenMetrics format, which Prometheus asks for).
 """
 
 from __future__ import annotations
 
 import socket
+from collections.abc import Callable
 from dataclasses import dataclass
 from socketserver import ThreadingMixIn
 from threading import Thread
@@ -32,6 +34,15 @@ IN_FLIGHT = Gauge(
     "RPCs being handled right now.",
     ["grpc_service", "grpc_method"],
 )
+CERTIFICATE_EXPIRY = Gauge(
+    "tls_certificate_expiry_timestamp_seconds",
+    "Unix time the serving certificate (the one new connections get) stops being valid.",
+)
+
+
+def follow_certificate(expiry: Callable[[], float]) -> None:
+    """Report `expiry()`, called at each scrape, as the serving certificate's expiry."""
+    CERTIFICATE_EXPIRY.set_function(expiry)
 
 
 class _Server(ThreadingMixIn, WSGIServer):

@@ -24,9 +24,9 @@ from gamekit import telemetry
 from gamekit.health import HealthReporter, Readiness, always_ready
 from gamekit.identity import AccessPolicy
 from gamekit.interceptors import InFlight, ServerInterceptor
-from gamekit.metrics import MetricsEndpoint, start_metrics_server
+from gamekit.metrics import MetricsEndpoint, follow_certificate, start_metrics_server
 from gamekit.settings import ServiceSettings
-from gamekit.tls import ClientAuth, TlsFiles, server_credentials
+from gamekit.tls import ClientAuth, ReloadingTls, TlsFiles, server_credentials
 
 log = logging.getLogger(__name__)
 
@@ -146,8 +146,10 @@ class ServiceHost:
             names = [b.name for b in self.bindings] + [health.SERVICE_NAME, reflection.SERVICE_NAME]
             reflection.enable_server_reflection(names, server)
         files = TlsFiles(self.settings.tls_ca_file, self.settings.tls_cert_file, self.settings.tls_key_file)
+        tls = ReloadingTls(files)
+        follow_certificate(tls.expiry_timestamp)
         self._ports["port"] = server.add_secure_port(
-            f"{host}:{self.settings.port}", server_credentials(files, client_auth=self._client_auth)
+            f"{host}:{self.settings.port}", server_credentials(tls, client_auth=self._client_auth)
         )
 
         # No interceptors: probes need neither identity, nor metrics, nor an access log line.

@@ -3,6 +3,8 @@
 cert-manager (and kubelet's projected secrets) replace files by swapping a `..data` symlink, so
 changes are detected by `os.stat` through the links (inode, mtime, size), and a new set is only
 used once the certificate and key match: a half-rotated pair keeps the previous one in service.
+Anything may look for a change (each new handshake, each metrics scrape); the server hands gRPC a new
+configuration whenever the material differs from the one it last handed over.
 """
 
 from __future__ import annotations
@@ -11,7 +13,8 @@ import logging
 import os
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import Literal, cast
 
@@ -43,6 +46,7 @@ class TlsMaterial:
     ca: bytes
     cert: bytes
     key: bytes
+    not_after: datetime = field(compare=False)  # the leaf certificate's expiry (UTC)
 
 
 def read_material(files: TlsFiles) -> TlsMaterial:
@@ -60,7 +64,7 @@ def read_material(files: TlsFiles) -> TlsMaterial:
     private_key = serialization.load_pem_private_key(key, password=None)
     if private_key.public_key() != leaf.public_key():
         raise ValueError(f"{files.key_file} does not match {files.cert_file}")
-    return TlsMaterial(ca=ca, cert=cert, key=key)
+    return TlsMaterial(ca=ca, cert=cert, key=key, not_after=leaf.not_valid_after_utc)
 
 
 def _signature(files: TlsFiles) -> _Signature:
@@ -101,28 +105,43 @@ class ReloadingTls:
             log.info("TLS files reloaded", extra={"fields": {"cert_file": str(self.files.cert_file)}})
             return material
 
+    def expiry_timestamp(self) -> float:
+        """Unix time the current certificate expires, after picking up a completed rotation."""
+        try:
+            self.refresh()
+        except Exception:
+            # Called at scrape time: a failure here must not turn the whole scrape into an error.
+            log.exception("TLS reload failed")
+        return self._material.not_after.timestamp()
+
 
 def _server_config(material: TlsMaterial) -> grpc.ServerCertificateConfiguration:
     return grpc.ssl_server_certificate_configuration([(material.key, material.cert)], material.ca)
 
 
-def server_credentials(files: TlsFiles, *, client_auth: ClientAuth = "require") -> grpc.ServerCredentials:
-    """Server credentials (client certs from the CA required unless "none"), re-read on change."""
-    tls = ReloadingTls(files)
+def server_credentials(tls: ReloadingTls, *, client_auth: ClientAuth = "require") -> grpc.ServerCredentials:
+    """Server credentials (client certs from the CA required unless "none") following `tls`'s files."""
+    served = tls.material
 
     def fetch() -> grpc.ServerCertificateConfiguration | None:
         # gRPC calls this before every new handshake; an exception here would fail the handshake.
+        nonlocal served
         try:
-            material = tls.refresh()
+            tls.refresh()
         except Exception:
             log.exception("TLS reload failed")
             return None
-        return None if material is None else _server_config(material)
+        # Compared with what gRPC has, not with refresh()'s answer: a scrape may have seen the change first.
+        material = tls.material
+        if material is served:
+            return None
+        served = material
+        return _server_config(material)
 
     # The stubs say the fetcher must return a config; gRPC documents None as "no change".
     fetcher = cast(Callable[[], grpc.ServerCertificateConfiguration], fetch)
     return grpc.dynamic_ssl_server_credentials(
-        _server_config(tls.material), fetcher, require_client_authentication=client_auth == "require"
+        _server_config(served), fetcher, require_client_authentication=client_auth == "require"
     )
 
 

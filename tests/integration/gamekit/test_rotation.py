@@ -6,10 +6,12 @@ import os
 import shutil
 import socket
 import ssl
+import urllib.request
 
 import grpc
 import pytest
 from cryptography import x509
+from prometheus_client.parser import text_string_to_metric_families
 
 from gamectl.certs import issue_cert, spiffe_id
 from games.catalog.v1 import catalog_pb2, catalog_pb2_grpc
@@ -34,6 +36,17 @@ def _served_serial(port, pki) -> int:
 
 def _serial(path) -> int:
     return x509.load_pem_x509_certificate(path.read_bytes()).serial_number
+
+
+def _scraped_expiry(port) -> float:
+    with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5) as response:
+        text = response.read().decode()
+    families = {f.name: f for f in text_string_to_metric_families(text)}
+    return families["tls_certificate_expiry_timestamp_seconds"].samples[0].value
+
+
+def _not_after(path) -> float:
+    return x509.load_pem_x509_certificate(path.read_bytes()).not_valid_after_utc.timestamp()
 
 
 def _kubernetes_secret_dir(root, version, issued, ca_file):
@@ -65,9 +78,12 @@ def test_server_picks_up_a_rotated_secret(start_host, open_channel, dev_pki, tmp
     )
     host = start_host(settings=settings)
     assert _served_serial(host.port, dev_pki) == _serial(first.cert_file)
+    assert _scraped_expiry(host.metrics_port) == _not_after(first.cert_file)
 
-    second = issue_cert(out_dir=tmp_path / "v2", **issue)
+    second = issue_cert(out_dir=tmp_path / "v2", valid_days=60, **issue)
     _kubernetes_secret_dir(secret, "v2", second, dev_pki.ca_file)
+    # The scrape sees the rotation first; the next handshake must still get the new certificate.
+    assert _scraped_expiry(host.metrics_port) == _not_after(second.cert_file)
     assert _served_serial(host.port, dev_pki) == _serial(second.cert_file)
     stub = catalog_pb2_grpc.CatalogServiceStub(open_channel(host.port))
     assert stub.GetGame(REQUEST, timeout=5).game.name == "games/1"

@@ -1,12 +1,15 @@
-"""TLS material follows files on disk, and never pairs a certificate with the wrong key."""
+"""TLS material follows files on disk, never pairs a certificate with the wrong key, reports its expiry."""
 
 from __future__ import annotations
 
 import shutil
 
 import pytest
+from cryptography import x509
+from prometheus_client import REGISTRY
 
 from gamectl.certs import issue_cert
+from gamekit.metrics import follow_certificate
 from gamekit.tls import ReloadingTls, TlsFiles, read_material
 
 
@@ -51,3 +54,28 @@ def test_half_rotated_pair_keeps_the_old_one(files, dev_pki, tmp_path):
 def test_mismatched_files_are_refused(files, dev_pki):
     with pytest.raises(ValueError, match="does not match"):
         read_material(TlsFiles(files.ca_file, files.cert_file, dev_pki.certs["gateway"].key_file))
+
+
+def _not_after(path) -> float:
+    return x509.load_pem_x509_certificate(path.read_bytes()).not_valid_after_utc.timestamp()
+
+
+def test_expiry_gauge_follows_a_rotation_without_a_handshake(files, dev_pki, tmp_path):
+    tls = ReloadingTls(files)
+    follow_certificate(tls.expiry_timestamp)
+    gauge = "tls_certificate_expiry_timestamp_seconds"
+    assert REGISTRY.get_sample_value(gauge) == _not_after(files.cert_file)
+
+    new = issue_cert(
+        ca_file=dev_pki.ca_file,
+        ca_key_file=dev_pki.ca_key_file,
+        out_dir=tmp_path / "n",
+        name="c",
+        valid_days=90,
+    )
+    shutil.copy(new.cert_file, files.cert_file)  # half rotated: the old certificate still serves
+    assert REGISTRY.get_sample_value(gauge) == tls.material.not_after.timestamp()
+    assert tls.material.not_after.timestamp() != _not_after(new.cert_file)
+    shutil.copy(new.key_file, files.key_file)
+    assert REGISTRY.get_sample_value(gauge) == _not_after(new.cert_file)
+    assert tls.material.cert == new.cert_file.read_bytes()
