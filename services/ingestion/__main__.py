@@ -14,13 +14,7 @@ from gamekit.logs import configure_logging
 from gamekit.server import serve
 from gamekit.settings import load_settings
 from ingestion import migrate, summary
-from ingestion.app import (
-    access_policy,
-    build_ingestion,
-    page_tokens,
-    restore_last_success,
-    start_event_consumer,
-)
+from ingestion.app import access_policy, build_ingestion, page_tokens, start_event_consumer
 from ingestion.model import RunTrigger
 from ingestion.settings import IngestionSettings, MigrateSettings, RunSettings
 
@@ -74,7 +68,6 @@ def run_service(settings: IngestionSettings) -> int:
     configure_logging("ingestion", settings.log_level)
     telemetry.configure_telemetry("ingestion")
     app = build_ingestion(settings, page_tokens=page_tokens(settings))
-    restore_last_success(app.ledger)
     if settings.sqs_queue_url:
         start_event_consumer(app, settings.sqs_queue_url)
     return serve(settings, app.bindings, access_policy(settings), app.ready, **app.host_options)

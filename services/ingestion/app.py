@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -31,7 +30,6 @@ from ingestion.source import S3Source, make_s3_client
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
 
-log = logging.getLogger(__name__)
 SERVICE = ingestion_pb2.DESCRIPTOR.services_by_name["IngestionService"]
 
 
@@ -122,17 +120,11 @@ def build_ingestion(settings: RunSettings, *, page_tokens: PageTokens | None = N
     runner = Runner(
         ledger=ledger, source=source, importer=importer, alert_webhook_url=settings.alert_webhook_url
     )
-    return IngestionApp(
-        settings=settings, engine=engine, ledger=ledger, runner=runner, s3=s3, channel=channel
-    )
-
-
-def restore_last_success(ledger: Ledger) -> None:
-    """Set the last-success gauge from the ledger, so a restart does not reset it to 0."""
-    try:
-        metrics.mark_success(ledger.last_success_time())
-    except Exception:
-        log.warning("cannot read the last successful run from the ledger", exc_info=True)
+    app = IngestionApp(settings=settings, engine=engine, ledger=ledger, runner=runner, s3=s3, channel=channel)
+    if isinstance(settings, IngestionSettings):
+        # A service is what Prometheus scrapes; the CronJob's runs reach its gauge through the ledger.
+        app.on_close(metrics.follow_ledger(ledger.last_success_time))
+    return app
 
 
 def start_event_consumer(app: IngestionApp, queue_url: str) -> None:

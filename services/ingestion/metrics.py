@@ -1,12 +1,27 @@
-"""Ingestion's own Prometheus figures (gamekit.metrics serves them with the gRPC ones)."""
+"""Ingestion's own Prometheus figures (gamekit.metrics serves them with the gRPC ones).
+
+The last-success gauge answers at scrape time. The daily run is a CronJob, another process with no
+metrics port, so the `serve` process that Prometheus scrapes follows the ledger: it asks for the last
+successful run at most every `LEDGER_READ_SECONDS` and keeps the last good answer when the database
+fails. Runs the process made itself count at once, without waiting for the next read.
+"""
 
 from __future__ import annotations
 
+import logging
+import math
+import threading
+import time
+from collections.abc import Callable
 from datetime import datetime
 
 from prometheus_client import Counter, Gauge, Histogram
 
 from ingestion.model import Outcome, RecordCounts
+
+log = logging.getLogger(__name__)
+
+LEDGER_READ_SECONDS = 15.0
 
 FILES = Counter("ingestion_files_total", "Delivered files a run handled, by outcome.", ["outcome"])
 RECORDS = Counter(
@@ -18,13 +33,72 @@ RUN_SECONDS = Histogram(
     buckets=(1, 5, 15, 30, 60, 120, 300, 600, 1200, 1800, 3600, 7200),
 )
 LAST_SUCCESS = Gauge(
-    "ingestion_last_success_timestamp_seconds", "Unix time the last successful run ended; 0 if none yet."
+    "ingestion_last_success_timestamp_seconds",
+    "Unix time the last successful run ended, by any process (read from the ledger); 0 if none yet.",
 )
 
 for _outcome in Outcome:
     FILES.labels(_outcome.value)
 for _name in ("imported", "repaired", "quarantined", "duplicate"):
     RECORDS.labels(_name)
+
+LedgerRead = Callable[[], datetime | None]
+
+
+class LastSuccess:
+    """The end of the newest successful run this process knows of: its own, or the ledger's."""
+
+    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
+        self._clock = clock
+        self._lock = threading.Lock()
+        self._own = 0.0
+        self._ledger = 0.0
+        self._read: LedgerRead | None = None
+        self._interval = LEDGER_READ_SECONDS
+        self._next_read = 0.0
+
+    def mark(self, ended: datetime) -> None:
+        """A run of this process succeeded."""
+        with self._lock:
+            self._own = max(self._own, ended.timestamp())
+
+    def follow(self, read: LedgerRead, *, interval: float | None = None) -> Callable[[], None]:
+        """Ask `read` at the next scrape and then every `interval` s; returns a call that stops it."""
+        with self._lock:
+            self._read = read
+            self._interval = LEDGER_READ_SECONDS if interval is None else interval
+            self._next_read = -math.inf
+
+        def stop() -> None:
+            with self._lock:
+                if self._read is read:
+                    self._read = None
+
+        return stop
+
+    def value(self) -> float:
+        """Unix time of the last success (0 if none), reading the ledger when the last read is stale."""
+        with self._lock:
+            now = self._clock()
+            if self._read is not None and now >= self._next_read:
+                # Also after a failure: a database that is down is asked again later, not at every scrape.
+                self._next_read = now + self._interval
+                try:
+                    ended = self._read()
+                except Exception:
+                    log.warning("cannot read the last successful run from the ledger", exc_info=True)
+                else:
+                    self._ledger = 0.0 if ended is None else ended.timestamp()
+            return max(self._own, self._ledger)
+
+
+LAST_SUCCESS_TIME = LastSuccess()
+LAST_SUCCESS.set_function(LAST_SUCCESS_TIME.value)
+
+
+def follow_ledger(read: LedgerRead) -> Callable[[], None]:
+    """Report the ledger's last success (`read`) on the gauge; returns a call that stops following."""
+    return LAST_SUCCESS_TIME.follow(read)
 
 
 def count_file(outcome: Outcome) -> None:
@@ -44,10 +118,4 @@ def observe_run(seconds: float, *, succeeded: bool, ended: datetime | None) -> N
     """One run ended."""
     RUN_SECONDS.observe(seconds)
     if succeeded and ended is not None:
-        mark_success(ended)
-
-
-def mark_success(ended: datetime | None) -> None:
-    """The time of the last successful run (from the ledger at start, so a restart keeps it)."""
-    if ended is not None:
-        LAST_SUCCESS.set(ended.timestamp())
+        LAST_SUCCESS_TIME.mark(ended)

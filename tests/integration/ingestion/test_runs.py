@@ -10,7 +10,7 @@ from prometheus_client import REGISTRY
 from games.catalog.v1 import catalog_pb2 as cpb
 from games.catalog.v1 import catalog_pb2_grpc as cpb_grpc
 from ingestion import metrics
-from ingestion.app import IngestionApp, restore_last_success
+from ingestion.app import IngestionApp
 from ingestion.model import FileState, Outcome, RunState, RunTrigger
 from tests.factories.deliveries import app, delivery, dirty_delivery
 from tests.integration.ingestion.conftest import Put, all_games, imports
@@ -195,6 +195,6 @@ def test_metrics_count_files_and_records_and_survive_a_restart(ingestion: Ingest
     assert ok.succeeded
     assert ok.run.end_time is not None
     assert sample("ingestion_last_success_timestamp_seconds") == ok.run.end_time.timestamp()
-    metrics.LAST_SUCCESS.set(0)  # as in a new process
-    restore_last_success(ingestion.ledger)
-    assert sample("ingestion_last_success_timestamp_seconds") == ok.run.end_time.timestamp()
+    restarted = metrics.LastSuccess()  # as in a new process
+    restarted.follow(ingestion.ledger.last_success_time)
+    assert restarted.value() == ok.run.end_time.timestamp()

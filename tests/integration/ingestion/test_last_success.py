@@ -1,0 +1,54 @@
+"""The service's last-success gauge shows runs other processes recorded, as the CronJob's are."""
+
+from __future__ import annotations
+
+import time
+import urllib.request
+from collections.abc import Callable
+
+import pytest
+from prometheus_client.parser import text_string_to_metric_families
+
+from gamekit.page_tokens import PageTokens
+from gamekit.server import ServiceHost
+from ingestion import metrics
+from ingestion.db import make_engine
+from ingestion.ledger import Ledger
+from ingestion.model import FileCounts, RecordCounts, RunState, RunTrigger
+
+GAUGE = "ingestion_last_success_timestamp_seconds"
+
+
+def scraped_last_success(port: int) -> float:
+    with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5) as response:
+        text = response.read().decode()
+    families = {family.name: family for family in text_string_to_metric_families(text)}
+    return families[GAUGE].samples[0].value
+
+
+def test_a_success_recorded_by_another_process_shows_in_a_scrape(
+    start_ingestion_service: Callable[..., ServiceHost],
+    platform_database_url: str,
+    bucket: str,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(metrics, "LEDGER_READ_SECONDS", 0.1)
+    # No run goes through this service, so it never needs the catalog.
+    host = start_ingestion_service(bucket=bucket, catalog_target="127.0.0.1:9")
+    scraped_last_success(host.metrics_port)  # the service has read the ledger once before the run
+
+    # The CronJob: its own process, its own engine, writing to the same ledger.
+    engine = make_engine(platform_database_url)
+    try:
+        cron = Ledger(engine=engine, page_tokens=PageTokens(b"cronjob-page-token-key-012345678"))
+        run = cron.start_run(RunTrigger.SCHEDULE)
+        ended = cron.end_run(run.id, files=FileCounts(imported=1), records=RecordCounts(imported=3))
+    finally:
+        engine.dispose()
+    assert ended.state is RunState.SUCCEEDED
+    assert ended.end_time is not None
+
+    deadline = time.monotonic() + 10
+    while (seen := scraped_last_success(host.metrics_port)) != ended.end_time.timestamp():
+        assert time.monotonic() < deadline, f"the scrape still says {seen}"
+        time.sleep(0.1)
