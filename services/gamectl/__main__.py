@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from gamectl import commands, keys, up
+from gamectl import commands, health, keys, up
 from gamectl.certs import ensure_dev_pki
 
 
@@ -21,11 +21,14 @@ def main(argv: list[str] | None = None) -> int:
     certs.add_argument("--dir", type=Path, default=None, help="where to write them")
     commands.register(subcommands)
     keys.add_commands(subcommands)
+    health.add_command(subcommands)
     args = parser.parse_args(argv)
     if args.command in commands.COMMANDS:
         return commands.run(args)
     if args.command == "keys":
         return keys.run(args, root=args.root)
+    if args.command == "health":
+        return health.run(args)
     if args.command == "up":
         return up.run(args.root)
     pki = ensure_dev_pki(args.dir or args.root / ".local" / "certs")

@@ -40,14 +40,19 @@ def service_config(
     max_backoff: float = 2.0,
     backoff_multiplier: float = 2.0,
 ) -> str:
-    """A gRPC service config retrying UNAVAILABLE on the given full method names."""
+    """A gRPC service config retrying UNAVAILABLE on the given full method names, balancing round robin.
+
+    Round robin spreads calls over every address the target resolves to: behind a headless Kubernetes
+    Service that is every ready replica (servers cap connection age, so clients re-resolve and see
+    new replicas); behind a single address it changes nothing.
+    """
     names = []
     for full in idempotent_methods:
         service, _, method = full.lstrip("/").partition("/")
         if not service or not method:
             raise ValueError(f"not a full method name: {full!r}")
         names.append({"service": service, "method": method})
-    config: dict[str, Any] = {"methodConfig": []}
+    config: dict[str, Any] = {"loadBalancingConfig": [{"round_robin": {}}], "methodConfig": []}
     if names:
         config["methodConfig"].append(
             {

@@ -3,6 +3,10 @@
 Two servicers hold the same status: one on the mTLS port, one on the plaintext probe port. A thread
 asks the readiness check every `interval` seconds and sets every service name (and "", the server
 as a whole) to SERVING or NOT_SERVING on both.
+
+One more name, `liveness`, answers SERVING from start to shutdown whatever the dependencies say:
+Kubernetes' liveness probe asks for it, so a database outage takes pods out of rotation (readiness)
+without restarting them, which would not bring the database back.
 """
 
 from __future__ import annotations
@@ -14,6 +18,8 @@ from collections.abc import Callable, Sequence
 from grpc_health.v1 import health, health_pb2
 
 log = logging.getLogger(__name__)
+
+LIVENESS = "liveness"
 
 Readiness = Callable[[], bool]
 
@@ -37,6 +43,8 @@ class HealthReporter:
         self._thread = threading.Thread(target=self._run, name="gamekit-readiness", daemon=True)
         # Until the first check answers, nobody should route traffic here.
         self._set(False)
+        for servicer in (self.secure, self.plaintext):
+            servicer.set(LIVENESS, health_pb2.HealthCheckResponse.SERVING)
 
     def start(self) -> None:
         """Check once now, then keep checking on a background thread."""

@@ -42,6 +42,16 @@ def test_readiness_flip_sets_both_health_servers(start_host, open_channel):
             assert _wait_status(health, SERVICE, SERVING) == SERVING
 
 
+def test_liveness_stays_serving_while_readiness_fails(start_host):
+    ready = threading.Event()
+    host = start_host(readiness=ready.is_set, readiness_interval=0.05)
+    with grpc.insecure_channel(f"127.0.0.1:{host.health_port}") as channel:
+        plain = health_pb2_grpc.HealthStub(channel)
+        assert _wait_status(plain, "", NOT_SERVING) == NOT_SERVING
+        liveness = plain.Check(health_pb2.HealthCheckRequest(service="liveness"), timeout=2)
+        assert liveness.status == SERVING
+
+
 def test_failing_readiness_check_means_not_serving(start_host):
     def broken() -> bool:
         raise ConnectionError("database down")

@@ -26,7 +26,10 @@ def test_service_config_retries_unavailable_on_named_methods():
 
 
 def test_service_config_without_methods_and_bad_names():
-    assert json.loads(service_config([])) == {"methodConfig": []}
+    assert json.loads(service_config([])) == {
+        "loadBalancingConfig": [{"round_robin": {}}],
+        "methodConfig": [],
+    }
     with pytest.raises(ValueError, match="full method"):
         service_config(["GetGame"])
 
