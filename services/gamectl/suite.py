@@ -13,7 +13,7 @@ import os
 import subprocess
 import sys
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -66,13 +66,24 @@ class RunningService:
     env: dict[str, str]
 
 
+def python_module(name: str) -> list[str]:
+    """The command that runs a service's module with this interpreter: `python -m <name>`."""
+    return [sys.executable, "-m", name]
+
+
 @dataclass
 class Suite:
-    """The local platform: its files under `local_dir`, its processes, its database."""
+    """The local platform: its files under `local_dir`, its processes, its database.
+
+    `launcher` turns a service's name into the command that runs it, before its subcommand (`serve`,
+    `migrate`, `run-once`): this interpreter's `-m` by default; a test of the image passes the console
+    scripts of another virtualenv.
+    """
 
     root: Path
     environ: Mapping[str, str] = field(default_factory=lambda: dict(os.environ))
     host: str = "127.0.0.1"
+    launcher: Callable[[str], list[str]] = python_module
     services: list[RunningService] = field(default_factory=list)
     postgres: LocalPostgres | None = None
     s3: LocalS3 | None = None
@@ -149,9 +160,7 @@ class Suite:
 
     def ingest_once(self) -> int:
         """Run `ingestion run-once` against the suite (it prints its summary); its exit code."""
-        return subprocess.run(
-            [sys.executable, "-m", "ingestion", "run-once"], env=self.ingestion_env
-        ).returncode
+        return subprocess.run([*self.launcher("ingestion"), "run-once"], env=self.ingestion_env).returncode
 
     def stop(self) -> None:
         """SIGTERM every service (they drain), then stop the embedded database; suite.json goes too."""
@@ -181,7 +190,7 @@ class Suite:
         return self.postgres.url()
 
     def _run_module(self, module: str, command: str, extra: Mapping[str, str]) -> None:
-        subprocess.run([sys.executable, "-m", module, command], env={**self.environ, **extra}, check=True)
+        subprocess.run([*self.launcher(module), command], env={**self.environ, **extra}, check=True)
 
     def _s3_environment(self) -> dict[str, str]:
         """The given S3 (AWS_ENDPOINT_URL_S3 + INGESTION_S3_BUCKET), or a local moto seeded with samples.
@@ -225,7 +234,7 @@ class Suite:
             "TLS_CA_FILE": str(pki.ca_file),
         }
         env = {**self.environ, **{spec.env_prefix + k: v for k, v in settings.items()}, **extra}
-        process = subprocess.Popen([sys.executable, "-m", spec.module, "serve"], env=env)
+        process = subprocess.Popen([*self.launcher(spec.module), "serve"], env=env)
         running = RunningService(spec, process, ports["PORT"], ports["HEALTH_PORT"], env)
         self.services.append(running)
         return running
