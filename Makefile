@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: setup up test lint fmt protos buf clean
+.PHONY: setup up test lint fmt protos chart-docs buf clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -36,6 +36,9 @@ fmt: setup
 
 protos: setup
 	$(BIN)/python scripts/generate_stubs.py
+
+chart-docs: setup
+	$(BIN)/python scripts/chart_values_doc.py
 
 clean:
 	rm -rf $(VENV) .local .mypy_cache .pytest_cache .ruff_cache
