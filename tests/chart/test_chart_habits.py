@@ -6,10 +6,12 @@ and that each service's environment is one its real settings class accepts.
 
 from __future__ import annotations
 
+import json
 import os
 from typing import Any
 
 import pytest
+import yaml
 from pydantic_settings import BaseSettings
 
 from catalog.settings import CatalogSettings
@@ -18,6 +20,7 @@ from gateway.settings import GatewaySettings
 from ingestion.settings import IngestionSettings, RunSettings
 from ingestion.settings import MigrateSettings as IngestionMigrateSettings
 from tests.chart.rendering import (
+    CHART,
     NAMESPACE,
     Rendered,
     component_name,
@@ -287,3 +290,26 @@ def test_notes_tell_how_to_call_the_gateway():
     assert "no API keys are configured" in notes
     quiet = render(SCENARIOS["production"]).notes
     assert "WARNING" not in quiet
+
+
+def test_monitoring_objects_embed_the_one_copy_of_rules_and_dashboards():
+    rendered = render(SCENARIOS["production"])
+    (rule,) = rendered.of_kind("PrometheusRule")
+    alerts = yaml.safe_load((CHART / "files" / "alerts.yaml").read_text())
+    assert rule["spec"] == alerts
+    assert rule["metadata"]["labels"]["release"] == "kube-prometheus-stack"
+    for service in SERVICES:
+        monitor = rendered.get("ServiceMonitor", component_name(service))
+        (endpoint,) = monitor["spec"]["endpoints"]
+        svc = rendered.get("Service", component_name(service))
+        assert endpoint["port"] in {p["name"] for p in svc["spec"]["ports"]}
+        assert monitor["spec"]["selector"]["matchLabels"].items() <= svc["metadata"]["labels"].items()
+        (relabel,) = endpoint["relabelings"]
+        assert relabel["targetLabel"] == "component"
+    dashboards = {p.stem: json.loads(p.read_text()) for p in (CHART / "dashboards").glob("*.json")}
+    assert set(dashboards) == set(SERVICES)
+    for name, dashboard in dashboards.items():
+        config_map = rendered.get("ConfigMap", component_name(f"dashboard-{name}"))
+        assert config_map["metadata"]["namespace"] == "monitoring"
+        assert config_map["metadata"]["labels"]["grafana_dashboard"] == "1"
+        assert json.loads(config_map["data"][f"games-{name}.json"]) == dashboard
