@@ -296,7 +296,14 @@ def test_monitoring_objects_embed_the_one_copy_of_rules_and_dashboards():
     rendered = render(SCENARIOS["production"])
     (rule,) = rendered.of_kind("PrometheusRule")
     alerts = yaml.safe_load((CHART / "files" / "alerts.yaml").read_text())
-    assert rule["spec"] == alerts
+    runbooks = "https://wiki.internal.example.com/games/operations"
+    production_runbooks = SCENARIOS["production"]["metrics"]["prometheusRule"]["runbookBaseUrl"]
+    assert production_runbooks == runbooks
+    for rendered_group, group in zip(rule["spec"]["groups"], alerts["groups"], strict=True):
+        for rendered_rule, alert in zip(rendered_group["rules"], group["rules"], strict=True):
+            anchor = alert["annotations"]["runbook_url"].rpartition("#")[2]
+            assert rendered_rule["annotations"]["runbook_url"] == f"{runbooks}#{anchor}"
+            assert {**rendered_rule, "annotations": None} == {**alert, "annotations": None}
     assert rule["metadata"]["labels"]["release"] == "kube-prometheus-stack"
     for service in SERVICES:
         monitor = rendered.get("ServiceMonitor", component_name(service))
