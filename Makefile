@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: setup up test lint fmt protos chart-docs buf clean
+.PHONY: setup up test lint fmt protos chart-docs buf clean bench
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -36,6 +36,11 @@ fmt: setup
 
 protos: setup
 	$(BIN)/python scripts/generate_stubs.py
+
+# Benchmarks (never part of `make test`): installs the `bench` extra, writes bench/results/<date>.json and .md.
+bench: setup
+	$(BIN)/pip install --quiet -e '.[dev,bench]'
+	$(BIN)/python -m bench
 
 chart-docs: setup
 	$(BIN)/python scripts/chart_values_doc.py

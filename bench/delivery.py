@@ -1,0 +1,172 @@
+"""A delivery file of N records in the data team's format, dirt included, streamed to disk.
+
+The record shape is the one `scripts/make_sample_data.py` writes (about 50 fields, a country list of 20
+to 100 codes), with a longer store description, so records run to about 3 KB as real ones do. A pool
+of such records is built once; each record of the file is one of them under a new identity (app id,
+name, bundle id, URL, rank, chart), spliced as bytes, so a million records take seconds to write.
+
+The layout follows the real charts: one rank group a line, holding the apps at that rank in the top
+free (every rank), top grossing (every rank, and for 40% of ranks the same app as a free entry a few
+ranks above: the same app twice in the file), top paid (the first 60 of each 100 ranks) and new (the
+first 15) charts. Dirt, per 1,000 records: 6 names with Mac OS Roman byte escapes and 1 with a UTF-8
+run (repaired), 1 name with half a surrogate pair, 1 empty object, 1 null app_id and 1 rating "abc"
+(quarantined).
+"""
+
+from __future__ import annotations
+
+import json
+import random
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+from scripts.make_sample_data import SENTENCES, _make_app, _record
+
+POOL = 500
+SEED = 20261123
+DAY = date(2026, 11, 23)
+# (chart, how many of each 100 ranks it has)
+CHARTS: tuple[tuple[str, int], ...] = (
+    ("topfreeapplications", 100),
+    ("topgrossingapplications", 100),
+    ("toppaidapplications", 60),
+    ("new", 15),
+)
+REPEAT_SHARE = 0.4  # grossing entries that repeat a free app of a few ranks above
+_IDENTITY = ("app_id", "publisher_id", "name", "humanized_name", "os", "bundle_id", "url", "rank", "chart")
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """A written file: its path, size, and what is in it."""
+
+    path: Path
+    records: int
+    bytes: int
+    repeats: int  # records that repeat an app already in the file
+    repairable: int
+    quarantinable: int
+
+    @property
+    def accepted(self) -> int:
+        """Records ingestion should accept (every one but the quarantinable)."""
+        return self.records - self.quarantinable
+
+
+def _pool(rng: random.Random) -> list[tuple[str, bytes]]:
+    """(os, the record's JSON without its identity fields and braces) for POOL template records."""
+    pool = []
+    for n in range(POOL):
+        os_name = "ios" if n % 2 == 0 else "android"
+        app = _make_app(rng, os_name, n, paid=n % 4 == 0)
+        app.description = " ".join(rng.choices(SENTENCES, k=rng.randrange(8, 20)))
+        record = _record(app, chart="topfreeapplications", rank=1, day=DAY, rng=rng)
+        rest = {k: v for k, v in record.items() if k not in _IDENTITY}
+        pool.append((os_name, orjson.dumps(rest)[1:-1]))
+    return pool
+
+
+class _Writer:
+    """Builds records one by one; counts what it wrote."""
+
+    def __init__(self, rng: random.Random) -> None:
+        self.rng = rng
+        self.pool = _pool(rng)
+        self.apps = 0
+        self.repeats = self.repairable = self.quarantinable = 0
+
+    def new_app(self) -> int:
+        self.apps += 1
+        return self.apps
+
+    def record(self, app: int, chart: str, rank: int) -> bytes:
+        """The JSON of app number `app` at `rank` of `chart`, dirty now and then."""
+        os_name, rest = self.pool[app % POOL]
+        words = ("Merge", "Royal", "Dragon", "Pixel", "Castle", "Galaxy", "Candy", "Farm")
+        name = f"{words[app % 8]} {words[app // 8 % 8]} {app}"
+        ident: dict[str, Any] = {"name": name, "humanized_name": name, "os": os_name}
+        if os_name == "ios":
+            ident |= {"app_id": 1_000_000_000 + app, "publisher_id": 300_000_000 + app % 9973}
+            ident |= {
+                "bundle_id": f"com.bench.app{app}",
+                "url": f"https://apps.apple.com/us/app/id{1_000_000_000 + app}",
+            }
+        else:
+            ident |= {"app_id": f"com.bench.app{app}", "publisher_id": str(10**18 + app % 9973)}
+            ident |= {
+                "bundle_id": f"com.bench.app{app}",
+                "url": f"https://play.google.com/store/apps/details?id=com.bench.app{app}",
+            }
+        ident |= {"rank": rank, "chart": chart}
+        dirt = self.rng.randrange(1000)
+        if dirt == 0:
+            self.quarantinable += 1
+            return b"{}"
+        if dirt < 7:
+            ident["name"] = f"Pok\udc8emon {app}"  # 0x8E: "é" in Mac OS Roman
+            self.repairable += 1
+        elif dirt == 7:
+            ident["name"] = f"Caf\udcc3\udca9 {app}"  # C3 A9: "é" in UTF-8
+            self.repairable += 1
+        elif dirt == 8:
+            ident["name"] = f"Star \ud83d {app}"  # half a surrogate pair: cannot be repaired
+            self.quarantinable += 1
+        elif dirt == 9:
+            ident["app_id"] = None
+            self.quarantinable += 1
+        elif dirt == 10:
+            ident["rating"] = "abc"
+            self.quarantinable += 1
+        if dirt <= 10:
+            # json keeps lone surrogates as \\uXXXX escapes (orjson refuses them); a later key wins.
+            head = json.dumps(ident, separators=(",", ":"), ensure_ascii=True).encode()
+            return b"{" + rest + b"," + head[1:]
+        return b"{" + orjson.dumps(ident)[1:-1] + b"," + rest + b"}"
+
+    def groups(self, records: int) -> Iterator[bytes]:
+        """One line per rank group until `records` records are written."""
+        written = 0
+        rank = 0
+        recent_free: list[int] = []
+        while written < records:
+            rank += 1
+            entries: list[bytes] = []
+            for chart, per_hundred in CHARTS:
+                if (rank - 1) % 100 >= per_hundred or written + len(entries) >= records:
+                    continue
+                if chart == "topgrossingapplications" and recent_free and self.rng.random() < REPEAT_SHARE:
+                    app = self.rng.choice(recent_free)
+                    self.repeats += 1
+                else:
+                    app = self.new_app()
+                if chart == "topfreeapplications":
+                    recent_free = [*recent_free[-9:], app]
+                entries.append(self.record(app, chart, rank))
+            written += len(entries)
+            yield b"[" + b",".join(entries) + b"]"
+
+
+def write(path: Path, records: int, *, seed: int = SEED) -> Delivery:
+    """Write a delivery of `records` records to `path` (streamed: memory stays flat)."""
+    writer = _Writer(random.Random(seed))  # noqa: S311 - reproducible test data, not secrets
+    size = 0
+    with path.open("wb") as out:
+        first = True
+        out.write(b"[\n")
+        for line in writer.groups(records):
+            size += out.write(line if first else b",\n" + line)
+            first = False
+        out.write(b"\n]\n")
+    return Delivery(
+        path=path,
+        records=records,
+        bytes=path.stat().st_size,
+        repeats=writer.repeats,
+        repairable=writer.repairable,
+        quarantinable=writer.quarantinable,
+    )

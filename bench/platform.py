@@ -1,0 +1,142 @@
+"""The platform as `make up` starts it, on free ports, quiet, with what the benchmarks need on top.
+
+`BenchPlatform.start()` runs `gamectl.suite.Suite` on a fresh root (embedded PostgreSQL, moto's S3, the
+dev PKI, the three services), with telemetry off and WARNING logs (an access-log line per call would
+be measured along with the service), and adds an API key without a rate limit. Extra gateway
+processes (cache off, or a second replica) get the suite gateway's environment on new ports.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import grpc
+
+from bench.calls import Tls, gateway_channel, search
+from gamectl.net import free_port
+from gamectl.processes import stop_processes
+from gamectl.suite import GATEWAY, RunningService, Suite
+from gateway.keys import create_key
+
+HOST = "127.0.0.1"
+# Variables of the caller's shell that would point the suite at other servers or exporters.
+_FOREIGN_PREFIXES = ("CATALOG_", "INGESTION_", "GATEWAY_", "AWS_", "OTEL_", "GAMECTL_")
+# A rate far above anything one machine can send: the benchmark measures the gateway, not its limiter.
+UNLIMITED_RPS = 1e9
+
+
+def base_environ() -> dict[str, str]:
+    """os.environ without platform settings, every port picked free, telemetry off, quiet logs."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(_FOREIGN_PREFIXES)}
+    for prefix in ("CATALOG", "INGESTION", "GATEWAY"):
+        env.update({f"{prefix}_{port}": "0" for port in ("PORT", "HEALTH_PORT", "METRICS_PORT")})
+        env[f"{prefix}_LOG_LEVEL"] = "WARNING"
+    env["OTEL_SDK_DISABLED"] = "true"
+    return env
+
+
+@dataclass
+class BenchPlatform:
+    """A started suite, its certificates, an unlimited API key, and extra gateways."""
+
+    suite: Suite
+    api_key: str
+    extras: list[RunningService] = field(default_factory=list)
+
+    @classmethod
+    def start(cls, workdir: Path | None = None) -> BenchPlatform:
+        """Start the whole platform under a fresh root (in `workdir`, else the system temp dir)."""
+        # Not a 0700 directory: PostgreSQL runs as an unprivileged user when we are root.
+        root = Path(tempfile.mkdtemp(prefix="games-bench-", dir=workdir))
+        root.chmod(0o755)
+        suite = Suite(root, environ=base_environ())
+        try:
+            suite.start()
+            key = create_key(
+                suite.keys_file,
+                key_id="bench",
+                scopes=("games.read", "games.write", "ingestion.admin"),
+                rate_limit_rps=UNLIMITED_RPS,
+                rate_limit_burst=1_000_000,
+            )
+        except BaseException:
+            suite.stop()
+            shutil.rmtree(root, ignore_errors=True)
+            raise
+        platform = cls(suite=suite, api_key=key)
+        platform._wait_keys_reloaded()
+        return platform
+
+    @property
+    def root(self) -> Path:
+        return self.suite.root
+
+    @property
+    def certs(self) -> Path:
+        return self.suite.local_dir / "certs"
+
+    def tls(self, identity: str) -> Tls:
+        """The CA and the certificate of `identity` (operator, gateway, ingestion, catalog)."""
+        return Tls(self.certs / "ca.pem", self.certs / f"{identity}.pem", self.certs / f"{identity}.key")
+
+    def service(self, name: str) -> RunningService:
+        """The suite's running `catalog`, `ingestion` or `gateway`."""
+        return next(s for s in self.suite.services if s.spec.name == name)
+
+    def target(self, name: str) -> str:
+        """host:port of a suite service's mTLS port."""
+        return f"{HOST}:{self.service(name).port}"
+
+    @property
+    def database_url(self) -> str:
+        """The catalog's (and the ledger's) database, as a libpq URL."""
+        url = self.service("catalog").env["CATALOG_DATABASE_URL"]
+        return url.replace("postgresql+psycopg://", "postgresql://", 1)
+
+    def start_gateway(self, settings: Mapping[str, str] | None = None) -> RunningService:
+        """One more gateway process with the suite gateway's environment, new ports and `settings`."""
+        env = dict(self.service("gateway").env)
+        env.update({f"GATEWAY_{name}": str(free_port()) for name in ("PORT", "HEALTH_PORT", "METRICS_PORT")})
+        env.update(settings or {})
+        process = subprocess.Popen([sys.executable, "-m", "gateway", "serve"], env=env)
+        running = RunningService(
+            GATEWAY, process, int(env["GATEWAY_PORT"]), int(env["GATEWAY_HEALTH_PORT"]), env
+        )
+        self.extras.append(running)
+        self.suite._wait_serving(running)  # the suite's own wait, as for its services
+        return running
+
+    def stop_gateway(self, service: RunningService) -> None:
+        """SIGTERM one extra gateway and wait for it."""
+        stop_processes([service.process], timeout=30)
+        self.extras.remove(service)
+
+    def stop(self) -> None:
+        """Stop the extra gateways, the suite, and remove the root."""
+        try:
+            stop_processes([s.process for s in self.extras], timeout=30)
+            self.extras.clear()
+            self.suite.stop()
+        finally:
+            shutil.rmtree(self.root, ignore_errors=True)
+
+    def _wait_keys_reloaded(self) -> None:
+        """The gateway re-reads its keys file every few seconds: wait until it knows the bench key."""
+        deadline = time.monotonic() + 30
+        with gateway_channel(self.target("gateway"), self.tls("operator"), self.api_key) as channel:
+            while True:
+                try:
+                    search(channel, "bench")
+                    return
+                except grpc.RpcError as error:
+                    if error.code() is not grpc.StatusCode.UNAUTHENTICATED or time.monotonic() > deadline:
+                        raise
+                time.sleep(0.2)

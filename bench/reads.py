@@ -1,0 +1,158 @@
+"""Read scenarios: hot reads against the health floor, uncached search, gateway overhead, scale-out.
+
+Every run drives one method with k6 (`bench.loadgen`); a figure and its floor run back to back.
+- hot reads: repeated SearchGames and GetGame through the suite's gateway (answered from its cache
+  after the warm-up; the hit ratio is recorded) against the bare health server (`bench.health_floor`).
+- uncached search: each kind of query (`bench.games`) straight to the catalog and through a gateway
+  whose cache is off, by one caller, so latency is the call's own and not queueing; the difference
+  at p50 is the gateway's overhead.
+- scale-out: hot GetGame over one and two gateway processes (VUs split between them, as clients
+  balance over replicas), and the floor over one and two processes, on the same machine.
+"""
+
+from __future__ import annotations
+
+import urllib.request
+from collections.abc import Sequence
+from contextlib import ExitStack
+from dataclasses import dataclass
+from typing import Any
+
+from prometheus_client.parser import text_string_to_metric_families
+
+from bench import health_floor, loadgen
+from bench.games import Queries
+from bench.loadgen import Figures, Load
+from bench.platform import HOST, BenchPlatform
+from gamectl.suite import RunningService
+
+SEARCH = "games.catalog.v1.CatalogService/SearchGames"
+GET = "games.catalog.v1.CatalogService/GetGame"
+HEALTH = "grpc.health.v1.Health/Check"
+HOT_KEYS = 20
+
+
+@dataclass(frozen=True)
+class ReadSettings:
+    """Load of the throughput runs (hot reads, scale-out) and of the latency runs (uncached search)."""
+
+    throughput: Load
+    latency: Load
+
+
+def _gateway_run(
+    platform: BenchPlatform,
+    method: str,
+    requests: Sequence[dict[str, Any]],
+    gateways: Sequence[RunningService],
+    load: Load,
+    extra_watch: Sequence[int] = (),
+) -> Figures:
+    return loadgen.run(
+        method=method,
+        requests=requests,
+        targets=[f"{HOST}:{g.port}" for g in gateways],
+        tls=platform.tls("operator"),
+        load=load,
+        api_key=platform.api_key,
+        watch=[*(g.process.pid for g in gateways), *extra_watch],
+    )
+
+
+def _floor_run(platform: BenchPlatform, processes: int, load: Load) -> Figures:
+    with ExitStack() as stack:
+        servers = [stack.enter_context(health_floor.started(platform.certs)) for _ in range(processes)]
+        return loadgen.run(
+            method=HEALTH,
+            requests=[{}],
+            targets=[target for target, _ in servers],
+            tls=platform.tls("operator"),
+            load=load,
+            watch=[pid for _, pid in servers],
+        )
+
+
+def cache_lookups(gateway: RunningService) -> dict[str, float]:
+    """The gateway's cache lookups so far, by result (hit, miss, bypass)."""
+    url = f"http://{HOST}:{gateway.env['GATEWAY_METRICS_PORT']}/metrics"
+    with urllib.request.urlopen(url, timeout=5) as response:
+        text = response.read().decode()
+    totals: dict[str, float] = {}
+    for family in text_string_to_metric_families(text):
+        for sample in family.samples:
+            if sample.name == "gateway_cache_lookups_total":
+                result = sample.labels["result"]
+                totals[result] = totals.get(result, 0.0) + sample.value
+    return totals
+
+
+def _hit_ratio(before: dict[str, float], after: dict[str, float]) -> float:
+    delta = {k: after.get(k, 0.0) - before.get(k, 0.0) for k in ("hit", "miss", "bypass")}
+    looked = sum(delta.values())
+    return delta["hit"] / looked if looked else 0.0
+
+
+def hot_reads(platform: BenchPlatform, settings: ReadSettings, queries: Queries) -> dict[str, Any]:
+    """The floor, then repeated SearchGames and GetGame through the gateway."""
+    gateway = platform.service("gateway")
+    load = settings.throughput
+    floor = _floor_run(platform, 1, load)
+    before = cache_lookups(gateway)
+    searches = [{"query": q} for q in queries.name[:HOT_KEYS]]
+    search = _gateway_run(platform, SEARCH, searches, [gateway], load)
+    gets = [{"name": f"games/{i}"} for i in range(1, HOT_KEYS + 1)]
+    get = _gateway_run(platform, GET, gets, [gateway], load)
+    return {
+        "floor": floor.as_dict(),
+        "search": search.as_dict(),
+        "get": get.as_dict(),
+        "cache_hit_ratio": _hit_ratio(before, cache_lookups(gateway)),
+    }
+
+
+def uncached_search(platform: BenchPlatform, settings: ReadSettings, queries: Queries) -> dict[str, Any]:
+    """Each kind of query straight to the catalog, then through a gateway without cache."""
+    catalog = platform.service("catalog")
+    gateway = platform.start_gateway({"GATEWAY_CACHE_MAX_ENTRIES": "0"})
+    results: dict[str, Any] = {}
+    try:
+        for kind in ("name", "prefix", "word"):
+            requests = [{"query": q} for q in getattr(queries, kind)]
+            direct = loadgen.run(
+                method=SEARCH,
+                requests=requests,
+                targets=[platform.target("catalog")],
+                tls=platform.tls("gateway"),  # the catalog serves reads to the gateway's identity
+                load=settings.latency,
+                watch=[catalog.process.pid],
+            )
+            through = _gateway_run(
+                platform, SEARCH, requests, [gateway], settings.latency, [catalog.process.pid]
+            )
+            results[kind] = {
+                "catalog": direct.as_dict(),
+                "gateway": through.as_dict(),
+                "queries": len(requests),
+            }
+    finally:
+        platform.stop_gateway(gateway)
+    return results
+
+
+def scale_out(platform: BenchPlatform, settings: ReadSettings) -> dict[str, Any]:
+    """Hot GetGame over one and two gateway processes, and the floor over one and two processes."""
+    load = settings.throughput
+    gets = [{"name": f"games/{i}"} for i in range(1, HOT_KEYS + 1)]
+    first = platform.service("gateway")
+    second = platform.start_gateway()
+    try:
+        one = _gateway_run(platform, GET, gets, [first], load)
+        two = _gateway_run(platform, GET, gets, [first, second], load)
+    finally:
+        platform.stop_gateway(second)
+    return {
+        "gateway_1": one.as_dict(),
+        "gateway_2": two.as_dict(),
+        "floor_1": _floor_run(platform, 1, load).as_dict(),
+        "floor_2": _floor_run(platform, 2, load).as_dict(),
+    }
