@@ -68,7 +68,7 @@ class GatewayApp:
         }
 
     def ready(self) -> bool:
-        """SERVING only while the catalog and ingestion both answer health."""
+        """SERVING while the catalog answers health (see Backends.ready)."""
         return self.backends.ready()
 
     def close(self) -> None:

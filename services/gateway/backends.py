@@ -1,4 +1,4 @@
-"""The gateway's mTLS channels to the catalog and ingestion, and whether both answer health."""
+"""The gateway's mTLS channels to the catalog and ingestion, and whether the catalog answers health."""
 
 from __future__ import annotations
 
@@ -30,10 +30,12 @@ class Backends:
     health_timeout: float = 1.0
 
     def ready(self) -> bool:
-        """True only while both backends report SERVING."""
-        return all(
-            self._serving(name, ch) for name, ch in (("catalog", self.catalog), ("ingestion", self.ingestion))
-        )
+        """True while the catalog reports SERVING.
+
+        Ingestion is left out on purpose: it serves only admin calls, which answer UNAVAILABLE while it
+        is down, and taking every gateway out of rotation for it would stop every caller's reads too.
+        """
+        return self._serving("catalog", self.catalog)
 
     def _serving(self, name: str, channel: grpc.Channel) -> bool:
         try:

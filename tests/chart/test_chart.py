@@ -36,7 +36,7 @@ SCENARIOS: dict[str, dict[str, Any]] = {
             "identityScopes": {"spiffe://games.local/reports": ["games.read"]},
             "apiKeys": {"keys": [{"id": "reader", "hash": "sha256:" + "ab" * 32, "scopes": ["games.read"]}]},
             "autoscaling": {"inFlight": {"enabled": True}},
-            "extraEnv": [{"name": "GATEWAY_LOG_LEVEL", "value": "DEBUG"}],
+            "extraEnv": [{"name": "GATEWAY_API_KEYS_RELOAD_SECONDS", "value": "5"}],
         },
         "catalog": {"autoscaling": {"inFlight": {"enabled": True}}},
         "ingestion": {
@@ -54,7 +54,7 @@ SCENARIOS: dict[str, dict[str, Any]] = {
     "every-option-off": {
         "gateway": {"autoscaling": {"enabled": False}, "podDisruptionBudget": {"enabled": False}},
         "catalog": {"autoscaling": {"enabled": False}, "podDisruptionBudget": {"enabled": False}},
-        "ingestion": {"cronJob": {"enabled": False}},
+        "ingestion": {"cronJob": {"enabled": False}, "podDisruptionBudget": {"enabled": False}},
         "migrations": {"enabled": False},
         "networkPolicy": {"enabled": False},
         "tests": {"enabled": False},

@@ -63,6 +63,14 @@ def test_every_pod_is_hardened_and_sized(rendered):
                 assert {"cpu", "memory"} <= set(container["resources"][bound]), f"{where} {bound}"
 
 
+def test_no_container_sets_a_variable_twice(rendered):
+    # Duplicates break `helm upgrade` (strategic merge patch) and server-side apply.
+    for workload in workloads(rendered):
+        for container in containers(workload):
+            names = [variable["name"] for variable in container.get("env", [])]
+            assert len(names) == len(set(names)), f"{workload['metadata']['name']}/{container['name']}"
+
+
 def _port(container: dict[str, Any], name: str) -> int:
     (port,) = [p["containerPort"] for p in container["ports"] if p["name"] == name]
     return int(port)
@@ -76,8 +84,9 @@ def test_services_probe_grpc_health_on_the_plaintext_port(rendered):
         assert health != _port(container, "grpc")
         for probe in ("startupProbe", "readinessProbe", "livenessProbe"):
             assert container[probe]["grpc"]["port"] == health, f"{service} {probe}"
-        # Liveness ignores dependencies: a database outage must not restart every pod.
+        # Startup and liveness ignore dependencies: a database outage must not restart or kill pods.
         assert container["livenessProbe"]["grpc"]["service"] == "liveness"
+        assert container["startupProbe"]["grpc"]["service"] == "liveness"
         assert "service" not in container["readinessProbe"]["grpc"]
 
 
@@ -255,7 +264,8 @@ def test_migrations_run_as_a_hook_before_install_and_upgrade():
     weight = int(annotations["helm.sh/hook-weight"])
     account = rendered.get("ServiceAccount", spec["serviceAccountName"])["metadata"]["annotations"]
     secret = rendered.get("Secret", component_name("database"))["metadata"]["annotations"]
-    for needed in (account, secret):
+    policy = rendered.get("NetworkPolicy", component_name("migrate"))["metadata"]["annotations"]
+    for needed in (account, secret, policy):
         assert needed["helm.sh/hook"] == "pre-install,pre-upgrade"
         assert int(needed["helm.sh/hook-weight"]) < weight
 

@@ -212,8 +212,6 @@ seccompProfile:
   value: {{ $i.importBatchSize | quote }}
 - name: INGESTION_MAX_ATTEMPTS
   value: {{ $i.maxAttempts | quote }}
-- name: INGESTION_LOG_LEVEL
-  value: {{ .Values.logLevel | quote }}
 {{- if $i.alertWebhook.existingSecret }}
 - name: INGESTION_ALERT_WEBHOOK_URL
   valueFrom:
@@ -253,12 +251,13 @@ envFrom:
 {{- end }}
 
 {{/* Native gRPC probes on the plaintext health-only port. Readiness follows dependencies;
-     liveness asks for "liveness", which stays SERVING while the process is up, so a database
-     outage takes pods out of the Service without restarting them. */}}
+     startup and liveness ask for "liveness", which stays SERVING while the process is up, so a
+     database outage takes pods out of the Service without restarting or killing new ones. */}}
 {{- define "games.probes" -}}
 startupProbe:
   grpc:
     port: {{ .ports.health }}
+    service: liveness
   periodSeconds: 2
   failureThreshold: 60
 readinessProbe:
