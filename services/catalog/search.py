@@ -43,10 +43,13 @@ def search_games(
     """Games whose normalised name contains `key`, best first, after the cursor."""
     escaped = _escape_like(key)
     name_key = tables.search_key(g.c.display_name)
-    matches = select(g, name_key.label("name_key")).where(name_key.like(f"%{escaped}%"))
+    # Rank (id, key) pairs only, with each key computed once (unaccent costs per call, and a flattened
+    # subquery would recompute it in every CASE branch), then fetch the full rows of the page alone:
+    # a broad query has thousands of matches, a page has `limit`.
+    matches = select(g.c.id, name_key.label("name_key")).where(name_key.like(f"%{escaped}%"))
     if platform is not None:
         matches = matches.where(g.c.platform == platform.value)
-    m = matches.subquery("m")
+    m = matches.cte("m").prefix_with("MATERIALIZED")
     rank = case(
         (m.c.name_key == key, 0),
         (m.c.name_key.like(f"{escaped}%"), 1),
@@ -54,13 +57,20 @@ def search_games(
         else_=3,
     )
     neg_similarity = (-func.public.similarity(m.c.name_key, key, type_=Float)).cast(Float)
-    ranked = select(m, rank.label("rank"), neg_similarity.label("neg_similarity")).subquery("r")
-    query = select(ranked).order_by(ranked.c.rank, ranked.c.neg_similarity, ranked.c.id).limit(limit)
+    ranked = select(m.c.id, rank.label("rank"), neg_similarity.label("neg_similarity")).subquery("r")
+    order = (ranked.c.rank, ranked.c.neg_similarity, ranked.c.id)
+    best = select(ranked).order_by(*order).limit(limit)
     if after is not None:
-        query = query.where(
-            tuple_(ranked.c.rank, ranked.c.neg_similarity, ranked.c.id)
+        best = best.where(
+            tuple_(*order)
             > tuple_(literal(after.rank), literal(after.neg_similarity, Float), literal(after.game_id))
         )
+    page = best.subquery("page")
+    query = (
+        select(g, page.c.rank, page.c.neg_similarity)
+        .join_from(g, page, g.c.id == page.c.id)
+        .order_by(page.c.rank, page.c.neg_similarity, page.c.id)
+    )
     return [
         (tables.row_to_game(row), SearchCursor(row["rank"], row["neg_similarity"], row["id"]))
         for row in conn.execute(query).mappings()
