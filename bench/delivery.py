@@ -38,6 +38,8 @@ CHARTS: tuple[tuple[str, int], ...] = (
     ("new", 15),
 )
 REPEAT_SHARE = 0.4  # grossing entries that repeat a free app of a few ranks above
+# iOS app ids of the delivery: clear of the ids `bench.games` gives the catalog's games (1e9 + i)
+IOS_IDS = 1_500_000_000
 _IDENTITY = ("app_id", "publisher_id", "name", "humanized_name", "os", "bundle_id", "url", "rank", "chart")
 
 
@@ -91,10 +93,10 @@ class _Writer:
         name = f"{words[app % 8]} {words[app // 8 % 8]} {app}"
         ident: dict[str, Any] = {"name": name, "humanized_name": name, "os": os_name}
         if os_name == "ios":
-            ident |= {"app_id": 1_000_000_000 + app, "publisher_id": 300_000_000 + app % 9973}
+            ident |= {"app_id": IOS_IDS + app, "publisher_id": 300_000_000 + app % 9973}
             ident |= {
                 "bundle_id": f"com.bench.app{app}",
-                "url": f"https://apps.apple.com/us/app/id{1_000_000_000 + app}",
+                "url": f"https://apps.apple.com/us/app/id{IOS_IDS + app}",
             }
         else:
             ident |= {"app_id": f"com.bench.app{app}", "publisher_id": str(10**18 + app % 9973)}
