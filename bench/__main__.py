@@ -42,7 +42,7 @@ def main(argv: list[str] | None = None) -> int:
     quick = args.quick
     n_games = args.games or (50_000 if quick else 1_000_000)
     n_records = args.records or (20_000 if quick else 1_000_000)
-    duration = args.duration or (5.0 if quick else 20.0)
+    duration = args.duration or (5.0 if quick else 15.0)
     settings = reads.ReadSettings(
         throughput=Load(vus=8, duration=duration, warmup=2 if quick else 5),
         latency=Load(vus=1, duration=duration * 0.75, warmup=1 if quick else 3),

@@ -2,8 +2,9 @@
 
 Names are built to give search three kinds of query with known selectivity at any N:
 - `name`: a game's brand, a made-up word of three syllables shared by about N/27,000 games (37 at 1M);
-- `prefix`: the first two syllables of a brand, shared by 30 brands (about N/900 games, 1,100 at 1M);
-- `word`: a common English word of the names (about N/20 games, 50,000 at 1M).
+- `prefix`: the first two syllables of a brand, which 30 brands start with (and more contain):
+  about N/450 games, 2,200 at 1M;
+- `word`: a common English word of the names (N/20 to N/11 games, 50,000 to 91,000 at 1M).
 A tenth of the brands carry an accent (`é`), which the accent-insensitive search must see through.
 """
 
@@ -104,6 +105,7 @@ def load(channel: grpc.Channel, count: int) -> Loaded:
 class Queries:
     """Search queries of each kind, for a catalog of `games` games."""
 
+    games: int
     name: list[str]
     prefix: list[str]
     word: list[str]
@@ -117,4 +119,4 @@ def queries(games: int, per_kind: int = 2000) -> Queries:
     names = [brand(i) for i in picked]
     prefixes = sorted({brand(i)[: -len(SYLLABLES[i % len(SYLLABLES)])] for i in picked})
     words = [w.lower() for w in WORDS_A + WORDS_B]
-    return Queries(name=names, prefix=prefixes, word=words)
+    return Queries(games=games, name=names, prefix=prefixes, word=words)

@@ -101,12 +101,20 @@ class BenchPlatform:
         url = self.service("catalog").env["CATALOG_DATABASE_URL"]
         return url.replace("postgresql+psycopg://", "postgresql://", 1)
 
-    def start_gateway(self, settings: Mapping[str, str] | None = None) -> RunningService:
-        """One more gateway process with the suite gateway's environment, new ports and `settings`."""
+    def start_gateway(
+        self, settings: Mapping[str, str] | None = None, *, quiet: bool = False
+    ) -> RunningService:
+        """One more gateway process with the suite gateway's environment, new ports and `settings`.
+
+        `quiet` sends its output to /dev/null (a gateway logging every call at INFO would flood ours).
+        """
         env = dict(self.service("gateway").env)
         env.update({f"GATEWAY_{name}": str(free_port()) for name in ("PORT", "HEALTH_PORT", "METRICS_PORT")})
         env.update(settings or {})
-        process = subprocess.Popen([sys.executable, "-m", "gateway", "serve"], env=env)
+        output = subprocess.DEVNULL if quiet else None
+        process = subprocess.Popen(
+            [sys.executable, "-m", "gateway", "serve"], env=env, stdout=output, stderr=output
+        )
         running = RunningService(
             GATEWAY, process, int(env["GATEWAY_PORT"]), int(env["GATEWAY_HEALTH_PORT"]), env
         )

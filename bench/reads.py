@@ -4,20 +4,23 @@ Every run drives one method with k6 (`bench.loadgen`); a figure and its floor ru
 - hot reads: repeated SearchGames and GetGame through the suite's gateway (answered from its cache
   after the warm-up; the hit ratio is recorded) against the bare health server (`bench.health_floor`).
 - uncached search: each kind of query (`bench.games`) straight to the catalog and through a gateway
-  whose cache is off, by one caller, so latency is the call's own and not queueing; the difference
-  at p50 is the gateway's overhead.
+  whose cache is off, by one caller, so latency is the call's own and not queueing; the same for
+  GetGame over thousands of games, whose difference at p50 is the gateway's overhead (a search's
+  own time varies more than the overhead between two runs).
 - scale-out: hot GetGame over one and two gateway processes (VUs split between them, as clients
   balance over replicas), and the floor over one and two processes, on the same machine.
 """
 
 from __future__ import annotations
 
+import statistics
 import urllib.request
 from collections.abc import Sequence
 from contextlib import ExitStack
 from dataclasses import dataclass
 from typing import Any
 
+import psycopg
 from prometheus_client.parser import text_string_to_metric_families
 
 from bench import health_floor, loadgen
@@ -30,6 +33,8 @@ SEARCH = "games.catalog.v1.CatalogService/SearchGames"
 GET = "games.catalog.v1.CatalogService/GetGame"
 HEALTH = "grpc.health.v1.Health/Check"
 HOT_KEYS = 20
+# Distinct games read by the uncached GetGame runs (the catalog answers each from its primary key).
+OVERHEAD_GETS = 5000
 
 
 @dataclass(frozen=True)
@@ -40,7 +45,7 @@ class ReadSettings:
     latency: Load
 
 
-def _gateway_run(
+def gateway_run(
     platform: BenchPlatform,
     method: str,
     requests: Sequence[dict[str, Any]],
@@ -48,6 +53,7 @@ def _gateway_run(
     load: Load,
     extra_watch: Sequence[int] = (),
 ) -> Figures:
+    """`method` through `gateways` (VUs split between them) with the bench key; their CPU watched."""
     return loadgen.run(
         method=method,
         requests=requests,
@@ -99,9 +105,9 @@ def hot_reads(platform: BenchPlatform, settings: ReadSettings, queries: Queries)
     floor = _floor_run(platform, 1, load)
     before = cache_lookups(gateway)
     searches = [{"query": q} for q in queries.name[:HOT_KEYS]]
-    search = _gateway_run(platform, SEARCH, searches, [gateway], load)
+    search = gateway_run(platform, SEARCH, searches, [gateway], load)
     gets = [{"name": f"games/{i}"} for i in range(1, HOT_KEYS + 1)]
-    get = _gateway_run(platform, GET, gets, [gateway], load)
+    get = gateway_run(platform, GET, gets, [gateway], load)
     return {
         "floor": floor.as_dict(),
         "search": search.as_dict(),
@@ -111,32 +117,48 @@ def hot_reads(platform: BenchPlatform, settings: ReadSettings, queries: Queries)
 
 
 def uncached_search(platform: BenchPlatform, settings: ReadSettings, queries: Queries) -> dict[str, Any]:
-    """Each kind of query straight to the catalog, then through a gateway without cache."""
+    """Each kind of query, and GetGame over many games, straight to the catalog then through a gateway
+    without cache: the search latencies, and the gateway's overhead on a call whose own cost is tiny."""
     catalog = platform.service("catalog")
     gateway = platform.start_gateway({"GATEWAY_CACHE_MAX_ENTRIES": "0"})
+    runs = [
+        (kind, SEARCH, [{"query": q} for q in getattr(queries, kind)]) for kind in ("name", "prefix", "word")
+    ]
+    step = max(1, queries.games // OVERHEAD_GETS)
+    runs.append(("get", GET, [{"name": f"games/{1 + i}"} for i in range(0, queries.games, step)]))
     results: dict[str, Any] = {}
     try:
-        for kind in ("name", "prefix", "word"):
-            requests = [{"query": q} for q in getattr(queries, kind)]
+        for kind, method, requests in runs:
             direct = loadgen.run(
-                method=SEARCH,
+                method=method,
                 requests=requests,
                 targets=[platform.target("catalog")],
                 tls=platform.tls("gateway"),  # the catalog serves reads to the gateway's identity
                 load=settings.latency,
                 watch=[catalog.process.pid],
             )
-            through = _gateway_run(
-                platform, SEARCH, requests, [gateway], settings.latency, [catalog.process.pid]
+            through = gateway_run(
+                platform, method, requests, [gateway], settings.latency, [catalog.process.pid]
             )
             results[kind] = {
                 "catalog": direct.as_dict(),
                 "gateway": through.as_dict(),
-                "queries": len(requests),
+                "requests": len(requests),
             }
+            if method == SEARCH:
+                results[kind]["mean_matches"] = mean_matches(platform, [r["query"] for r in requests])
     finally:
         platform.stop_gateway(gateway)
     return results
+
+
+def mean_matches(platform: BenchPlatform, queries: Sequence[str], sample: int = 20) -> float:
+    """How many games a query of this kind matches, on average over a sample of them."""
+    picked = queries[:: max(1, len(queries) // sample)][:sample]
+    count = "SELECT count(*) FROM catalog.games WHERE catalog.search_key(display_name) LIKE %s"
+    with psycopg.connect(platform.database_url) as conn:
+        counts = [conn.execute(count, (f"%{q}%",)).fetchone() for q in picked]
+    return statistics.fmean(int(c[0]) if c else 0 for c in counts)
 
 
 def scale_out(platform: BenchPlatform, settings: ReadSettings) -> dict[str, Any]:
@@ -146,8 +168,8 @@ def scale_out(platform: BenchPlatform, settings: ReadSettings) -> dict[str, Any]
     first = platform.service("gateway")
     second = platform.start_gateway()
     try:
-        one = _gateway_run(platform, GET, gets, [first], load)
-        two = _gateway_run(platform, GET, gets, [first, second], load)
+        one = gateway_run(platform, GET, gets, [first], load)
+        two = gateway_run(platform, GET, gets, [first, second], load)
     finally:
         platform.stop_gateway(second)
     return {
