@@ -23,7 +23,8 @@ def _hot(results: dict[str, Any]) -> str:
     )
     scale = results.get("scale_out")
     if scale:
-        text += f" (two gateway processes reach {scale['gateway_2']['rps'] / floor['rps']:.2f}x of the floor)"
+        against = scale["gateway_2"]["rps"] / scale["floor_1"]["rps"]
+        text += f" (two gateway processes reach {against:.2f}x of the one-process floor)"
     return text + "."
 
 
