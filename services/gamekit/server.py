@@ -159,12 +159,13 @@ class ServiceHost:
         health_pb2_grpc.add_HealthServicer_to_server(self.health.plaintext, probe)
         self._ports["health_port"] = probe.add_insecure_port(f"{host}:{self.settings.health_port}")
 
+        # Metrics first: once health says SERVING, everything the process offers must answer.
+        self._metrics = start_metrics_server(self.settings.metrics_port, host)
+        self._ports["metrics_port"] = self._metrics.port
         self.health.start()
         probe.start()
         server.start()
         self._server, self._health_server = server, probe
-        self._metrics = start_metrics_server(self.settings.metrics_port, host)
-        self._ports["metrics_port"] = self._metrics.port
         log.info("serving", extra={"fields": {**self._ports, "services": [b.name for b in self.bindings]}})
         return self
 
