@@ -23,9 +23,10 @@ import grpc
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 
-from bench.calls import Tls, direct_channel
+from bench.calls import direct_channel, identity_files
 from gamectl.net import free_port
 from gamectl.processes import stop_processes
+from gamekit.tls import TlsFiles
 
 MAX_WORKERS = 16  # gamekit.server.ServiceHost's default
 
@@ -71,13 +72,13 @@ def started(certs: Path) -> Iterator[tuple[str, int]]:
     )
     target = f"127.0.0.1:{port}"
     try:
-        _wait_serving(target, Tls(certs / "ca.pem", certs / "operator.pem", certs / "operator.key"), process)
+        _wait_serving(target, identity_files(certs, "operator"), process)
         yield target, process.pid
     finally:
         stop_processes([process])
 
 
-def _wait_serving(target: str, tls: Tls, process: subprocess.Popen[bytes]) -> None:
+def _wait_serving(target: str, tls: TlsFiles, process: subprocess.Popen[bytes]) -> None:
     deadline = time.monotonic() + 30
     with direct_channel(target, tls) as channel:
         stub = health_pb2_grpc.HealthStub(channel)

@@ -15,7 +15,8 @@ from typing import Any
 
 import psutil
 
-from bench.calls import Tls
+from bench.calls import k6_environment
+from gamekit.tls import TlsFiles
 
 SCRIPT = Path(__file__).resolve().parent / "k6" / "unary.js"
 
@@ -63,7 +64,7 @@ def run(
     method: str,
     requests: Sequence[Mapping[str, Any]],
     targets: Sequence[str],
-    tls: Tls,
+    tls: TlsFiles,
     load: Load,
     api_key: str | None = None,
     offset: int = 0,
@@ -79,7 +80,7 @@ def run(
         summary_file = Path(tmp) / "summary.json"
         env = {
             **os.environ,
-            **tls.k6_environment(),
+            **k6_environment(tls),
             "METHOD": method,
             "REQUESTS_FILE": str(requests_file),
             "TARGETS": ",".join(targets),

@@ -20,10 +20,11 @@ from pathlib import Path
 
 import grpc
 
-from bench.calls import Tls, gateway_channel, search
+from bench.calls import gateway_channel, identity_files, search
 from gamectl.net import free_port
 from gamectl.processes import stop_processes
 from gamectl.suite import GATEWAY, RunningService, Suite
+from gamekit.tls import TlsFiles
 from gateway.keys import create_key
 
 HOST = "127.0.0.1"
@@ -83,9 +84,9 @@ class BenchPlatform:
     def certs(self) -> Path:
         return self.suite.local_dir / "certs"
 
-    def tls(self, identity: str) -> Tls:
+    def tls(self, identity: str) -> TlsFiles:
         """The CA and the certificate of `identity` (operator, gateway, ingestion, catalog)."""
-        return Tls(self.certs / "ca.pem", self.certs / f"{identity}.pem", self.certs / f"{identity}.key")
+        return identity_files(self.certs, identity)
 
     def service(self, name: str) -> RunningService:
         """The suite's running `catalog`, `ingestion` or `gateway`."""

@@ -5,8 +5,6 @@ from __future__ import annotations
 import argparse
 import logging
 
-from sqlalchemy.exc import OperationalError
-
 from catalog import migrate
 from catalog.app import build_catalog
 from catalog.settings import CatalogSettings, MigrateSettings
@@ -35,13 +33,7 @@ def main(argv: list[str] | None = None) -> int:
 def run_migrations(settings: MigrateSettings) -> int:
     """Upgrade the schema to head; one clear line and exit 1 when the database cannot be reached."""
     configure_logging("catalog", settings.log_level)
-    try:
-        migrate.upgrade(settings.database_url)
-    except OperationalError as error:
-        log.error("cannot migrate: the catalog database is unreachable (%s)", type(error.orig).__name__)
-        return 1
-    log.info("migrations applied")
-    return 0
+    return migrate.MIGRATIONS.upgrade_command(settings.database_url, database="catalog database", log=log)
 
 
 if __name__ == "__main__":

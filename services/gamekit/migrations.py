@@ -8,6 +8,7 @@ A service's `migrations/env.py` is one call to `run_migrations` with its schema,
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -15,6 +16,7 @@ from typing import Any
 from alembic import command, context
 from alembic.config import Config
 from sqlalchemy import MetaData, create_engine, pool, text
+from sqlalchemy.exc import OperationalError
 
 VERSION_TABLE = "alembic_version"
 
@@ -36,6 +38,16 @@ class Migrations:
     def upgrade(self, database_url: str, revision: str = "head") -> None:
         """Bring the service's schema of `database_url` up to `revision` (the latest by default)."""
         command.upgrade(self.config(database_url), revision)
+
+    def upgrade_command(self, database_url: str, *, database: str, log: logging.Logger) -> int:
+        """`<service> migrate`: upgrade to head, or one clear line and exit code 1 when `database` is down."""
+        try:
+            self.upgrade(database_url)
+        except OperationalError as error:
+            log.error("cannot migrate: the %s is unreachable (%s)", database, type(error.orig).__name__)
+            return 1
+        log.info("migrations applied")
+        return 0
 
     def downgrade(self, database_url: str, revision: str) -> None:
         """Take the service's schema of `database_url` back to `revision` (`base` drops it)."""

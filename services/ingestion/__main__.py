@@ -6,8 +6,6 @@ import argparse
 import logging
 import sys
 
-from sqlalchemy.exc import OperationalError
-
 from gamekit import telemetry
 from gamekit.errors import GamesError
 from gamekit.logs import configure_logging
@@ -36,13 +34,7 @@ def main(argv: list[str] | None = None) -> int:
 def run_migrations(settings: MigrateSettings) -> int:
     """Upgrade the ledger schema to head; one clear line and exit 1 when the database is unreachable."""
     configure_logging("ingestion", settings.log_level)
-    try:
-        migrate.upgrade(settings.database_url)
-    except OperationalError as error:
-        log.error("cannot migrate: the ledger database is unreachable (%s)", type(error.orig).__name__)
-        return 1
-    log.info("migrations applied")
-    return 0
+    return migrate.MIGRATIONS.upgrade_command(settings.database_url, database="ledger database", log=log)
 
 
 def run_once(settings: RunSettings) -> int:

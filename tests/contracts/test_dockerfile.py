@@ -2,144 +2,32 @@
 
 Pinned bases, one target per service naming its console script, a numeric non-root user, nothing built or
 installed in the runtime stages, and the build stage running deploy/install-venv.sh, the script that
-tests/e2e/test_image.py runs too. The parser and `copy_build_sources` are shared with that test.
+tests/e2e/test_image.py runs too. The parser is in tests/fixtures/dockerfile.py.
 """
 
 from __future__ import annotations
 
 import json
 import re
-import shlex
-import shutil
 import tomllib
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
 
-REPO = Path(__file__).resolve().parents[2]
-DOCKERFILE = REPO / "deploy" / "Dockerfile"
-DOCKERIGNORE = REPO / ".dockerignore"
-SERVICES = ("catalog", "ingestion", "gateway")
-BUILD_STAGE = "build"
-COMPILERS = ("gcc", "g++", "clang", "build-essential", "make", "cargo", "rustc")
-
-
-@dataclass
-class Stage:
-    """One FROM and the instructions under it, as (KEYWORD, arguments) pairs."""
-
-    base: str
-    name: str
-    instructions: list[tuple[str, str]] = field(default_factory=list)
-
-    def all(self, keyword: str) -> list[str]:
-        """The arguments of every instruction with this keyword, in order."""
-        return [args for key, args in self.instructions if key == keyword]
-
-
-def parse(text: str) -> list[Stage]:
-    """The stages of a Dockerfile: continuation lines joined, comments and parser directives dropped."""
-    stages: list[Stage] = []
-    logical = ""
-    for line in text.splitlines():
-        if line.lstrip().startswith("#"):
-            continue
-        logical += line.rstrip()
-        if logical.endswith("\\"):
-            logical = logical[:-1] + " "
-            continue
-        if logical.strip():
-            keyword, _, args = logical.strip().partition(" ")
-            keyword, args = keyword.upper(), args.strip()
-            if keyword == "FROM":
-                base, *name = re.split(r"\s+as\s+", re.sub(r"^--platform=\S+\s+", "", args), flags=re.I)
-                stages.append(Stage(base.strip(), name[0].strip() if name else str(len(stages))))
-            else:
-                stages[-1].instructions.append((keyword, args))
-        logical = ""
-    return stages
-
-
-def chain(stages: list[Stage], name: str) -> list[Stage]:
-    """A stage and the stages it is built FROM, the stage itself last."""
-    by_name = {stage.name: stage for stage in stages}
-    found = [by_name[name]]
-    while found[0].base in by_name:
-        found.insert(0, by_name[found[0].base])
-    return found
-
-
-def in_effect(stages: list[Stage], name: str, keyword: str) -> str | None:
-    """The last value of USER, ENTRYPOINT, CMD... that a stage has, inherited ones included."""
-    values = [value for stage in chain(stages, name) for value in stage.all(keyword)]
-    return values[-1] if values else None
-
-
-def ignored(relative: str, patterns: list[str]) -> bool:
-    """Whether .dockerignore keeps a context path out: the last pattern matching it or a parent wins."""
-    parts = relative.split("/")
-    paths = ["/".join(parts[: n + 1]) for n in range(len(parts))]
-    excluded = False
-    for pattern in patterns:
-        negated = pattern.startswith("!")
-        regex = _glob(pattern.lstrip("!"))
-        if any(regex.fullmatch(path) for path in paths):
-            excluded = not negated
-    return excluded
-
-
-def _glob(pattern: str) -> re.Pattern[str]:
-    out = ""
-    for token in re.split(r"(\*\*/|\*|\?|\[[^]]*\])", pattern.strip("/")):
-        if token == "**/":
-            out += "(?:.*/)?"
-        elif token == "*":
-            out += "[^/]*"
-        elif token == "?":
-            out += "[^/]"
-        elif token.startswith("["):
-            out += token
-        else:
-            out += re.escape(token)
-    return re.compile(out)
-
-
-def dockerignore_patterns() -> list[str]:
-    """The patterns of the repository's .dockerignore."""
-    lines = (line.strip() for line in DOCKERIGNORE.read_text().splitlines())
-    return [line for line in lines if line and not line.startswith("#")]
-
-
-def build_copies(stages: list[Stage]) -> list[tuple[list[str], str]]:
-    """The build stage's COPY instructions from the context: (sources, destination)."""
-    copies = []
-    for args in chain(stages, BUILD_STAGE)[-1].all("COPY"):
-        *sources, destination = shlex.split(args)
-        assert not any(s.startswith("--") for s in sources), f"unexpected COPY option: {args}"
-        copies.append((sources, destination))
-    return copies
-
-
-def copy_build_sources(destination: Path) -> None:
-    """Lay out in `destination` what the build stage's COPYs put under its WORKDIR, .dockerignore applied."""
-    stages = parse(DOCKERFILE.read_text())
-    patterns = dockerignore_patterns()
-    for sources, target in build_copies(stages):
-        for source in sources:
-            path = REPO / source
-            into = destination / target
-            if path.is_file():
-                dest = into / path.name if target.endswith("/") else into
-                dest.parent.mkdir(parents=True, exist_ok=True)
-                shutil.copy2(path, dest)
-                continue
-            for file in sorted(p for p in path.rglob("*") if p.is_file()):
-                relative = file.relative_to(REPO).as_posix()
-                if not ignored(relative, patterns):
-                    dest = into / file.relative_to(path)
-                    dest.parent.mkdir(parents=True, exist_ok=True)
-                    shutil.copy2(file, dest)
+from tests.fixtures.dockerfile import (
+    BUILD_STAGE,
+    COMPILERS,
+    DOCKERFILE,
+    REPO,
+    SERVICES,
+    Stage,
+    build_copies,
+    chain,
+    dockerignore_patterns,
+    ignored,
+    in_effect,
+    parse,
+)
 
 
 @pytest.fixture(scope="module")

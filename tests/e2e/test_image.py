@@ -26,8 +26,8 @@ import pytest
 from gamectl.suite import Suite
 from games.catalog.v1 import catalog_pb2 as pb
 from games.catalog.v1 import catalog_pb2_grpc as pb_grpc
-from tests.contracts.test_dockerfile import REPO, copy_build_sources
 from tests.e2e.conftest import E2ESuite, suite_base_environ
+from tests.fixtures.dockerfile import REPO, copy_build_sources
 
 # One install from PyPI, then the whole platform: far past the default per-test timeout.
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(900)]

@@ -5,19 +5,18 @@ from __future__ import annotations
 import io
 import logging
 from collections.abc import Callable, Iterator
-from pathlib import Path
 
 import grpc
 import pytest
 
 from gamectl.certs import DevPki, spiffe_id
-from gamekit.client import secure_channel
 from gamekit.health import always_ready
 from gamekit.identity import AccessPolicy
 from gamekit.logs import configure_logging
 from gamekit.server import ServiceHost
 from gamekit.settings import ServiceSettings
 from games.catalog.v1 import catalog_pb2
+from tests.fixtures.pki import ChannelAs
 from tests.integration.gamekit.servicers import SERVICE, FakeCatalog, register
 
 CATALOG = catalog_pb2.DESCRIPTOR.services_by_name["CatalogService"]
@@ -74,33 +73,13 @@ def start_host(dev_pki: DevPki) -> Iterator[StartHost]:
 
 
 @pytest.fixture
-def open_channel(dev_pki: DevPki) -> Iterator[OpenChannel]:
-    """Open mTLS channels as one of the dev identities (or explicit files); closed after the test."""
-    channels: list[grpc.Channel] = []
+def open_channel(channel_as: ChannelAs) -> OpenChannel:
+    """mTLS channels to a loopback port as a dev identity (`gateway` by default); see `channel_as`."""
 
-    def open_(
-        port: int,
-        identity: str = "gateway",
-        *,
-        ca_file: Path | None = None,
-        cert_file: Path | None = None,
-        key_file: Path | None = None,
-        **options: object,
-    ) -> grpc.Channel:
-        cert = dev_pki.certs[identity]
-        channel = secure_channel(
-            f"127.0.0.1:{port}",
-            ca_file=ca_file or dev_pki.ca_file,
-            cert_file=cert_file or cert.cert_file,
-            key_file=key_file or cert.key_file,
-            **options,  # type: ignore[arg-type]
-        )
-        channels.append(channel)
-        return channel
+    def open_(port: int, identity: str = "gateway", **overrides: object) -> grpc.Channel:
+        return channel_as(f"127.0.0.1:{port}", identity, **overrides)
 
-    yield open_
-    for channel in channels:
-        channel.close()
+    return open_
 
 
 @pytest.fixture
