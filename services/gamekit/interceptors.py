@@ -7,6 +7,7 @@ are wrapped step by step, so errors raised while iterating are mapped too.
 
 from __future__ import annotations
 
+import functools
 import logging
 import threading
 import time
@@ -16,6 +17,7 @@ from typing import Any, NoReturn, TypeVar, cast
 
 import grpc
 from opentelemetry import trace
+from prometheus_client import Counter, Gauge, Histogram
 
 from gamekit import metrics
 from gamekit.context import REQUEST_ID_HEADER, call_scope, new_request_id
@@ -86,7 +88,7 @@ class _Call:
         remaining = None
         if self.remaining is not None:
             remaining = max(0.0, self.remaining - (time.perf_counter() - self.started))
-        return call_scope(self.request_id, remaining)
+        return call_scope(self.request_id, remaining, self.peer)
 
 
 class ServerInterceptor(grpc.ServerInterceptor):  # type: ignore[type-arg]
@@ -150,7 +152,7 @@ class ServerInterceptor(grpc.ServerInterceptor):  # type: ignore[type-arg]
     def _begin(self, method: str, request_id: str, context: grpc.ServicerContext) -> _Call:
         call = _Call(method, request_id, context)
         self.in_flight.enter()
-        metrics.IN_FLIGHT.labels(call.service, call.method_name).inc()
+        _in_flight(call.service, call.method_name).inc()
         span = trace.get_current_span()
         if span.is_recording():
             span.set_attribute("rpc.request_id", request_id)
@@ -170,6 +172,10 @@ class ServerInterceptor(grpc.ServerInterceptor):  # type: ignore[type-arg]
         except Exception as error:
             if _aborted_by_handler(call.context, error):
                 call.code = _context_code(call.context)
+                raise
+            if isinstance(error, grpc.RpcError) and not call.context.is_active():
+                # The caller went away (cancelled, or its deadline passed) while the handler read its
+                # requests: gRPC knows this error and ends the call quietly; nothing failed here.
                 raise
             log.exception("unhandled error in %s", call.method, extra={"fields": {"method": call.method}})
             self._abort(call, error)
@@ -192,13 +198,13 @@ class ServerInterceptor(grpc.ServerInterceptor):  # type: ignore[type-arg]
                 trailing = tuple(call.context.trailing_metadata() or ())
                 call.context.set_trailing_metadata((*trailing, (REQUEST_ID_HEADER, call.request_id)))
         code_name = code.name
-        metrics.REQUESTS.labels(call.service, call.method_name, code_name).inc()
+        _handled(call.service, call.method_name, code_name).inc()
         span_context = trace.get_current_span().get_span_context()
         exemplar = (
             {"trace_id": trace.format_trace_id(span_context.trace_id)} if span_context.is_valid else None
         )
-        metrics.HANDLING_SECONDS.labels(call.service, call.method_name).observe(elapsed, exemplar=exemplar)
-        metrics.IN_FLIGHT.labels(call.service, call.method_name).dec()
+        _handling_seconds(call.service, call.method_name).observe(elapsed, exemplar=exemplar)
+        _in_flight(call.service, call.method_name).dec()
         self.in_flight.leave()
         fields = {
             "method": call.method,
@@ -227,6 +233,23 @@ def wrap_behavior(
         make, behavior = grpc.unary_unary_rpc_method_handler, handler.unary_unary
     assert behavior is not None, "a method handler without the behaviour its arity names"
     return make(wrap(behavior), handler.request_deserializer, handler.response_serializer)
+
+
+# A metric's labelled child, looked up once per method (and code) instead of on every call: labels()
+# takes a lock and builds a key each time. Bounded by the methods a server registers.
+@functools.cache
+def _in_flight(service: str, method: str) -> Gauge:
+    return metrics.IN_FLIGHT.labels(service, method)
+
+
+@functools.cache
+def _handling_seconds(service: str, method: str) -> Histogram:
+    return metrics.HANDLING_SECONDS.labels(service, method)
+
+
+@functools.cache
+def _handled(service: str, method: str, code: str) -> Counter:
+    return metrics.REQUESTS.labels(service, method, code)
 
 
 class _End:

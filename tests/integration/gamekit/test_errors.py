@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import json
+import queue
+import time
 
 import grpc
 import pytest
+from grpc_reflection.v1alpha import reflection_pb2, reflection_pb2_grpc
 
 from gamekit.errors import FieldViolation
 from gamekit.status import error_details
@@ -78,3 +81,28 @@ def test_client_streaming_call_and_its_errors(stub):
     assert error_details(caught.value).field_violations == [
         FieldViolation("header", "the first message must be a header")
     ]
+
+
+def _logged_when(json_logs, found, timeout=5.0):
+    """The log lines, once one satisfies `found` (the server logs from its own threads)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        lines = [json.loads(line) for line in json_logs.getvalue().splitlines()]
+        if any(found(line) for line in lines) or time.monotonic() > deadline:
+            return lines
+        time.sleep(0.05)
+
+
+def test_caller_leaving_a_stream_is_not_an_error(start_host, open_channel, json_logs):
+    # grpcurl and k6 close their reflection stream once they have the descriptors they need.
+    method = "/grpc.reflection.v1alpha.ServerReflection/ServerReflectionInfo"
+    stub = reflection_pb2_grpc.ServerReflectionStub(open_channel(start_host().port, "operator"))
+    requests: queue.Queue[reflection_pb2.ServerReflectionRequest | None] = queue.Queue()
+    requests.put(reflection_pb2.ServerReflectionRequest(list_services=""))
+    responses = stub.ServerReflectionInfo(iter(requests.get, None), timeout=5)
+    assert next(responses).list_services_response.service
+    responses.cancel()
+    logged = _logged_when(json_logs, lambda line: line.get("method") == method and "code" in line)
+    # CANCELLED, or OK when the servicer saw the requests end before the cancellation: a race in gRPC.
+    assert [line["code"] for line in logged if line.get("method") == method] in (["CANCELLED"], ["OK"])
+    assert not [line for line in logged if line["level"] == "ERROR"]
