@@ -48,12 +48,6 @@ def peer_certificate(context: grpc.ServicerContext) -> bytes | None:
     return pems[0] if pems else None
 
 
-def peer_spiffe_id(context: grpc.ServicerContext) -> str | None:
-    """The SPIFFE id of the peer of this call, or None without a client certificate carrying one."""
-    pem = peer_certificate(context)
-    return spiffe_id_from_pem(pem) if pem is not None else None
-
-
 def service_of(full_method: str) -> str:
     """'games.catalog.v1.CatalogService' from '/games.catalog.v1.CatalogService/GetGame'."""
     return full_method.lstrip("/").partition("/")[0]

@@ -7,8 +7,6 @@ from typing import Any
 
 from gamekit.identity import AccessPolicy
 from gamekit.server import ServiceBinding
-from games.catalog.v1 import catalog_pb2_grpc
-from games.ingestion.v1 import ingestion_pb2_grpc
 from gateway.auth import Authenticator, AuthInterceptor, KeyLookup, Limiter
 from gateway.backends import Backends, connect
 from gateway.cache import ResponseCache
@@ -16,7 +14,7 @@ from gateway.forwarding import Forwarder
 from gateway.keys import KeyStore
 from gateway.ratelimit import RateLimiter
 from gateway.revision import RevisionFollower
-from gateway.servicers import CatalogProxy, IngestionProxy
+from gateway.servicers import proxy_binding
 from gateway.settings import GatewaySettings
 from gateway.surface import CATALOG, INGESTION
 
@@ -37,17 +35,9 @@ class GatewayApp:
     @property
     def bindings(self) -> list[ServiceBinding]:
         """Both proxied services."""
-        catalog = CatalogProxy(self.backends.catalog, self.forwarder)
-        ingestion = IngestionProxy(self.backends.ingestion, self.forwarder)
         return [
-            ServiceBinding(
-                CATALOG.full_name,
-                lambda server: catalog_pb2_grpc.add_CatalogServiceServicer_to_server(catalog, server),
-            ),
-            ServiceBinding(
-                INGESTION.full_name,
-                lambda server: ingestion_pb2_grpc.add_IngestionServiceServicer_to_server(ingestion, server),
-            ),
+            proxy_binding(CATALOG, self.backends.catalog, self.forwarder),
+            proxy_binding(INGESTION, self.backends.ingestion, self.forwarder),
         ]
 
     @property

@@ -23,8 +23,9 @@ import grpc
 from opentelemetry import trace
 from prometheus_client import Counter
 
+from gamekit.context import current_peer
 from gamekit.errors import PermissionDenied, ResourceExhausted, Unauthenticated
-from gamekit.identity import OPEN_SERVICES, peer_spiffe_id, service_of
+from gamekit.identity import OPEN_SERVICES, service_of
 from gamekit.interceptors import Behavior, wrap_behavior
 from gateway.surface import METHODS
 
@@ -161,7 +162,8 @@ class AuthInterceptor(grpc.ServerInterceptor):  # type: ignore[type-arg]
             values = [
                 str(value) for key, value in context.invocation_metadata() if key == AUTHORIZATION_HEADER
             ]
-            caller = self._authenticator.admit(method, bearer_token(values), peer_spiffe_id(context))
+            # gamekit's interceptor, outside this one, read the peer's certificate once for the call.
+            caller = self._authenticator.admit(method, bearer_token(values), current_peer())
             trace.get_current_span().set_attribute("gateway.caller", caller.key_id)
             return behavior(request, context)
 

@@ -1,6 +1,7 @@
 """Responses of catalog reads, kept until the catalog revision changes; bounded LRU.
 
-Keys are (full method, deterministic serialization of the request, catalog revision). The revision
+Keys are (full method, deterministic serialization of the request, catalog revision); values are the
+catalog's answers as it serialized them, sent on unchanged. The revision
 comes from `RevisionFollower`; while it is unknown (the watch is down) every read bypasses the cache,
 so a caller gets the backend's answer or its error, never stale data. A write through this gateway
 drops everything at once (`invalidate`), so it shows on the very next read even before the watch
@@ -65,7 +66,7 @@ class ResponseCache:
         self.max_entries = max_entries
         self.max_bytes = max_bytes
         self._lock = threading.Lock()
-        self._entries: OrderedDict[_Key, tuple[Message, int]] = OrderedDict()
+        self._entries: OrderedDict[_Key, tuple[bytes, int]] = OrderedDict()
         self._bytes = 0
         self._revision: int | None = None
         self._generation = 0
@@ -88,7 +89,7 @@ class ResponseCache:
         with self._lock:
             self._clear()
 
-    def lookup(self, method: str, request: Message) -> tuple[Message | None, Ticket | None]:
+    def lookup(self, method: str, request: Message) -> tuple[bytes | None, Ticket | None]:
         """(cached response, None) on a hit; (None, ticket to store with) on a miss; (None, None) bypass."""
         if self.max_entries == 0 or self._revision is None:
             _count(method, "bypass")
@@ -106,9 +107,9 @@ class ResponseCache:
             _count(method, "miss")
             return None, Ticket(key, self._generation)
 
-    def store(self, ticket: Ticket, response: Message) -> None:
+    def store(self, ticket: Ticket, response: bytes) -> None:
         """Keep `response` for the ticket's key, unless the revision or generation moved meanwhile."""
-        size = response.ByteSize() + len(ticket.key[1]) + len(ticket.key[0])
+        size = len(response) + len(ticket.key[1]) + len(ticket.key[0])
         if size > self.max_bytes:
             return
         with self._lock:

@@ -1,8 +1,9 @@
 """One forwarded call: limits, the response cache, the backend call under the caller's deadline, hygiene.
 
-The servicers hand every call here. The backend channels come from gamekit.client, whose interceptor
-shortens each call to the caller's remaining deadline and forwards its x-request-id; OpenTelemetry's
-client instrumentation adds the trace context. `timeout` (`action_timeout` for RunIngestion, which
+The servicers hand every call here; answers stay the backend's serialized bytes throughout. The
+backend channels come from gamekit.client, whose interceptor shortens each call to the caller's
+remaining deadline and forwards its x-request-id; OpenTelemetry's client instrumentation adds the
+trace context. `timeout` (`action_timeout` for RunIngestion, which
 returns when the run ends) only bounds calls whose caller set no deadline.
 
 A backend restart (a rollout, a crash) leaves nothing listening for a second or two, more than the
@@ -17,7 +18,7 @@ past the caller's deadline); if it does not, the caller gets the UNAVAILABLE, as
 
 from __future__ import annotations
 
-from typing import TypeVar
+from typing import TypeAlias
 
 import grpc
 from google.protobuf.message import Message
@@ -28,9 +29,8 @@ from gateway.cache import ResponseCache
 from gateway.hygiene import backend_unreachable, clean_status, status_code
 from gateway.surface import METHODS, Kind
 
-Req = TypeVar("Req", bound=Message)
-Resp = TypeVar("Resp", bound=Message)
-
+# A string: grpc's runtime class is not generic; only its type stubs are.
+Backend: TypeAlias = "grpc.UnaryUnaryMultiCallable[Message, bytes]"
 RECONNECT_WAIT_SECONDS = 5.0
 
 
@@ -48,10 +48,10 @@ class Forwarder:
     def unary(
         self,
         method: str,
-        backend: grpc.UnaryUnaryMultiCallable[Req, Resp],
-        request: Req,
+        backend: Backend,
+        request: Message,
         context: grpc.ServicerContext,
-    ) -> Resp:
+    ) -> bytes:
         """Answer `request` for the full method name `method` from the cache or from `backend`."""
         kind = METHODS[method].kind
         self._check_page_size(request)
@@ -59,7 +59,7 @@ class Forwarder:
         if kind is Kind.READ:
             cached, ticket = self.cache.lookup(method, request)
             if cached is not None:
-                return cached  # type: ignore[return-value]
+                return cached
         try:
             response = self._call(kind, backend, request)
         except grpc.RpcError as error:
@@ -72,7 +72,7 @@ class Forwarder:
             self.cache.store(ticket, response)
         return response
 
-    def _call(self, kind: Kind, backend: grpc.UnaryUnaryMultiCallable[Req, Resp], request: Req) -> Resp:
+    def _call(self, kind: Kind, backend: Backend, request: Message) -> bytes:
         timeout = self.action_timeout if kind is Kind.ACTION else self.timeout
         try:
             return backend(request, timeout=timeout)

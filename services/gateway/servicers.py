@@ -1,95 +1,70 @@
-"""The services callers see: each method forwards to its backend through the `Forwarder`."""
+"""The services callers see, built from the surface table: each method forwards to its backend.
+
+Answers pass through as the backend's bytes: the gateway never decodes a response to encode it again
+(and the cache keeps those bytes), which was a third of its work on a 38-game SearchGames. Requests
+are decoded, because the page-size check and the cache key read them. The internal methods are
+registered with their own arity so that a caller gets UNIMPLEMENTED after authentication, like any
+other refusal, not gRPC's bare "method not found".
+"""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from typing import NoReturn
+from collections.abc import Callable
+from typing import Any, NoReturn
 
 import grpc
+from google.protobuf.descriptor import MethodDescriptor, ServiceDescriptor
+from google.protobuf.message import Message
+from google.protobuf.message_factory import GetMessageClass
 
-from games.catalog.v1 import catalog_pb2 as cpb
-from games.catalog.v1 import catalog_pb2_grpc as cpb_grpc
-from games.ingestion.v1 import ingestion_pb2 as ipb
-from games.ingestion.v1 import ingestion_pb2_grpc as ipb_grpc
+from gamekit.server import ServiceBinding
 from gateway.forwarding import Forwarder
-from gateway.surface import CATALOG, INGESTION
-
-_C = f"/{CATALOG.full_name}/"
-_I = f"/{INGESTION.full_name}/"
-Ctx = grpc.ServicerContext
+from gateway.surface import METHODS, Kind
 
 
-def _internal(context: Ctx, method: str) -> NoReturn:
-    context.abort(grpc.StatusCode.UNIMPLEMENTED, f"{method} is internal to the platform; not served here")
+def proxy_binding(service: ServiceDescriptor, channel: grpc.Channel, forwarder: Forwarder) -> ServiceBinding:
+    """`service` as callers see it, every method forwarded over `channel` to the backend serving it."""
+    handlers = {method.name: _handler(method, channel, forwarder) for method in service.methods}
+
+    def register(server: grpc.Server) -> None:
+        server.add_generic_rpc_handlers((grpc.method_handlers_generic_handler(service.full_name, handlers),))
+        # As the generated add_*_to_server do since grpcio 1.62 (the stubs predate it): the server then
+        # matches these methods without a lookup through the generic handlers.
+        server.add_registered_method_handlers(service.full_name, handlers)  # type: ignore[attr-defined]
+
+    return ServiceBinding(service.full_name, register)
 
 
-class CatalogProxy(cpb_grpc.CatalogServiceServicer):
-    """games.catalog.v1.CatalogService for callers, minus the internal ImportGames and WatchRevision."""
+def _handler(
+    method: MethodDescriptor, channel: grpc.Channel, forwarder: Forwarder
+) -> grpc.RpcMethodHandler[Any, Any]:
+    full_name = f"/{method.containing_service.full_name}/{method.name}"
+    request_type: type[Message] = GetMessageClass(method.input_type)
+    if METHODS[full_name].kind is Kind.INTERNAL:
+        return _refusal(method)
+    # No response deserializer: the backend's answer arrives as bytes and is sent on as they are.
+    backend = channel.unary_unary(
+        full_name, request_serializer=request_type.SerializeToString, response_deserializer=None
+    )
 
-    def __init__(self, channel: grpc.Channel, forwarder: Forwarder) -> None:
-        self._stub = cpb_grpc.CatalogServiceStub(channel)
-        self._fw = forwarder
+    def forward(request: Message, context: grpc.ServicerContext) -> bytes:
+        return forwarder.unary(full_name, backend, request, context)
 
-    def GetGame(self, request: cpb.GetGameRequest, context: Ctx) -> cpb.GetGameResponse:
-        return self._fw.unary(_C + "GetGame", self._stub.GetGame, request, context)
-
-    def ListGames(self, request: cpb.ListGamesRequest, context: Ctx) -> cpb.ListGamesResponse:
-        return self._fw.unary(_C + "ListGames", self._stub.ListGames, request, context)
-
-    def SearchGames(self, request: cpb.SearchGamesRequest, context: Ctx) -> cpb.SearchGamesResponse:
-        return self._fw.unary(_C + "SearchGames", self._stub.SearchGames, request, context)
-
-    def CreateGame(self, request: cpb.CreateGameRequest, context: Ctx) -> cpb.CreateGameResponse:
-        return self._fw.unary(_C + "CreateGame", self._stub.CreateGame, request, context)
-
-    def UpdateGame(self, request: cpb.UpdateGameRequest, context: Ctx) -> cpb.UpdateGameResponse:
-        return self._fw.unary(_C + "UpdateGame", self._stub.UpdateGame, request, context)
-
-    def DeleteGame(self, request: cpb.DeleteGameRequest, context: Ctx) -> cpb.DeleteGameResponse:
-        return self._fw.unary(_C + "DeleteGame", self._stub.DeleteGame, request, context)
-
-    def GetImport(self, request: cpb.GetImportRequest, context: Ctx) -> cpb.GetImportResponse:
-        return self._fw.unary(_C + "GetImport", self._stub.GetImport, request, context)
-
-    def ListImports(self, request: cpb.ListImportsRequest, context: Ctx) -> cpb.ListImportsResponse:
-        return self._fw.unary(_C + "ListImports", self._stub.ListImports, request, context)
-
-    def RollbackImport(self, request: cpb.RollbackImportRequest, context: Ctx) -> cpb.RollbackImportResponse:
-        return self._fw.unary(_C + "RollbackImport", self._stub.RollbackImport, request, context)
-
-    def ImportGames(
-        self, request_iterator: Iterator[cpb.ImportGamesRequest], context: Ctx
-    ) -> cpb.ImportGamesResponse:
-        _internal(context, "ImportGames")
-
-    def WatchRevision(
-        self, request: cpb.WatchRevisionRequest, context: Ctx
-    ) -> Iterator[cpb.WatchRevisionResponse]:
-        _internal(context, "WatchRevision")
+    return grpc.unary_unary_rpc_method_handler(forward, request_deserializer=request_type.FromString)
 
 
-class IngestionProxy(ipb_grpc.IngestionServiceServicer):
-    """games.ingestion.v1.IngestionService for callers, every method forwarded."""
+def _refusal(method: MethodDescriptor) -> grpc.RpcMethodHandler[Any, Any]:
+    def refuse(_request: Any, context: grpc.ServicerContext) -> NoReturn:
+        detail = f"{method.name} is internal to the platform; not served here"
+        context.abort(grpc.StatusCode.UNIMPLEMENTED, detail)
 
-    def __init__(self, channel: grpc.Channel, forwarder: Forwarder) -> None:
-        self._stub = ipb_grpc.IngestionServiceStub(channel)
-        self._fw = forwarder
-
-    def RunIngestion(self, request: ipb.RunIngestionRequest, context: Ctx) -> ipb.RunIngestionResponse:
-        return self._fw.unary(_I + "RunIngestion", self._stub.RunIngestion, request, context)
-
-    def GetRun(self, request: ipb.GetRunRequest, context: Ctx) -> ipb.GetRunResponse:
-        return self._fw.unary(_I + "GetRun", self._stub.GetRun, request, context)
-
-    def ListRuns(self, request: ipb.ListRunsRequest, context: Ctx) -> ipb.ListRunsResponse:
-        return self._fw.unary(_I + "ListRuns", self._stub.ListRuns, request, context)
-
-    def ListFiles(self, request: ipb.ListFilesRequest, context: Ctx) -> ipb.ListFilesResponse:
-        return self._fw.unary(_I + "ListFiles", self._stub.ListFiles, request, context)
-
-    def ListQuarantinedRecords(
-        self, request: ipb.ListQuarantinedRecordsRequest, context: Ctx
-    ) -> ipb.ListQuarantinedRecordsResponse:
-        return self._fw.unary(
-            _I + "ListQuarantinedRecords", self._stub.ListQuarantinedRecords, request, context
-        )
+    make: Callable[..., grpc.RpcMethodHandler[Any, Any]]
+    if method.client_streaming and method.server_streaming:
+        make = grpc.stream_stream_rpc_method_handler
+    elif method.client_streaming:
+        make = grpc.stream_unary_rpc_method_handler
+    elif method.server_streaming:
+        make = grpc.unary_stream_rpc_method_handler
+    else:
+        make = grpc.unary_unary_rpc_method_handler
+    return make(refuse)

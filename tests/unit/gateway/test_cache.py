@@ -12,8 +12,8 @@ def request(n: int) -> cpb.GetGameRequest:
     return cpb.GetGameRequest(name=f"games/{n}")
 
 
-def response(n: int, size: int = 10) -> cpb.GetGameResponse:
-    return cpb.GetGameResponse(game=cpb.Game(name=f"games/{n}", display_name="x" * size))
+def response(n: int, size: int = 10) -> bytes:
+    return cpb.GetGameResponse(game=cpb.Game(name=f"games/{n}", display_name="x" * size)).SerializeToString()
 
 
 def fill(cache: ResponseCache, n: int, size: int = 10) -> None:
