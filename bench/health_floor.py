@@ -3,12 +3,15 @@
 Same machine, same dev PKI (the catalog's certificate, client certificates required), same thread-pool
 server as gamekit's ServiceHost; no interceptors, no auth, no forwarding. Reflection is on because k6
 discovers methods through it (only at connect). `python -m bench.health_floor --port P --certs DIR`
-serves until SIGTERM; `started(certs)` runs one as a child process for the runner.
+serves until SIGTERM; `started(certs)` runs one as a child process for the runner. With `--aio` the
+same server runs on grpc.aio (one event loop, no thread hand-off per call): not the stack's floor but
+the measure of what moving the services to grpc.aio could win.
 """
 
 from __future__ import annotations
 
 import argparse
+import asyncio
 import signal
 import subprocess
 import sys
@@ -38,14 +41,38 @@ def serve(port: int, certs: Path) -> grpc.Server:
     servicer.set("", health_pb2.HealthCheckResponse.SERVING)
     health_pb2_grpc.add_HealthServicer_to_server(servicer, server)
     reflection.enable_server_reflection([health.SERVICE_NAME, reflection.SERVICE_NAME], server)
-    credentials = grpc.ssl_server_credentials(
+    server.add_secure_port(f"127.0.0.1:{port}", _credentials(certs))
+    server.start()
+    return server
+
+
+async def serve_aio(port: int, certs: Path, stop: asyncio.Event) -> None:
+    """The same server on grpc.aio, until `stop` is set."""
+    server = grpc.aio.server(options=[("grpc.so_reuseport", 0)])
+    servicer = health.aio.HealthServicer()  # type: ignore[attr-defined]  # re-exported, not declared
+    await servicer.set("", health_pb2.HealthCheckResponse.SERVING)
+    health_pb2_grpc.add_HealthServicer_to_server(servicer, server)
+    reflection.enable_server_reflection([health.SERVICE_NAME, reflection.SERVICE_NAME], server)
+    server.add_secure_port(f"127.0.0.1:{port}", _credentials(certs))
+    await server.start()
+    await stop.wait()
+    await server.stop(1)
+
+
+def _credentials(certs: Path) -> grpc.ServerCredentials:
+    return grpc.ssl_server_credentials(
         [((certs / "catalog.key").read_bytes(), (certs / "catalog.pem").read_bytes())],
         root_certificates=(certs / "ca.pem").read_bytes(),
         require_client_auth=True,
     )
-    server.add_secure_port(f"127.0.0.1:{port}", credentials)
-    server.start()
-    return server
+
+
+async def _main_aio(port: int, certs: Path) -> None:
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    await serve_aio(port, certs, stop)
 
 
 def main() -> None:
@@ -53,7 +80,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--port", type=int, required=True)
     parser.add_argument("--certs", type=Path, required=True)
+    parser.add_argument("--aio", action="store_true", help="serve on grpc.aio instead of the thread pool")
     args = parser.parse_args()
+    if args.aio:
+        asyncio.run(_main_aio(args.port, args.certs))
+        return
     stop = threading.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: stop.set())
@@ -64,12 +95,11 @@ def main() -> None:
 
 
 @contextmanager
-def started(certs: Path) -> Iterator[tuple[str, int]]:
+def started(certs: Path, *, aio: bool = False) -> Iterator[tuple[str, int]]:
     """A floor server in a child process, serving: yields its target and pid; stopped after."""
     port = free_port()
-    process = subprocess.Popen(
-        [sys.executable, "-m", "bench.health_floor", "--port", str(port), "--certs", str(certs)]
-    )
+    command = [sys.executable, "-m", "bench.health_floor", "--port", str(port), "--certs", str(certs)]
+    process = subprocess.Popen([*command, "--aio"] if aio else command)
     target = f"127.0.0.1:{port}"
     try:
         _wait_serving(target, identity_files(certs, "operator"), process)

@@ -55,6 +55,8 @@ class BenchPlatform:
     @classmethod
     def start(cls, workdir: Path | None = None) -> BenchPlatform:
         """Start the whole platform under a fresh root (in `workdir`, else the system temp dir)."""
+        if workdir is not None:
+            workdir.mkdir(parents=True, exist_ok=True)
         # Not a 0700 directory: PostgreSQL runs as an unprivileged user when we are root.
         root = Path(tempfile.mkdtemp(prefix="games-bench-", dir=workdir))
         root.chmod(0o755)

@@ -65,9 +65,11 @@ def gateway_run(
     )
 
 
-def _floor_run(platform: BenchPlatform, processes: int, load: Load) -> Figures:
+def _floor_run(platform: BenchPlatform, processes: int, load: Load, *, aio: bool = False) -> Figures:
     with ExitStack() as stack:
-        servers = [stack.enter_context(health_floor.started(platform.certs)) for _ in range(processes)]
+        servers = [
+            stack.enter_context(health_floor.started(platform.certs, aio=aio)) for _ in range(processes)
+        ]
         return loadgen.run(
             method=HEALTH,
             requests=[{}],
@@ -99,7 +101,7 @@ def _hit_ratio(before: dict[str, float], after: dict[str, float]) -> float:
 
 
 def hot_reads(platform: BenchPlatform, settings: ReadSettings, queries: Queries) -> dict[str, Any]:
-    """The floor, then repeated SearchGames and GetGame through the gateway."""
+    """The floor, then repeated SearchGames and GetGame through the gateway; last the floor on grpc.aio."""
     gateway = platform.service("gateway")
     load = settings.throughput
     floor = _floor_run(platform, 1, load)
@@ -108,11 +110,13 @@ def hot_reads(platform: BenchPlatform, settings: ReadSettings, queries: Queries)
     search = gateway_run(platform, SEARCH, searches, [gateway], load)
     gets = [{"name": f"games/{i}"} for i in range(1, HOT_KEYS + 1)]
     get = gateway_run(platform, GET, gets, [gateway], load)
+    hit_ratio = _hit_ratio(before, cache_lookups(gateway))
     return {
         "floor": floor.as_dict(),
         "search": search.as_dict(),
         "get": get.as_dict(),
-        "cache_hit_ratio": _hit_ratio(before, cache_lookups(gateway)),
+        "cache_hit_ratio": hit_ratio,
+        "floor_aio": _floor_run(platform, 1, load, aio=True).as_dict(),
     }
 
 

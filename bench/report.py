@@ -194,6 +194,8 @@ def _latency_lines(results: dict[str, Any]) -> list[str]:
         hot = results["hot_reads"]
         runs += [("hot: health Check, floor", hot["floor"]), ("hot: SearchGames via gateway", hot["search"])]
         runs += [("hot: GetGame via gateway", hot["get"])]
+        if "floor_aio" in hot:
+            runs += [("hot: health Check, floor on grpc.aio", hot["floor_aio"])]
     for kind, pair in results.get("uncached_search", {}).items():
         runs += [
             (f"uncached {kind}: catalog", pair["catalog"]),
