@@ -1,11 +1,13 @@
 """The ledger: runs, files, quarantined records and repairs, in ingestion's own schema.
 
 Every method returns domain dataclasses from `ingestion.model`, never rows; listings are keyset
-paginated with opaque page tokens. Holding a file for import lives in `ingestion.claims`.
+paginated with opaque page tokens. Holding a file for import lives in `ingestion.claims`, keeping a run
+alive in `ingestion.run_leases`.
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager
 from datetime import datetime
@@ -31,7 +33,9 @@ from ingestion.model import (
     RunTrigger,
     SourceObject,
 )
+from ingestion.run_leases import fail_abandoned_runs, run_lease
 
+log = logging.getLogger(__name__)
 T = TypeVar("T")
 runs, files, quarantined, repairs = t.runs, t.files, t.quarantined_records, t.file_repairs
 
@@ -61,17 +65,17 @@ class Ledger:
             return False
         return True
 
-    def start_run(self, trigger: RunTrigger) -> Run:
-        """A new run, `running`."""
-        with transaction(self._engine) as conn:
-            row = (
-                conn.execute(
-                    runs.insert().values(trigger=trigger.value, state=RunState.RUNNING.value).returning(runs)
-                )
-                .mappings()
-                .one()
+    def running(self, trigger: RunTrigger) -> AbstractContextManager[Run]:
+        """A new run, `running` until `end_run`, kept alive by its lock while the block lasts.
+
+        Runs whose process died first get marked `failed` (see `ingestion.run_leases`).
+        """
+        for run_id in fail_abandoned_runs(self._engine):
+            log.warning(
+                "a run's process ended before the run did; marked failed",
+                extra={"fields": {"run": f"runs/{run_id}"}},
             )
-        return t.row_to_run(row)
+        return run_lease(self._engine, trigger)
 
     def end_run(self, run_id: int, *, files: FileCounts, records: RecordCounts, error: str = "") -> Run:
         """End a run: `succeeded` when no file failed and nothing else went wrong, else `failed`."""

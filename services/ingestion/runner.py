@@ -67,21 +67,21 @@ class Runner:
         with tracer.start_as_current_span(
             "ingestion.run", attributes={"ingestion.trigger": trigger.value}
         ) as span:
-            run = self._ledger.start_run(trigger)
-            span.set_attribute("ingestion.run", run.name)
-            error = ""
-            try:
-                with tracer.start_as_current_span("s3.list"):
-                    objects = find()
-            except NotFound as exc:
-                log.info("nothing to ingest: %s", exc.message)
-                objects = []
-            except Unavailable as exc:
-                error, objects = exc.message, []
-            outcomes = tuple(self._ingest(obj, run.id) for obj in objects)
-            records = sum((o.records for o in outcomes if o.outcome is Outcome.IMPORTED), RecordCounts())
-            files = FileCounts(*(sum(o.outcome is kind for o in outcomes) for kind in Outcome))
-            ended = self._ledger.end_run(run.id, files=files, records=records, error=error)
+            with self._ledger.running(trigger) as run:
+                span.set_attribute("ingestion.run", run.name)
+                error = ""
+                try:
+                    with tracer.start_as_current_span("s3.list"):
+                        objects = find()
+                except NotFound as exc:
+                    log.info("nothing to ingest: %s", exc.message)
+                    objects = []
+                except Unavailable as exc:
+                    error, objects = exc.message, []
+                outcomes = tuple(self._ingest(obj, run.id) for obj in objects)
+                records = sum((o.records for o in outcomes if o.outcome is Outcome.IMPORTED), RecordCounts())
+                files = FileCounts(*(sum(o.outcome is kind for o in outcomes) for kind in Outcome))
+                ended = self._ledger.end_run(run.id, files=files, records=records, error=error)
             summary = RunSummary(run=ended, files=outcomes)
             if not summary.succeeded:
                 span.set_status(Status(StatusCode.ERROR, error or f"{files.failed} file(s) failed"))

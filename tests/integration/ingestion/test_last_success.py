@@ -41,8 +41,8 @@ def test_a_success_recorded_by_another_process_shows_in_a_scrape(
     engine = make_engine(platform_database_url)
     try:
         cron = Ledger(engine=engine, page_tokens=PageTokens(b"cronjob-page-token-key-012345678"))
-        run = cron.start_run(RunTrigger.SCHEDULE)
-        ended = cron.end_run(run.id, files=FileCounts(imported=1), records=RecordCounts(imported=3))
+        with cron.running(RunTrigger.SCHEDULE) as run:
+            ended = cron.end_run(run.id, files=FileCounts(imported=1), records=RecordCounts(imported=3))
     finally:
         engine.dispose()
     assert ended.state is RunState.SUCCEEDED

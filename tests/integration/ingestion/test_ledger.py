@@ -12,11 +12,13 @@ from gamekit.page_tokens import PageTokens
 from ingestion.claims import FileSkipped
 from ingestion.db import make_engine
 from ingestion.ledger import Ledger
+from ingestion.ledger_tables import runs
 from ingestion.model import (
     FileCounts,
     FileState,
     RecordCounts,
     RepairEntry,
+    Run,
     RunState,
     RunTrigger,
     SourceObject,
@@ -37,8 +39,14 @@ def ledger(engine: Engine) -> Ledger:
     return Ledger(engine=engine, page_tokens=PageTokens(b"k" * 32), default_page_size=2, max_page_size=10)
 
 
-def test_a_file_is_claimed_once_and_skipped_once_imported(ledger: Ledger) -> None:
-    run = ledger.start_run(RunTrigger.SCHEDULE)
+@pytest.fixture
+def run(ledger: Ledger) -> Iterator[Run]:
+    """A run in progress for the test's claims."""
+    with ledger.running(RunTrigger.SCHEDULE) as run:
+        yield run
+
+
+def test_a_file_is_claimed_once_and_skipped_once_imported(ledger: Ledger, run: Run) -> None:
     with ledger.claim(SOURCE, run_id=run.id) as claim:
         with pytest.raises(FileSkipped, match="concurrent run"), ledger.claim(SOURCE, run_id=run.id):
             pass
@@ -57,8 +65,7 @@ def test_a_file_is_claimed_once_and_skipped_once_imported(ledger: Ledger) -> Non
         assert claim.file_id != entry.id
 
 
-def test_an_abandoned_importing_file_is_taken_again(ledger: Ledger, engine: Engine) -> None:
-    run = ledger.start_run(RunTrigger.SCHEDULE)
+def test_an_abandoned_importing_file_is_taken_again(ledger: Ledger, run: Run) -> None:
     with ledger.claim(SOURCE, run_id=run.id) as claim:
         claim.begin_attempt()
         first_id = claim.file_id
@@ -68,8 +75,7 @@ def test_an_abandoned_importing_file_is_taken_again(ledger: Ledger, engine: Engi
         assert claim.file_id == first_id
 
 
-def test_each_attempt_replaces_the_quarantine_and_repairs(ledger: Ledger) -> None:
-    run = ledger.start_run(RunTrigger.SCHEDULE)
+def test_each_attempt_replaces_the_quarantine_and_repairs(ledger: Ledger, run: Run) -> None:
     with ledger.claim(SOURCE, run_id=run.id) as claim:
         claim.begin_attempt()
         claim.add_quarantined([(1, "{}", "empty"), (4, '{"name": 3}', "wrong type")])
@@ -85,20 +91,21 @@ def test_each_attempt_replaces_the_quarantine_and_repairs(ledger: Ledger) -> Non
 
 
 def test_runs_end_and_page_newest_first(ledger: Ledger) -> None:
-    ok = ledger.start_run(RunTrigger.SCHEDULE)
-    ended = ledger.end_run(ok.id, files=FileCounts(imported=2, skipped=1), records=RecordCounts(imported=5))
+    with ledger.running(RunTrigger.SCHEDULE) as ok:
+        ended = ledger.end_run(
+            ok.id, files=FileCounts(imported=2, skipped=1), records=RecordCounts(imported=5)
+        )
     assert ended.state is RunState.SUCCEEDED
     assert ended.end_time is not None
     assert ledger.last_success_time() == ended.end_time
-    bad = ledger.start_run(RunTrigger.ADMIN)
-    with ledger.claim(SOURCE, run_id=bad.id) as claim:
-        claim.mark_failed(error="truncated")
-    failed = ledger.end_run(bad.id, files=FileCounts(failed=1), records=RecordCounts())
+    with ledger.running(RunTrigger.ADMIN) as bad:
+        with ledger.claim(SOURCE, run_id=bad.id) as claim:
+            claim.mark_failed(error="truncated")
+        failed = ledger.end_run(bad.id, files=FileCounts(failed=1), records=RecordCounts())
     assert failed.state is RunState.FAILED
     assert failed.failures == ((SOURCE.key, "truncated"),)
-    third = ledger.start_run(RunTrigger.EVENT)
-
-    first = ledger.list_runs()
+    with ledger.running(RunTrigger.EVENT) as third:
+        first = ledger.list_runs()
     assert [r.id for r in first.items] == [third.id, bad.id]
     second = ledger.list_runs(page_token=first.next_page_token)
     assert [r.id for r in second.items] == [ok.id]
@@ -110,3 +117,19 @@ def test_runs_end_and_page_newest_first(ledger: Ledger) -> None:
         ledger.list_runs(page_size=11)
     with pytest.raises(InvalidArgument):
         ledger.list_files(page_token=first.next_page_token)
+
+
+def test_a_run_whose_process_died_is_failed_by_the_next_and_a_live_one_is_not(
+    ledger: Ledger, engine: Engine
+) -> None:
+    # What a killed run leaves: its row `running`, and no session holding its lock.
+    with engine.begin() as conn:
+        dead_id = conn.execute(
+            runs.insert().values(trigger="schedule", state="running").returning(runs.c.id)
+        ).scalar_one()
+    with ledger.running(RunTrigger.ADMIN) as live, ledger.running(RunTrigger.EVENT):
+        assert ledger.get_run(live.id).state is RunState.RUNNING
+    dead = ledger.get_run(dead_id)
+    assert dead.state is RunState.FAILED
+    assert dead.error.startswith("the run's process ended before the run did")
+    assert dead.end_time is not None

@@ -17,7 +17,7 @@ from mypy_boto3_s3 import S3Client
 from gamectl.certs import DevPki
 from games.catalog.v1 import catalog_pb2_grpc as cpb_grpc
 from ingestion.app import IngestionApp
-from ingestion.model import FileState
+from ingestion.model import FileState, RunState
 from tests.factories.deliveries import app, delivery
 from tests.fixtures.catalog import RunningCatalog
 from tests.fixtures.ingestion import ingestion_env
@@ -127,8 +127,13 @@ def test_killed_mid_file_then_the_next_run_imports_it_once(
         process.wait(timeout=10)
 
     assert imports(gateway) == [], "the catalog shows nothing of a file whose import was cut"
+    (killed,) = ingestion.ledger.list_runs().items
+    assert killed.state is RunState.RUNNING
     summary = ingestion.runner.run()
     assert summary.run.files_imported == 1, summary
+    killed = ingestion.ledger.get_run(killed.id)
+    assert killed.state is RunState.FAILED, "the killed run still shows as running"
+    assert "process ended" in killed.error
     (published,) = imports(gateway)
     assert published.created_count == MEDIUM_RECORDS
     entry = ingestion.ledger.list_files().items[0]

@@ -57,11 +57,15 @@ class _RunStateEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_RunState.Val
     RUN_STATE_UNSPECIFIED: _RunState.ValueType  # 0
     """Not set."""
     RUN_STATE_RUNNING: _RunState.ValueType  # 1
-    """Still going."""
+    """Still going. A run whose process died shows this until the next run starts
+    and marks it FAILED.
+    """
     RUN_STATE_SUCCEEDED: _RunState.ValueType  # 2
     """Every file was imported or skipped."""
     RUN_STATE_FAILED: _RunState.ValueType  # 3
-    """At least one file failed; it is taken again by the next run."""
+    """At least one file failed, S3 could not be listed, or the run's process died;
+    its files are taken again by the next run.
+    """
 
 class RunState(_RunState, metaclass=_RunStateEnumTypeWrapper):
     """The state of a run."""
@@ -69,11 +73,15 @@ class RunState(_RunState, metaclass=_RunStateEnumTypeWrapper):
 RUN_STATE_UNSPECIFIED: RunState.ValueType  # 0
 """Not set."""
 RUN_STATE_RUNNING: RunState.ValueType  # 1
-"""Still going."""
+"""Still going. A run whose process died shows this until the next run starts
+and marks it FAILED.
+"""
 RUN_STATE_SUCCEEDED: RunState.ValueType  # 2
 """Every file was imported or skipped."""
 RUN_STATE_FAILED: RunState.ValueType  # 3
-"""At least one file failed; it is taken again by the next run."""
+"""At least one file failed, S3 could not be listed, or the run's process died;
+its files are taken again by the next run.
+"""
 Global___RunState: _TypeAlias = RunState  # noqa: Y015
 
 class _FileState:

@@ -1,0 +1,94 @@
+"""A run is alive while its process holds the run's advisory lock; a `running` row without it is dead.
+
+A run inserts its row and takes a session advisory lock keyed on its id in the same transaction, on a
+connection it keeps until the run ends, so whoever can see the row finds the lock held. When the
+process dies (killed, out of memory, its node lost), PostgreSQL drops the connection and the lock with
+it. Each new run first marks every `running` row whose lock it can take as `failed`, with the reason,
+so ListRuns stops showing runs that will never end. Their files need nothing: `ingestion.claims`
+takes a file left `importing` again.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from sqlalchemy import Connection, Engine, exc, func, select
+
+from ingestion import ledger_tables as t
+from ingestion.db import translate_errors
+from ingestion.model import Run, RunState, RunTrigger
+
+runs = t.runs
+
+ABANDONED = (
+    "the run's process ended before the run did (stopped or crashed); the next run takes its files again"
+)
+
+
+def run_lock_key(run_id: int) -> int:
+    """The advisory lock key of a run (namespaced apart from the file locks and the catalog's)."""
+    digest = hashlib.sha256(json.dumps(["ingestion.runs", run_id]).encode()).digest()
+    return int.from_bytes(digest[:8], "big", signed=True)
+
+
+@contextmanager
+def run_lease(engine: Engine, trigger: RunTrigger) -> Iterator[Run]:
+    """A new `running` run, shown alive by its lock until the block ends."""
+    with translate_errors():
+        conn = engine.connect()
+    try:
+        with translate_errors(), conn.begin():
+            row = (
+                conn.execute(
+                    runs.insert().values(trigger=trigger.value, state=RunState.RUNNING.value).returning(runs)
+                )
+                .mappings()
+                .one()
+            )
+            conn.execute(select(func.pg_advisory_lock(run_lock_key(row["id"]))))
+        try:
+            yield t.row_to_run(row)
+        finally:
+            _unlock(conn, row["id"])
+    finally:
+        conn.close()
+
+
+def fail_abandoned_runs(engine: Engine) -> list[int]:
+    """Mark `failed` every `running` run whose process is gone; their ids."""
+    abandoned: list[int] = []
+    with translate_errors(), engine.connect() as conn:
+        with conn.begin():
+            running = conn.execute(select(runs.c.id).where(runs.c.state == RunState.RUNNING.value)).scalars()
+            candidates = list(running)
+        for run_id in candidates:
+            with conn.begin():
+                alive = not conn.execute(select(func.pg_try_advisory_lock(run_lock_key(run_id)))).scalar_one()
+            if alive:
+                continue
+            try:
+                with conn.begin():
+                    # Still `running`: a run that ended since the listing released its lock too.
+                    ended = conn.execute(
+                        runs.update()
+                        .where(runs.c.id == run_id, runs.c.state == RunState.RUNNING.value)
+                        .values(state=RunState.FAILED.value, end_time=func.clock_timestamp(), error=ABANDONED)
+                    )
+                if ended.rowcount:
+                    abandoned.append(run_id)
+            finally:
+                _unlock(conn, run_id)
+    return abandoned
+
+
+def _unlock(conn: Connection, run_id: int) -> None:
+    try:
+        conn.rollback()
+        conn.execute(select(func.pg_advisory_unlock(run_lock_key(run_id))))
+        conn.commit()
+    except exc.DBAPIError:
+        # A broken connection must never go back to the pool still holding the lock.
+        conn.invalidate()
