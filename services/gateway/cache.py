@@ -1,12 +1,15 @@
 """Responses of catalog reads, kept until the catalog revision changes; bounded LRU.
 
 Keys are (full method, deterministic serialization of the request, catalog revision); values are the
-catalog's answers as it serialized them, sent on unchanged. The revision
-comes from `RevisionFollower`; while it is unknown (the watch is down) every read bypasses the cache,
-so a caller gets the backend's answer or its error, never stale data. A write through this gateway
-drops everything at once (`invalidate`), so it shows on the very next read even before the watch
-reports the new revision. A read stores its answer only if no revision change or write happened while
-it was in flight, so an answer older than a write is never cached under a key that outlives it.
+catalog's answers as it serialized them, sent on unchanged. The revision comes from
+`RevisionFollower`; while it is unknown (the watch is down) every read bypasses the cache, so a caller
+gets the backend's answer or its error, never stale data. The entries outlive a gap in the watch (the
+catalog ends every connection after five minutes) when it comes back at the revision they were kept
+for: the revision changes with every write, so an unchanged one means none went stale. A write
+through this gateway drops everything at once (`invalidate`), so it shows on the very next read even
+before the watch reports the new revision. A read stores its answer only if no revision change or
+write happened while it was in flight, so an answer older than a write is never cached under a key
+that outlives it.
 """
 
 from __future__ import annotations
@@ -69,20 +72,21 @@ class ResponseCache:
         self._entries: OrderedDict[_Key, tuple[bytes, int]] = OrderedDict()
         self._bytes = 0
         self._revision: int | None = None
+        self._kept_for: int | None = None  # the revision the entries were stored at
         self._generation = 0
 
     @property
     def revision(self) -> int | None:
-        """The catalog revision the entries belong to; None while it is unknown (cache bypassed)."""
+        """The catalog revision now; None while it is unknown (the cache is bypassed)."""
         return self._revision
 
     def set_revision(self, revision: int | None) -> None:
-        """A new revision from the watch (None: the watch is down); any change empties the cache."""
+        """A revision from the watch, or None while the watch is down; a new revision empties the cache."""
         with self._lock:
-            if revision == self._revision:
-                return
             self._revision = revision
-            self._clear()
+            if revision is not None and revision != self._kept_for:
+                self._clear()
+                self._kept_for = revision
 
     def invalidate(self) -> None:
         """Drop every entry: a write went through this gateway."""

@@ -2,6 +2,9 @@
 
 Runs on its own thread for the life of the process. When the stream breaks it tells the cache the
 revision is unknown (so reads bypass it), then reconnects with capped, jittered exponential backoff.
+A stream that had been delivering and ends is routine (the catalog ends every connection after five
+minutes, and drains its streams when it stops): that is logged at INFO; a reconnect that fails is a
+WARNING, since the cache stays bypassed until the catalog answers again.
 """
 
 from __future__ import annotations
@@ -62,20 +65,26 @@ class RevisionFollower:
     def _run(self) -> None:
         backoff = self._initial_backoff
         while not self._stop.is_set():
-            got_one = self._follow_once()
+            got_one, code = self._follow_once()
             self._cache.set_revision(None)
             WATCH_UP.set(0)
             if self._stop.is_set():
                 return
             WATCH_BREAKS.inc()
             if got_one:
+                log.info("revision watch ended; reconnecting", extra={"fields": {"code": code}})
                 backoff = self._initial_backoff
+            else:
+                log.warning(
+                    "revision watch could not connect; cache bypassed until it is back",
+                    extra={"fields": {"code": code}},
+                )
             # Full jitter: replicas that lost the catalog together do not all come back at once.
             self._stop.wait(random.uniform(0, backoff))  # noqa: S311 - jitter, not a secret
             backoff = min(self._max_backoff, backoff * 2)
 
-    def _follow_once(self) -> bool:
-        """Consume one stream until it ends; True if it delivered at least one revision."""
+    def _follow_once(self) -> tuple[bool, str]:
+        """Consume one stream until it ends: (whether it delivered a revision, how it ended)."""
         got_one = False
         call = self._stub.WatchRevision(catalog_pb2.WatchRevisionRequest(), wait_for_ready=False)
         cancel: Callable[[], object] = call.cancel
@@ -83,6 +92,7 @@ class RevisionFollower:
             self._cancel = cancel
         if self._stop.is_set():
             cancel()
+        code = grpc.StatusCode.OK.name
         try:
             for message in call:
                 if not got_one:
@@ -90,14 +100,9 @@ class RevisionFollower:
                     WATCH_UP.set(1)
                 got_one = True
                 self._cache.set_revision(message.revision)
-            log.warning("revision watch ended; cache bypassed until it is back")
         except grpc.RpcError as error:
-            if not self._stop.is_set():
-                log.warning(
-                    "revision watch broke; cache bypassed until it is back",
-                    extra={"fields": {"code": status_code(error).name}},
-                )
+            code = status_code(error).name
         finally:
             with self._lock:
                 self._cancel = None
-        return got_one
+        return got_one, code

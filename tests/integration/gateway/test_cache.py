@@ -157,7 +157,7 @@ def test_watch_down_bypasses_the_cache_and_recovers(
 
     restarted = start_catalog(platform_database_url, port=port)
     wait_for_revision(platform, restarted, timeout=20)
+    # Back at the revision the game was cached at: nothing was written meanwhile, so it is still good.
     hits = lookups("GetGame", "hit")
-    assert stub.GetGame(request, timeout=10).game.display_name == "Outage"
     assert stub.GetGame(request, timeout=10).game.display_name == "Outage"
     assert lookups("GetGame", "hit") == hits + 1

@@ -72,6 +72,24 @@ def test_answers_from_before_a_change_are_not_stored() -> None:
     assert cache.lookup(M, request(1))[0] is None
 
 
+def test_entries_outlive_a_watch_gap_that_ends_at_their_revision() -> None:
+    cache = ResponseCache(max_entries=10, max_bytes=10_000)
+    cache.set_revision(1)
+    fill(cache, 1)
+    _, in_flight = cache.lookup(M, request(2))
+    cache.set_revision(None)  # the watch broke: bypassed, nothing stored meanwhile
+    assert cache.lookup(M, request(1)) == (None, None)
+    assert in_flight is not None
+    cache.store(in_flight, response(2))
+    cache.set_revision(1)  # back, and nothing was written in between
+    assert cache.lookup(M, request(1))[0] == response(1)
+    assert len(cache) == 1
+    cache.set_revision(None)
+    cache.set_revision(2)  # back, after a write
+    assert cache.lookup(M, request(1))[0] is None
+    assert cache.size_bytes == 0
+
+
 def test_a_new_revision_empties_the_cache_and_the_same_one_does_not() -> None:
     cache = ResponseCache(max_entries=10, max_bytes=10_000)
     cache.set_revision(1)
