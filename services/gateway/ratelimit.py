@@ -4,9 +4,10 @@ With a Redis URL, each decision is one atomic GCRA script in Redis (ratelimit_re
 replicas share one limit per key. Without one, an in-process GCRA decides at the full limit
 (ratelimit_local.py; `replicas` matters only to the fallback). When Redis fails (connection refused,
 a timeout, any Redis error), the limiter switches to the local GCRA with the limit divided by the
-replica count, so the replicas together still admit roughly the limit; it logs one line, counts the
-switch, and tries Redis again at most every `fallback_probe_seconds`, using the next real decision
-as the probe. When Redis answers, it switches back and logs that too.
+replica count (counted in Redis while it answered, see replicas.py), so the replicas together still
+admit roughly the limit; it logs one line, counts the switch, and tries Redis again at most every
+`fallback_probe_seconds`, using the next real decision as the probe. When Redis answers, it switches
+back and logs that too.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from prometheus_client import Counter, Gauge
 
 from gateway.ratelimit_local import Decision, LocalGcra
 from gateway.ratelimit_redis import RedisGcra
+from gateway.replicas import REPORT_SECONDS, ReplicaCensus
 
 __all__ = ["REDIS_TIMEOUT_SECONDS", "Decision", "RateLimiter"]
 
@@ -49,6 +51,7 @@ class RateLimiter:
         default_burst: int,
         replicas: int = 1,
         fallback_probe_seconds: float = 1.0,
+        census_seconds: float = REPORT_SECONDS,
     ) -> None:
         _check_limit(default_rps, default_burst)
         if replicas < 1:
@@ -59,10 +62,20 @@ class RateLimiter:
         self._probe_seconds = fallback_probe_seconds
         self._local = LocalGcra()
         self._redis = RedisGcra(redis_url, timeout=REDIS_TIMEOUT_SECONDS) if redis_url else None
+        self._census = (
+            ReplicaCensus(self._redis, configured=replicas, every=census_seconds).start()
+            if self._redis is not None
+            else None
+        )
         self._lock = threading.Lock()
         self._using_redis = self._redis is not None
         self._next_probe = 0.0
         _set_backend(shared=self._using_redis)
+
+    @property
+    def replicas(self) -> int:
+        """The replicas sharing the limits: counted in Redis, else as configured."""
+        return self._census.count if self._census is not None else self._replicas
 
     @property
     def using_redis(self) -> bool:
@@ -79,7 +92,9 @@ class RateLimiter:
         return decision
 
     def close(self) -> None:
-        """Release the Redis connections (idempotent)."""
+        """Leave the replica count and release the Redis connections (idempotent)."""
+        if self._census is not None:
+            self._census.stop()
         if self._redis is not None:
             self._redis.close()
 
@@ -90,7 +105,8 @@ class RateLimiter:
         if shared is not None:
             return shared
         # Redis is down: this replica's share of the limit.
-        return self._local.check(key_id, rps=rps / self._replicas, burst=max(1, burst // self._replicas))
+        replicas = self.replicas
+        return self._local.check(key_id, rps=rps / replicas, burst=max(1, burst // replicas))
 
     def _check_redis(self, backend: RedisGcra, key_id: str, rps: float, burst: int) -> Decision | None:
         probing = not self._using_redis
@@ -129,7 +145,7 @@ class RateLimiter:
                 "rate limiter: Redis failed (%s: %s); falling back to the local limiter (limit / %d)",
                 type(exc).__name__,
                 exc,
-                self._replicas,
+                self.replicas,
             )
 
 

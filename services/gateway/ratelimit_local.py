@@ -33,7 +33,9 @@ def gcra_step(*, tat: int, now: int, interval: int, burst: int) -> tuple[Decisio
     new_tat = max(tat, now) + interval
     allow_at = new_tat - interval * burst
     if allow_at > now:
-        return Decision(allowed=False, retry_after=(allow_at - now) / 1e9), tat
+        # Rounded up to whole microseconds, as the Redis limiter does: RetryInfo's delay goes through a
+        # timedelta, which would turn a wait of a few nanoseconds into "retry after 0 s".
+        return Decision(allowed=False, retry_after=-(-(allow_at - now) // 1000) / 1e6), tat
     return Decision(allowed=True, retry_after=0.0), new_tat
 
 

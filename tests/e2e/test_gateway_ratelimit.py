@@ -1,8 +1,10 @@
 """Rate limits across three gateway processes on one private Redis, and Redis killed and restarted under load.
 
 Three extra `python -m gateway serve` processes run with the suite gateway's environment, one shared
-GATEWAY_REDIS_URL and GATEWAY_REPLICAS=3. Each test gives its own key its own limit, so no test sees
-another's state, and drives GetGame through all three gateways from several threads. A GCRA under
+GATEWAY_REDIS_URL and GATEWAY_REPLICAS=1, deliberately wrong: the gateways count each other in Redis,
+and that count, not the setting, sets each one's share while Redis is down. Each test gives its own
+key its own limit, so no test sees another's state, and drives GetGame through all three gateways from
+several threads. A GCRA under
 steady overload admits `burst` at once, then exactly one call per 1/rps: over a window that is
 `burst + rps * elapsed`, which is what the shared limiter must match within 5% across the processes.
 """
@@ -57,7 +59,7 @@ def start_gateways(platform_suite: E2ESuite, redis_server: RedisProcess) -> Iter
     def start() -> list[RunningService]:
         gateways = [
             platform_suite.start_gateway(
-                index, redis_url=redis_server.url, replicas=str(REPLICAS), api_keys_reload_seconds="0.2"
+                index, redis_url=redis_server.url, replicas="1", api_keys_reload_seconds="0.2"
             )
             for index in range(REPLICAS)
         ]
@@ -147,6 +149,10 @@ def test_redis_killed_and_restarted_under_load(
     key = platform_suite.add_key("rl-outage", ["games.read"], rps=RPS, burst=BURST)
     gateways = start_gateways()
     local_rps = RPS / REPLICAS
+    deadline = time.monotonic() + 15  # each gateway reports itself every 5 s
+    while any(sample(scrape(g), "gateway_ratelimit_replicas") != REPLICAS for g in gateways):
+        assert time.monotonic() < deadline, "the gateways did not count each other in Redis"
+        time.sleep(0.2)
 
     with Load(readers(platform_suite, gateways, key, game_name), threads_per_lane=2) as load:
         time.sleep(2.0)

@@ -61,6 +61,14 @@ def _admit_for(limiter: RateLimiter, key: str, seconds: float) -> tuple[int, flo
     return admitted, last - start
 
 
+def wait_for_count(limiter: RateLimiter, replicas: int, timeout: float = 5.0) -> None:
+    """Until `limiter` has counted `replicas` gateways sharing its Redis."""
+    deadline = time.monotonic() + timeout
+    while limiter.replicas != replicas:
+        assert time.monotonic() < deadline, f"counted {limiter.replicas} replicas, not {replicas}"
+        time.sleep(0.01)
+
+
 def test_three_replicas_share_one_limit(
     redis_server: RedisProcess,
     limiters: Callable[..., RateLimiter],
@@ -117,13 +125,17 @@ def test_redis_down_falls_back_to_local_share_then_recovers(
     kill: bool,
 ) -> None:
     rps, burst, replicas = 50.0, 10, 2
-    limiter = limiters(
-        redis_url=redis_server.url,
-        default_rps=rps,
-        default_burst=burst,
-        replicas=replicas,
-        fallback_probe_seconds=0.2,
+    limiter, _other = (
+        limiters(
+            redis_url=redis_server.url,
+            default_rps=rps,
+            default_burst=burst,
+            fallback_probe_seconds=0.2,
+            census_seconds=0.05,
+        )
+        for _ in range(replicas)
     )
+    wait_for_count(limiter, replicas)
     assert limiter.check("k").allowed
     assert limiter.using_redis
     fallbacks = _fallbacks()
@@ -152,13 +164,39 @@ def test_redis_down_falls_back_to_local_share_then_recovers(
     assert _fallbacks() == fallbacks + 1
 
 
+def test_replicas_count_each_other_in_redis(limiters: Callable[..., RateLimiter], redis_server: RedisProcess):
+    # GATEWAY_REPLICAS says 1: the HPA has moved the replicas since it was set.
+    three = [
+        limiters(redis_url=redis_server.url, default_rps=5, default_burst=1, replicas=1, census_seconds=0.05)
+        for _ in range(3)
+    ]
+    for limiter in three:
+        wait_for_count(limiter, 3)
+    assert _sample("gateway_ratelimit_replicas") == 3
+    three[0].close()  # a clean stop leaves the count at once
+    wait_for_count(three[1], 2)
+    redis_server.stop(kill=True)
+    three[1].check("k")  # fails over to the local limiter
+    assert not three[1].using_redis
+    time.sleep(0.3)  # reports fail meanwhile: the count seen last stands
+    assert three[1].replicas == 2
+
+
 def test_frozen_redis_times_out_into_the_fallback(
     redis_server: RedisProcess,
     limiters: Callable[..., RateLimiter],
 ) -> None:
-    limiter = limiters(
-        redis_url=redis_server.url, default_rps=10, default_burst=4, replicas=2, fallback_probe_seconds=0.2
+    limiter, _other = (
+        limiters(
+            redis_url=redis_server.url,
+            default_rps=10,
+            default_burst=4,
+            fallback_probe_seconds=0.2,
+            census_seconds=0.05,
+        )
+        for _ in range(2)
     )
+    wait_for_count(limiter, 2)
     assert limiter.check("k").allowed
     fallbacks = _fallbacks()
     redis_server.pause()

@@ -65,6 +65,17 @@ def test_retry_after_is_exact_for_a_slow_limit() -> None:
     assert gcra.check("k", rps=0.5, burst=1).retry_after == pytest.approx(1.5)
 
 
+def test_a_refusal_never_says_retry_after_zero() -> None:
+    # A call a few nanoseconds early still waits: RetryInfo carries microseconds, so round up to one.
+    clock = FakeClock()
+    gcra = LocalGcra(clock=clock)
+    gcra.check("k", rps=10, burst=1)
+    clock.now += 0.1 - 3e-9
+    refused = gcra.check("k", rps=10, burst=1)
+    assert not refused.allowed
+    assert refused.retry_after == 1e-6
+
+
 def test_concurrent_callers_share_one_limit() -> None:
     gcra = LocalGcra(clock=FakeClock())  # frozen clock: exactly the burst is admitted
     admitted: list[bool] = []

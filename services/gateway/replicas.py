@@ -1,0 +1,78 @@
+"""How many gateway replicas share the Redis rate limits: each counts itself in Redis every few seconds.
+
+While Redis fails, each replica admits its share of every limit, the limit divided by the replica
+count. A fixed count goes wrong as soon as the HorizontalPodAutoscaler moves the replicas, so each
+replica reports itself in a Redis sorted set (scored with Redis's clock) and reads how many reported
+recently. When Redis fails, the last count seen stands: the replicas alive just before the outage.
+`GATEWAY_REPLICAS` counts only until the first report succeeds. A replica that stops cleanly leaves
+the set at once; one that dies drops out after `lasts` seconds.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import threading
+import uuid
+
+import redis
+from prometheus_client import Gauge
+
+from gateway.ratelimit_redis import RedisGcra
+
+_log = logging.getLogger(__name__)
+
+REPLICAS = Gauge(
+    "gateway_ratelimit_replicas",
+    "Gateway replicas sharing the Redis rate limits, as last counted; each one's share while Redis fails.",
+)
+
+REPORT_SECONDS = 5.0
+
+
+class ReplicaCensus:
+    """A thread that reports this replica alive in Redis every `every` seconds and keeps the count."""
+
+    def __init__(self, backend: RedisGcra, *, configured: int, every: float = REPORT_SECONDS) -> None:
+        self._backend = backend
+        self._every = every
+        self._lasts_ms = round(3 * every * 1000)  # two missed reports are forgiven
+        self._id = uuid.uuid4().hex
+        self._count = configured
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="gateway-replicas", daemon=True)
+        REPLICAS.set(configured)
+
+    @property
+    def count(self) -> int:
+        """The replicas last counted (at least 1), or the configured number before the first count."""
+        return self._count
+
+    def start(self) -> ReplicaCensus:
+        """Report now and then every `every` seconds; returns self."""
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        """Stop reporting and leave the count (best effort: Redis may be the reason we stop)."""
+        self._stop.set()
+        if self._thread.is_alive():
+            self._thread.join(timeout=5)
+        with contextlib.suppress(redis.RedisError):
+            self._backend.leave(self._id)
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            self._report()
+            self._stop.wait(self._every)
+
+    def _report(self) -> None:
+        try:
+            counted = self._backend.report_alive(self._id, lasts_ms=self._lasts_ms)
+        except redis.RedisError:
+            return  # the rate limiter says Redis failed, once; the count seen last stands
+        counted = max(1, counted)
+        if counted != self._count:
+            _log.info("gateway replicas sharing the rate limits: %d", counted)
+            self._count = counted
+            REPLICAS.set(counted)
