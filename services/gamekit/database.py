@@ -46,8 +46,17 @@ class Database:
             max_overflow=self.max_overflow if max_overflow is None else max_overflow,
             pool_timeout=self.pool_timeout if pool_timeout is None else pool_timeout,
             pool_pre_ping=True,
-            # Fail fast when the server is gone instead of hanging in connect().
-            connect_args={"connect_timeout": 5, "application_name": self.application_name},
+            connect_args={
+                # Fail fast when the server is gone instead of hanging in connect().
+                "connect_timeout": 5,
+                "application_name": self.application_name,
+                # TCP keepalives: a connection idle for a whole import (ingestion's run lock) must not be
+                # dropped by a NAT or firewall idle timeout, and a dead peer is noticed within a minute.
+                "keepalives": 1,
+                "keepalives_idle": 30,
+                "keepalives_interval": 10,
+                "keepalives_count": 3,
+            },
         )
 
     def _platform_error(self, error: BaseException | None) -> GamesError | None:

@@ -173,9 +173,10 @@ class ServerInterceptor(grpc.ServerInterceptor):  # type: ignore[type-arg]
             if _aborted_by_handler(call.context, error):
                 call.code = _context_code(call.context)
                 raise
-            if isinstance(error, grpc.RpcError) and not call.context.is_active():
+            if type(error) is grpc.RpcError and not call.context.is_active():
                 # The caller went away (cancelled, or its deadline passed) while the handler read its
-                # requests: gRPC knows this error and ends the call quietly; nothing failed here.
+                # requests: the request iterator raised this bare RpcError, which gRPC recorded and
+                # ends quietly; nothing failed here. (A failed outgoing call raises a subclass.)
                 raise
             log.exception("unhandled error in %s", call.method, extra={"fields": {"method": call.method}})
             self._abort(call, error)

@@ -4,7 +4,7 @@ Keys are (full method, deterministic serialization of the request, catalog revis
 catalog's answers as it serialized them, sent on unchanged. The revision comes from
 `RevisionFollower`; while it is unknown (the watch is down) every read bypasses the cache, so a caller
 gets the backend's answer or its error, never stale data. The entries outlive a gap in the watch (the
-catalog ends every connection after five minutes) when it comes back at the revision they were kept
+catalog ends every connection after five and a half minutes) when it comes back at the revision they were kept
 for: the revision changes with every write, so an unchanged one means none went stale. A write
 through this gateway drops everything at once (`invalidate`), so it shows on the very next read even
 before the watch reports the new revision. A read stores its answer only if no revision change or

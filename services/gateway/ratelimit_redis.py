@@ -19,7 +19,8 @@ from redis.retry import Retry
 from gateway.ratelimit_local import Decision
 
 KEY_PREFIX = "gateway:ratelimit:"
-REPLICAS_KEY = "gateway:replicas"
+# Under the same prefix, so one ACL key pattern covers both; "@" is in no key id, so no limit collides.
+REPLICAS_KEY = KEY_PREFIX + "@replicas"
 
 # KEYS[1] the key; ARGV[1] emission interval in whole microseconds (1e6 / rps); ARGV[2] burst capacity.
 # Returns {1 allowed | 0 rejected, microseconds until a call would be admitted}. Every value is a whole

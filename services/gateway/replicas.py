@@ -36,9 +36,11 @@ class ReplicaCensus:
     def __init__(self, backend: RedisGcra, *, configured: int, every: float = REPORT_SECONDS) -> None:
         self._backend = backend
         self._every = every
-        self._lasts_ms = round(3 * every * 1000)  # two missed reports are forgiven
+        # Two missed reports are forgiven, and never less than a second: a busy process is not a dead one.
+        self._lasts_ms = max(1000, round(3 * every * 1000))
         self._id = uuid.uuid4().hex
         self._count = configured
+        self._refused = False
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="gateway-replicas", daemon=True)
         REPLICAS.set(configured)
@@ -69,8 +71,15 @@ class ReplicaCensus:
     def _report(self) -> None:
         try:
             counted = self._backend.report_alive(self._id, lasts_ms=self._lasts_ms)
+        except redis.ResponseError as exc:
+            # Redis answers but refuses (an ACL, a read-only replica): nothing else would say so.
+            if not self._refused:
+                _log.warning("gateway replicas cannot count each other in Redis: %s", exc)
+                self._refused = True
+            return
         except redis.RedisError:
             return  # the rate limiter says Redis failed, once; the count seen last stands
+        self._refused = False
         counted = max(1, counted)
         if counted != self._count:
             _log.info("gateway replicas sharing the rate limits: %d", counted)

@@ -68,7 +68,8 @@ class GatewaySettings(ServiceSettings):
         1,
         ge=1,
         le=1000,
-        description="Gateway replicas; while Redis fails, each admits the limit divided by this.",
+        description="Gateway replicas assumed until they have counted each other in Redis; while Redis"
+        " fails, each admits the limit divided by the count.",
     )
     reflection: bool = Field(True, description="Serve gRPC reflection (needs no key).")
     cache_max_entries: int = Field(

@@ -72,7 +72,7 @@ class Ledger:
         """
         for run_id in fail_abandoned_runs(self._engine):
             log.warning(
-                "a run's process ended before the run did; marked failed",
+                "a run ended without recording its end (its process stopped); marked failed",
                 extra={"fields": {"run": f"runs/{run_id}"}},
             )
         return run_lease(self._engine, trigger)

@@ -24,7 +24,8 @@ from ingestion.model import Run, RunState, RunTrigger
 runs = t.runs
 
 ABANDONED = (
-    "the run's process ended before the run did (stopped or crashed); the next run takes its files again"
+    "the run ended without recording its end (its process stopped or crashed, or lost the ledger"
+    " database); the next run takes its files again"
 )
 
 
@@ -39,6 +40,7 @@ def run_lease(engine: Engine, trigger: RunTrigger) -> Iterator[Run]:
     """A new `running` run, shown alive by its lock until the block ends."""
     with translate_errors():
         conn = engine.connect()
+    run_id: int | None = None
     try:
         with translate_errors(), conn.begin():
             row = (
@@ -48,12 +50,12 @@ def run_lease(engine: Engine, trigger: RunTrigger) -> Iterator[Run]:
                 .mappings()
                 .one()
             )
-            conn.execute(select(func.pg_advisory_lock(run_lock_key(row["id"]))))
-        try:
-            yield t.row_to_run(row)
-        finally:
-            _unlock(conn, row["id"])
+            run_id = row["id"]
+            conn.execute(select(func.pg_advisory_lock(run_lock_key(run_id))))
+        yield t.row_to_run(row)
     finally:
+        if run_id is not None:
+            _unlock(conn, run_id)  # even when the commit failed: the lock outlives a rollback
         conn.close()
 
 

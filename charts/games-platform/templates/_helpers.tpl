@@ -328,7 +328,7 @@ affinity:
 {{- join "," $entries }}
 {{- end }}
 
-{{/* While Redis is down each gateway admits limit / this; by default the replicas it runs with at least. */}}
+{{/* Gateway replicas assumed until they have counted each other in Redis; by default the fewest it runs with. */}}
 {{- define "games.gatewayFallbackReplicas" -}}
 {{- $c := .Values.gateway }}
 {{- if $c.rateLimit.fallbackReplicas }}{{ $c.rateLimit.fallbackReplicas }}

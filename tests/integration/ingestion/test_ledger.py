@@ -131,5 +131,5 @@ def test_a_run_whose_process_died_is_failed_by_the_next_and_a_live_one_is_not(
         assert ledger.get_run(live.id).state is RunState.RUNNING
     dead = ledger.get_run(dead_id)
     assert dead.state is RunState.FAILED
-    assert dead.error.startswith("the run's process ended before the run did")
+    assert dead.error.startswith("the run ended without recording its end")
     assert dead.end_time is not None
