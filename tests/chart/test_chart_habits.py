@@ -268,6 +268,10 @@ def test_migrations_run_as_a_hook_before_install_and_upgrade():
     for needed in (account, secret, policy):
         assert needed["helm.sh/hook"] == "pre-install,pre-upgrade"
         assert int(needed["helm.sh/hook-weight"]) < weight
+    # What only the Job uses goes when it has succeeded; the Secret stays, the pods read it afterwards.
+    for only_the_job in (annotations, account, policy):
+        assert only_the_job["helm.sh/hook-delete-policy"] == "before-hook-creation,hook-succeeded"
+    assert secret["helm.sh/hook-delete-policy"] == "before-hook-creation"
 
 
 def test_images_are_one_per_service():
