@@ -39,9 +39,7 @@ def serve(port: int, certs: Path) -> grpc.Server:
     server = grpc.server(futures.ThreadPoolExecutor(MAX_WORKERS), options=[("grpc.so_reuseport", 0)])
     servicer = health.HealthServicer()
     servicer.set("", health_pb2.HealthCheckResponse.SERVING)
-    health_pb2_grpc.add_HealthServicer_to_server(servicer, server)
-    reflection.enable_server_reflection([health.SERVICE_NAME, reflection.SERVICE_NAME], server)
-    server.add_secure_port(f"127.0.0.1:{port}", _credentials(certs))
+    _mount(server, servicer, port, certs)
     server.start()
     return server
 
@@ -51,20 +49,24 @@ async def serve_aio(port: int, certs: Path, stop: asyncio.Event) -> None:
     server = grpc.aio.server(options=[("grpc.so_reuseport", 0)])
     servicer = health.aio.HealthServicer()  # type: ignore[attr-defined]  # re-exported, not declared
     await servicer.set("", health_pb2.HealthCheckResponse.SERVING)
-    health_pb2_grpc.add_HealthServicer_to_server(servicer, server)
-    reflection.enable_server_reflection([health.SERVICE_NAME, reflection.SERVICE_NAME], server)
-    server.add_secure_port(f"127.0.0.1:{port}", _credentials(certs))
+    _mount(server, servicer, port, certs)
     await server.start()
     await stop.wait()
     await server.stop(1)
 
 
-def _credentials(certs: Path) -> grpc.ServerCredentials:
-    return grpc.ssl_server_credentials(
+def _mount(
+    server: grpc.Server | grpc.aio.Server, servicer: health_pb2_grpc.HealthServicer, port: int, certs: Path
+) -> None:
+    """Health, reflection and the mTLS port: what both server models serve, the same way."""
+    health_pb2_grpc.add_HealthServicer_to_server(servicer, server)
+    reflection.enable_server_reflection([health.SERVICE_NAME, reflection.SERVICE_NAME], server)
+    credentials = grpc.ssl_server_credentials(
         [((certs / "catalog.key").read_bytes(), (certs / "catalog.pem").read_bytes())],
         root_certificates=(certs / "ca.pem").read_bytes(),
         require_client_auth=True,
     )
+    server.add_secure_port(f"127.0.0.1:{port}", credentials)
 
 
 async def _main_aio(port: int, certs: Path) -> None:

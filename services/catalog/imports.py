@@ -7,8 +7,6 @@ row is kept in `import_changes`, which is what makes `rollback_import` possible.
 
 from __future__ import annotations
 
-import hashlib
-import json
 import operator
 from collections.abc import Iterable
 from typing import Any
@@ -19,6 +17,7 @@ from catalog import tables
 from catalog.db import transaction
 from catalog.model import GameFields, Import, ImportSource, ImportState
 from catalog.revision import bump_revision
+from gamekit.database import advisory_lock_key
 from gamekit.errors import NotFound
 
 i = tables.imports
@@ -76,8 +75,7 @@ FROM catalog.import_changes WHERE import_id = :import_id
 
 
 def _source_lock_key(source: ImportSource) -> int:
-    digest = hashlib.sha256(json.dumps([source.bucket, source.key, source.etag, source.version_id]).encode())
-    return int.from_bytes(digest.digest()[:8], "big", signed=True)
+    return advisory_lock_key(source.bucket, source.key, source.etag, source.version_id)
 
 
 def _copy_row(seq: int, fields: GameFields) -> tuple[Any, ...]:

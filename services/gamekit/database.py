@@ -4,17 +4,19 @@ Each service describes its database once as a `Database` and runs SQL inside its
 or `connection(engine)`: a connection failure, a pool timeout or a lost server leaves as `Unavailable`
 (with the service's own message) and, where the service asks for it, a unique violation as
 `AlreadyExists` and a serialization conflict as `Aborted`. No driver message (which may quote SQL or
-values) reaches a caller.
+values) reaches a caller. Advisory locks are keyed here too, and session locks released, one way for all.
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 
 import psycopg
-from sqlalchemy import Connection, Engine, create_engine, exc
+from sqlalchemy import Connection, Engine, create_engine, exc, func, select
 
 from gamekit.errors import Aborted, AlreadyExists, GamesError, Unavailable
 
@@ -100,3 +102,23 @@ class Database:
         """A connection for reads, in one READ COMMITTED transaction rolled back at the end."""
         with self.translate_errors(), engine.connect() as conn:
             yield conn
+
+
+def advisory_lock_key(*identity: str | int) -> int:
+    """The 64-bit PostgreSQL advisory lock key of what `identity` names (a namespace first, by custom)."""
+    digest = hashlib.sha256(json.dumps(list(identity)).encode()).digest()
+    return int.from_bytes(digest[:8], "big", signed=True)
+
+
+def release_session_lock(conn: Connection, key: int) -> None:
+    """Release a session advisory lock held on `conn`; a connection that cannot is invalidated instead.
+
+    A session lock outlives a rollback, and a broken connection must never go back to the pool still
+    holding one (nobody else could take the lock until the pool let the connection go).
+    """
+    try:
+        conn.rollback()
+        conn.execute(select(func.pg_advisory_unlock(key)))
+        conn.commit()
+    except exc.DBAPIError:
+        conn.invalidate()

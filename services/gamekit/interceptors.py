@@ -7,7 +7,6 @@ are wrapped step by step, so errors raised while iterating are mapped too.
 
 from __future__ import annotations
 
-import functools
 import logging
 import threading
 import time
@@ -17,7 +16,6 @@ from typing import Any, NoReturn, TypeVar, cast
 
 import grpc
 from opentelemetry import trace
-from prometheus_client import Counter, Gauge, Histogram
 
 from gamekit import metrics
 from gamekit.context import REQUEST_ID_HEADER, call_scope, new_request_id
@@ -152,7 +150,7 @@ class ServerInterceptor(grpc.ServerInterceptor):  # type: ignore[type-arg]
     def _begin(self, method: str, request_id: str, context: grpc.ServicerContext) -> _Call:
         call = _Call(method, request_id, context)
         self.in_flight.enter()
-        _in_flight(call.service, call.method_name).inc()
+        metrics.in_flight(call.service, call.method_name).inc()
         span = trace.get_current_span()
         if span.is_recording():
             span.set_attribute("rpc.request_id", request_id)
@@ -199,13 +197,13 @@ class ServerInterceptor(grpc.ServerInterceptor):  # type: ignore[type-arg]
                 trailing = tuple(call.context.trailing_metadata() or ())
                 call.context.set_trailing_metadata((*trailing, (REQUEST_ID_HEADER, call.request_id)))
         code_name = code.name
-        _handled(call.service, call.method_name, code_name).inc()
+        metrics.handled(call.service, call.method_name, code_name).inc()
         span_context = trace.get_current_span().get_span_context()
         exemplar = (
             {"trace_id": trace.format_trace_id(span_context.trace_id)} if span_context.is_valid else None
         )
-        _handling_seconds(call.service, call.method_name).observe(elapsed, exemplar=exemplar)
-        _in_flight(call.service, call.method_name).dec()
+        metrics.handling_seconds(call.service, call.method_name).observe(elapsed, exemplar=exemplar)
+        metrics.in_flight(call.service, call.method_name).dec()
         self.in_flight.leave()
         fields = {
             "method": call.method,
@@ -223,34 +221,39 @@ def wrap_behavior(
     handler: grpc.RpcMethodHandler[Any, Any], wrap: Callable[[Behavior], Behavior]
 ) -> grpc.RpcMethodHandler[Any, Any]:
     """`handler` with its behaviour replaced by `wrap(behaviour)`, whichever of the four arities it is."""
-    make: Callable[..., grpc.RpcMethodHandler[Any, Any]]
-    if handler.request_streaming and handler.response_streaming:
-        make, behavior = grpc.stream_stream_rpc_method_handler, handler.stream_stream
-    elif handler.request_streaming:
-        make, behavior = grpc.stream_unary_rpc_method_handler, handler.stream_unary
-    elif handler.response_streaming:
-        make, behavior = grpc.unary_stream_rpc_method_handler, handler.unary_stream
-    else:
-        make, behavior = grpc.unary_unary_rpc_method_handler, handler.unary_unary
+    streaming = (handler.request_streaming, handler.response_streaming)
+    behavior = {
+        (True, True): handler.stream_stream,
+        (True, False): handler.stream_unary,
+        (False, True): handler.unary_stream,
+        (False, False): handler.unary_unary,
+    }[streaming]
     assert behavior is not None, "a method handler without the behaviour its arity names"
-    return make(wrap(behavior), handler.request_deserializer, handler.response_serializer)
+    return method_handler(
+        wrap(behavior),
+        *streaming,
+        request_deserializer=handler.request_deserializer,
+        response_serializer=handler.response_serializer,
+    )
 
 
-# A metric's labelled child, looked up once per method (and code) instead of on every call: labels()
-# takes a lock and builds a key each time. Bounded by the methods a server registers.
-@functools.cache
-def _in_flight(service: str, method: str) -> Gauge:
-    return metrics.IN_FLIGHT.labels(service, method)
-
-
-@functools.cache
-def _handling_seconds(service: str, method: str) -> Histogram:
-    return metrics.HANDLING_SECONDS.labels(service, method)
-
-
-@functools.cache
-def _handled(service: str, method: str, code: str) -> Counter:
-    return metrics.REQUESTS.labels(service, method, code)
+def method_handler(
+    behavior: Behavior,
+    request_streaming: bool,
+    response_streaming: bool,
+    *,
+    request_deserializer: Callable[[bytes], Any] | None = None,
+    response_serializer: Callable[[Any], bytes] | None = None,
+) -> grpc.RpcMethodHandler[Any, Any]:
+    """A method handler of the arity the two flags name (None for a (de)serializer: bytes as they are)."""
+    make = {
+        (True, True): grpc.stream_stream_rpc_method_handler,
+        (True, False): grpc.stream_unary_rpc_method_handler,
+        (False, True): grpc.unary_stream_rpc_method_handler,
+        (False, False): grpc.unary_unary_rpc_method_handler,
+    }[(request_streaming, response_streaming)]
+    handler: grpc.RpcMethodHandler[Any, Any] = make(behavior, request_deserializer, response_serializer)
+    return handler
 
 
 class _End:

@@ -1,15 +1,14 @@
 """Responses of catalog reads, kept until the catalog revision changes; bounded LRU.
 
 Keys are (full method, deterministic serialization of the request, catalog revision); values are the
-catalog's answers as it serialized them, sent on unchanged. The revision comes from
-`RevisionFollower`; while it is unknown (the watch is down) every read bypasses the cache, so a caller
-gets the backend's answer or its error, never stale data. The entries outlive a gap in the watch (the
-catalog ends every connection after five and a half minutes) when it comes back at the revision they were kept
-for: the revision changes with every write, so an unchanged one means none went stale. A write
-through this gateway drops everything at once (`invalidate`), so it shows on the very next read even
-before the watch reports the new revision. A read stores its answer only if no revision change or
-write happened while it was in flight, so an answer older than a write is never cached under a key
-that outlives it.
+catalog's answers as it serialized them, sent on unchanged. The revision comes from `RevisionFollower`;
+while it is unknown (the watch is down) every read bypasses the cache, so a caller gets the backend's
+answer or its error, never stale data. The entries outlive a gap in the watch (the catalog ends every
+connection after five and a half minutes) when it comes back at the revision they were kept for: the
+revision changes with every write, so an unchanged one means none went stale. A write through this
+gateway drops everything at once (`invalidate`), so it shows on the very next read even before the watch
+reports the new revision. A read stores its answer only if no revision change or write happened while it
+was in flight, so an answer older than a write is never cached under a key that outlives it.
 """
 
 from __future__ import annotations

@@ -1,16 +1,16 @@
 """One forwarded call: limits, the response cache, the backend call under the caller's deadline, hygiene.
 
-The servicers hand every call here; answers stay the backend's serialized bytes throughout. The
-backend channels come from gamekit.client, whose interceptor shortens each call to the caller's
-remaining deadline and forwards its x-request-id; OpenTelemetry's client instrumentation adds the
-trace context. `timeout` (`action_timeout` for RunIngestion, which
-returns when the run ends) only bounds calls whose caller set no deadline.
+The servicers hand every call here; answers stay the backend's serialized bytes throughout. The backend
+channels come from gamekit.client, whose interceptor shortens each call to the caller's remaining
+deadline and forwards its x-request-id; OpenTelemetry's client instrumentation adds the trace context.
+`timeout` (`action_timeout` for RunIngestion, which returns when the run ends) only bounds calls whose
+caller set no deadline.
 
 A backend restart (a rollout, a crash) leaves nothing listening for a second or two, more than the
 channel's retry policy covers: gRPC caps a policy at five attempts, at most 1.5 s of backoff with
 gamekit's settings (without what follows, the catalog-restart e2e test sees UNAVAILABLE after ~1.4 s).
-Nor can the service config carry the wait: its `waitForReady` waits out the whole deadline, so a
-backend that is really down would cost the caller its deadline and a DEADLINE_EXCEEDED instead of an
+Nor can the service config carry the wait: its `waitForReady` waits out the whole deadline, so a backend
+that is really down would cost the caller its deadline and a DEADLINE_EXCEEDED instead of an
 UNAVAILABLE. So an idempotent call that found its backend unreachable goes once more with
 wait_for_ready, waiting for the channel to connect again for up to RECONNECT_WAIT_SECONDS (and never
 past the caller's deadline); if it does not, the caller gets the UNAVAILABLE, as it would have at once.

@@ -63,7 +63,7 @@ class RateLimiter:
         self._local = LocalGcra()
         self._redis = RedisGcra(redis_url, timeout=REDIS_TIMEOUT_SECONDS) if redis_url else None
         self._census = (
-            ReplicaCensus(self._redis, configured=replicas, every=census_seconds).start()
+            ReplicaCensus(self._redis.client, configured=replicas, every=census_seconds).start()
             if self._redis is not None
             else None
         )

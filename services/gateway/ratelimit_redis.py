@@ -19,8 +19,6 @@ from redis.retry import Retry
 from gateway.ratelimit_local import Decision
 
 KEY_PREFIX = "gateway:ratelimit:"
-# Under the same prefix, so one ACL key pattern covers both; "@" is in no key id, so no limit collides.
-REPLICAS_KEY = KEY_PREFIX + "@replicas"
 
 # KEYS[1] the key; ARGV[1] emission interval in whole microseconds (1e6 / rps); ARGV[2] burst capacity.
 # Returns {1 allowed | 0 rejected, microseconds until a call would be admitted}. Every value is a whole
@@ -45,18 +43,6 @@ redis.call('SET', KEYS[1], string.format('%.0f', new_tat), 'PX', ttl_ms)
 return {1, 0}
 """
 
-# KEYS[1] the replicas sorted set; ARGV[1] this replica's id; ARGV[2] how long a report lasts, in ms.
-# Scores are Redis's own clock, like the GCRA's. Returns how many replicas reported within that time.
-CENSUS_SCRIPT = """
-local clock = redis.call('TIME')
-local now = tonumber(clock[1]) * 1000 + math.floor(tonumber(clock[2]) / 1000)
-local lasts = tonumber(ARGV[2])
-redis.call('ZADD', KEYS[1], now, ARGV[1])
-redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now - lasts)
-redis.call('PEXPIRE', KEYS[1], lasts)
-return redis.call('ZCARD', KEYS[1])
-"""
-
 
 class RedisGcra:
     """A GCRA limiter whose state lives in Redis; short timeouts and no retries, so failures are quick."""
@@ -71,7 +57,6 @@ class RedisGcra:
             health_check_interval=0,
         )
         self._script = self._client.register_script(GCRA_SCRIPT)
-        self._census = self._client.register_script(CENSUS_SCRIPT)
 
     def check(self, key: str, *, rps: float, burst: int) -> Decision:
         """Decide one call for `key`; raises `redis.RedisError` when Redis does not answer."""
@@ -80,13 +65,10 @@ class RedisGcra:
         allowed, retry_after_us = int(result[0]), int(result[1])
         return Decision(allowed=allowed == 1, retry_after=retry_after_us / 1_000_000.0)
 
-    def report_alive(self, replica: str, *, lasts_ms: int) -> int:
-        """Say `replica` is alive for the next `lasts_ms`; how many replicas are. Raises RedisError."""
-        return int(self._census(keys=[REPLICAS_KEY], args=[replica, lasts_ms]))
-
-    def leave(self, replica: str) -> None:
-        """Take `replica` out of the count at once (a clean stop). Raises RedisError."""
-        self._client.zrem(REPLICAS_KEY, replica)
+    @property
+    def client(self) -> redis.Redis:
+        """The client (short timeouts, no retries), for the replica census to share."""
+        return self._client
 
     def close(self) -> None:
         """Close every pooled connection."""

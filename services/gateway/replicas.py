@@ -18,7 +18,7 @@ import uuid
 import redis
 from prometheus_client import Gauge
 
-from gateway.ratelimit_redis import RedisGcra
+from gateway.ratelimit_redis import KEY_PREFIX
 
 _log = logging.getLogger(__name__)
 
@@ -28,13 +28,29 @@ REPLICAS = Gauge(
 )
 
 REPORT_SECONDS = 5.0
+# Under the rate limits' prefix, so one ACL key pattern covers both; "@" is in no key id, so no limit
+# can collide with it.
+REPLICAS_KEY = KEY_PREFIX + "@replicas"
+
+# KEYS[1] the replicas sorted set; ARGV[1] this replica's id; ARGV[2] how long a report lasts, in ms.
+# Scores are Redis's own clock, like the GCRA's. Returns how many replicas reported within that time.
+REPORT_SCRIPT = """
+local clock = redis.call('TIME')
+local now = tonumber(clock[1]) * 1000 + math.floor(tonumber(clock[2]) / 1000)
+local lasts = tonumber(ARGV[2])
+redis.call('ZADD', KEYS[1], now, ARGV[1])
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now - lasts)
+redis.call('PEXPIRE', KEYS[1], lasts)
+return redis.call('ZCARD', KEYS[1])
+"""
 
 
 class ReplicaCensus:
     """A thread that reports this replica alive in Redis every `every` seconds and keeps the count."""
 
-    def __init__(self, backend: RedisGcra, *, configured: int, every: float = REPORT_SECONDS) -> None:
-        self._backend = backend
+    def __init__(self, client: redis.Redis, *, configured: int, every: float = REPORT_SECONDS) -> None:
+        self._client = client
+        self._report_script = client.register_script(REPORT_SCRIPT)
         self._every = every
         # Two missed reports are forgiven, and never less than a second: a busy process is not a dead one.
         self._lasts_ms = max(1000, round(3 * every * 1000))
@@ -61,7 +77,7 @@ class ReplicaCensus:
         if self._thread.is_alive():
             self._thread.join(timeout=5)
         with contextlib.suppress(redis.RedisError):
-            self._backend.leave(self._id)
+            self._client.zrem(REPLICAS_KEY, self._id)
 
     def _run(self) -> None:
         while not self._stop.is_set():
@@ -70,7 +86,7 @@ class ReplicaCensus:
 
     def _report(self) -> None:
         try:
-            counted = self._backend.report_alive(self._id, lasts_ms=self._lasts_ms)
+            counted = int(self._report_script(keys=[REPLICAS_KEY], args=[self._id, self._lasts_ms]))
         except redis.ResponseError as exc:
             # Redis answers but refuses (an ACL, a read-only replica): nothing else would say so.
             if not self._refused:

@@ -1,9 +1,9 @@
 """Follows the catalog's WatchRevision stream and hands every revision to the response cache.
 
 Runs on its own thread for the life of the process. When the stream breaks it tells the cache the
-revision is unknown (so reads bypass it), then reconnects with capped, jittered exponential backoff.
-A stream that had been delivering and ends is routine (the catalog ends every connection after five
-and a half minutes, and drains its streams when it stops): that is logged at INFO; a reconnect that fails is a
+revision is unknown (so reads bypass it), then reconnects with capped, jittered exponential backoff. A
+stream that had been delivering and ends is routine (the catalog ends every connection after five and a
+half minutes, and drains its streams when it stops): that is logged at INFO; a reconnect that fails is a
 WARNING, since the cache stays bypassed until the catalog answers again.
 """
 

@@ -1,15 +1,14 @@
 """The services callers see, built from the surface table: each method forwards to its backend.
 
 Answers pass through as the backend's bytes: the gateway never decodes a response to encode it again
-(32 µs for a 38-game SearchGames answer), and the cache keeps those bytes. Requests
-are decoded, because the page-size check and the cache key read them. The internal methods are
+(32 µs for a 38-game SearchGames answer), and the cache keeps those bytes. Requests are decoded,
+because the page-size check and the cache key read them. The internal methods are
 registered with their own arity so that a caller gets UNIMPLEMENTED after authentication, like any
 other refusal, not gRPC's bare "method not found".
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any, NoReturn
 
 import grpc
@@ -17,6 +16,7 @@ from google.protobuf.descriptor import MethodDescriptor, ServiceDescriptor
 from google.protobuf.message import Message
 from google.protobuf.message_factory import GetMessageClass
 
+from gamekit.interceptors import method_handler
 from gamekit.server import ServiceBinding
 from gateway.forwarding import Forwarder
 from gateway.surface import METHODS, Kind
@@ -58,13 +58,4 @@ def _refusal(method: MethodDescriptor) -> grpc.RpcMethodHandler[Any, Any]:
         detail = f"{method.name} is internal to the platform; not served here"
         context.abort(grpc.StatusCode.UNIMPLEMENTED, detail)
 
-    make: Callable[..., grpc.RpcMethodHandler[Any, Any]]
-    if method.client_streaming and method.server_streaming:
-        make = grpc.stream_stream_rpc_method_handler
-    elif method.client_streaming:
-        make = grpc.stream_unary_rpc_method_handler
-    elif method.server_streaming:
-        make = grpc.unary_stream_rpc_method_handler
-    else:
-        make = grpc.unary_unary_rpc_method_handler
-    return make(refuse)
+    return method_handler(refuse, method.client_streaming, method.server_streaming)

@@ -8,15 +8,14 @@ with it the lock, so a file left `importing` is simply taken again by the next r
 
 from __future__ import annotations
 
-import hashlib
-import json
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import asdict
 
-from sqlalchemy import ColumnElement, Connection, Engine, exc, func, select
+from sqlalchemy import ColumnElement, Connection, Engine, func, select
 from sqlalchemy.dialects.postgresql import insert
 
+from gamekit.database import advisory_lock_key, release_session_lock
 from ingestion import ledger_tables as t
 from ingestion.db import transaction, translate_errors
 from ingestion.model import FileEntry, FileState, RecordCounts, RepairEntry, SourceObject
@@ -34,9 +33,7 @@ class FileSkipped(Exception):
 
 def lock_key(source: SourceObject) -> int:
     """The advisory lock key of a file version (namespaced apart from the catalog's import locks)."""
-    identity = ["ingestion.files", source.bucket, source.key, source.etag, source.version_id]
-    digest = hashlib.sha256(json.dumps(identity).encode()).digest()
-    return int.from_bytes(digest[:8], "big", signed=True)
+    return advisory_lock_key("ingestion.files", source.bucket, source.key, source.etag, source.version_id)
 
 
 def _identity(source: SourceObject) -> list[ColumnElement[bool]]:
@@ -164,12 +161,6 @@ def claim_file(*, engine: Engine, source: SourceObject, run_id: int) -> Iterator
                 file_id = _take(conn, source, run_id)
             yield FileClaim(engine=engine, conn=conn, file_id=file_id)
         finally:
-            try:
-                conn.rollback()
-                conn.execute(select(func.pg_advisory_unlock(key)))
-                conn.commit()
-            except exc.DBAPIError:
-                # A broken connection must never go back to the pool still holding the lock.
-                conn.invalidate()
+            release_session_lock(conn, key)
     finally:
         conn.close()

@@ -10,13 +10,12 @@ takes a file left `importing` again.
 
 from __future__ import annotations
 
-import hashlib
-import json
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from sqlalchemy import Connection, Engine, exc, func, select
+from sqlalchemy import Engine, func, select
 
+from gamekit.database import advisory_lock_key, release_session_lock
 from ingestion import ledger_tables as t
 from ingestion.db import translate_errors
 from ingestion.model import Run, RunState, RunTrigger
@@ -31,8 +30,7 @@ ABANDONED = (
 
 def run_lock_key(run_id: int) -> int:
     """The advisory lock key of a run (namespaced apart from the file locks and the catalog's)."""
-    digest = hashlib.sha256(json.dumps(["ingestion.runs", run_id]).encode()).digest()
-    return int.from_bytes(digest[:8], "big", signed=True)
+    return advisory_lock_key("ingestion.runs", run_id)
 
 
 @contextmanager
@@ -40,7 +38,7 @@ def run_lease(engine: Engine, trigger: RunTrigger) -> Iterator[Run]:
     """A new `running` run, shown alive by its lock until the block ends."""
     with translate_errors():
         conn = engine.connect()
-    run_id: int | None = None
+    key: int | None = None
     try:
         with translate_errors(), conn.begin():
             row = (
@@ -50,12 +48,12 @@ def run_lease(engine: Engine, trigger: RunTrigger) -> Iterator[Run]:
                 .mappings()
                 .one()
             )
-            run_id = row["id"]
-            conn.execute(select(func.pg_advisory_lock(run_lock_key(run_id))))
+            key = run_lock_key(row["id"])
+            conn.execute(select(func.pg_advisory_lock(key)))
         yield t.row_to_run(row)
     finally:
-        if run_id is not None:
-            _unlock(conn, run_id)  # even when the commit failed: the lock outlives a rollback
+        if key is not None:
+            release_session_lock(conn, key)  # even when the commit failed
         conn.close()
 
 
@@ -67,8 +65,9 @@ def fail_abandoned_runs(engine: Engine) -> list[int]:
             running = conn.execute(select(runs.c.id).where(runs.c.state == RunState.RUNNING.value)).scalars()
             candidates = list(running)
         for run_id in candidates:
+            key = run_lock_key(run_id)
             with conn.begin():
-                alive = not conn.execute(select(func.pg_try_advisory_lock(run_lock_key(run_id)))).scalar_one()
+                alive = not conn.execute(select(func.pg_try_advisory_lock(key))).scalar_one()
             if alive:
                 continue
             try:
@@ -82,15 +81,5 @@ def fail_abandoned_runs(engine: Engine) -> list[int]:
                 if ended.rowcount:
                     abandoned.append(run_id)
             finally:
-                _unlock(conn, run_id)
+                release_session_lock(conn, key)
     return abandoned
-
-
-def _unlock(conn: Connection, run_id: int) -> None:
-    try:
-        conn.rollback()
-        conn.execute(select(func.pg_advisory_unlock(run_lock_key(run_id))))
-        conn.commit()
-    except exc.DBAPIError:
-        # A broken connection must never go back to the pool still holding the lock.
-        conn.invalidate()

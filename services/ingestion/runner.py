@@ -69,16 +69,7 @@ class Runner:
         ) as span:
             with self._ledger.running(trigger) as run:
                 span.set_attribute("ingestion.run", run.name)
-                error = ""
-                try:
-                    with tracer.start_as_current_span("s3.list"):
-                        objects = find()
-                except NotFound as exc:
-                    log.info("nothing to ingest: %s", exc.message)
-                    objects = []
-                except Unavailable as exc:
-                    error, objects = exc.message, []
-                outcomes = tuple(self._ingest(obj, run.id) for obj in objects)
+                outcomes, error = self._ingest_all(find, run.id)
                 records = sum((o.records for o in outcomes if o.outcome is Outcome.IMPORTED), RecordCounts())
                 files = FileCounts(*(sum(o.outcome is kind for o in outcomes) for kind in Outcome))
                 ended = self._ledger.end_run(run.id, files=files, records=records, error=error)
@@ -93,6 +84,20 @@ class Runner:
         if not summary.succeeded and self._alert_webhook_url:
             notify_run_failed(self._alert_webhook_url, ended)
         return summary
+
+    def _ingest_all(
+        self, find: Callable[[], list[SourceObject]], run_id: int
+    ) -> tuple[tuple[FileOutcome, ...], str]:
+        """Every file `find` lists, in order, and the error that kept S3 from being listed, if one did."""
+        try:
+            with tracer.start_as_current_span("s3.list"):
+                objects = find()
+        except NotFound as exc:
+            log.info("nothing to ingest: %s", exc.message)
+            return (), ""
+        except Unavailable as exc:
+            return (), exc.message
+        return tuple(self._ingest(obj, run_id) for obj in objects), ""
 
     def _ingest(self, obj: SourceObject, run_id: int) -> FileOutcome:
         with tracer.start_as_current_span("ingestion.file", attributes={"s3.key": obj.key}) as span:

@@ -61,6 +61,16 @@ def _admit_for(limiter: RateLimiter, key: str, seconds: float) -> tuple[int, flo
     return admitted, last - start
 
 
+def sharing(
+    limiters: Callable[..., RateLimiter], redis_server: RedisProcess, count: int, **settings: object
+) -> list[RateLimiter]:
+    """`count` limiters on one Redis (reporting every 50 ms), once each has counted all of them."""
+    made = [limiters(redis_url=redis_server.url, census_seconds=0.05, **settings) for _ in range(count)]
+    for limiter in made:
+        wait_for_count(limiter, count)
+    return made
+
+
 def wait_for_count(limiter: RateLimiter, replicas: int, timeout: float = 5.0) -> None:
     """Until `limiter` has counted `replicas` gateways sharing its Redis."""
     deadline = time.monotonic() + timeout
@@ -125,17 +135,9 @@ def test_redis_down_falls_back_to_local_share_then_recovers(
     kill: bool,
 ) -> None:
     rps, burst, replicas = 50.0, 10, 2
-    limiter, _other = (
-        limiters(
-            redis_url=redis_server.url,
-            default_rps=rps,
-            default_burst=burst,
-            fallback_probe_seconds=0.2,
-            census_seconds=0.05,
-        )
-        for _ in range(replicas)
+    limiter, _other = sharing(
+        limiters, redis_server, replicas, default_rps=rps, default_burst=burst, fallback_probe_seconds=0.2
     )
-    wait_for_count(limiter, replicas)
     assert limiter.check("k").allowed
     assert limiter.using_redis
     fallbacks = _fallbacks()
@@ -166,12 +168,7 @@ def test_redis_down_falls_back_to_local_share_then_recovers(
 
 def test_replicas_count_each_other_in_redis(limiters: Callable[..., RateLimiter], redis_server: RedisProcess):
     # GATEWAY_REPLICAS says 1: the HPA has moved the replicas since it was set.
-    three = [
-        limiters(redis_url=redis_server.url, default_rps=5, default_burst=1, replicas=1, census_seconds=0.05)
-        for _ in range(3)
-    ]
-    for limiter in three:
-        wait_for_count(limiter, 3)
+    three = sharing(limiters, redis_server, 3, default_rps=5, default_burst=1, replicas=1)
     assert _sample("gateway_ratelimit_replicas") == 3
     three[0].close()  # a clean stop leaves the count at once
     wait_for_count(three[1], 2)
@@ -186,17 +183,9 @@ def test_frozen_redis_times_out_into_the_fallback(
     redis_server: RedisProcess,
     limiters: Callable[..., RateLimiter],
 ) -> None:
-    limiter, _other = (
-        limiters(
-            redis_url=redis_server.url,
-            default_rps=10,
-            default_burst=4,
-            fallback_probe_seconds=0.2,
-            census_seconds=0.05,
-        )
-        for _ in range(2)
+    limiter, _other = sharing(
+        limiters, redis_server, 2, default_rps=10, default_burst=4, fallback_probe_seconds=0.2
     )
-    wait_for_count(limiter, 2)
     assert limiter.check("k").allowed
     fallbacks = _fallbacks()
     redis_server.pause()

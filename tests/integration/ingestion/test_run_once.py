@@ -18,7 +18,6 @@ from sqlalchemy import text
 from gamectl.certs import DevPki
 from games.catalog.v1 import catalog_pb2_grpc as cpb_grpc
 from ingestion.app import IngestionApp
-from ingestion.db import make_engine
 from ingestion.model import FileState, RunState
 from tests.factories.deliveries import app, delivery
 from tests.fixtures.catalog import RunningCatalog
@@ -109,25 +108,20 @@ def wait_until_importing(ingestion: IngestionApp, timeout: float = 60.0) -> None
     raise AssertionError("the file never started importing")
 
 
-def wait_until_no_advisory_locks(database_url: str, timeout: float = 10.0) -> None:
+def wait_until_no_advisory_locks(ingestion: IngestionApp, timeout: float = 10.0) -> None:
     """Until PostgreSQL has ended the killed process's sessions, and with them its run and file locks."""
-    engine = make_engine(database_url)
     held = text("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory'")
-    try:
-        deadline = time.monotonic() + timeout
-        while True:
-            with engine.connect() as conn:
-                if conn.execute(held).scalar_one() == 0:
-                    return
-            assert time.monotonic() < deadline, "the killed process's locks are still held"
-            time.sleep(0.05)
-    finally:
-        engine.dispose()
+    deadline = time.monotonic() + timeout
+    while True:
+        with ingestion.engine.connect() as conn:
+            if conn.execute(held).scalar_one() == 0:
+                return
+        assert time.monotonic() < deadline, "the killed process's locks are still held"
+        time.sleep(0.05)
 
 
 @pytest.mark.slow
 def test_killed_mid_file_then_the_next_run_imports_it_once(
-    platform_database_url: str,
     env: dict[str, str],
     medium_file: Path,
     s3_client: S3Client,
@@ -148,7 +142,7 @@ def test_killed_mid_file_then_the_next_run_imports_it_once(
     assert imports(gateway) == [], "the catalog shows nothing of a file whose import was cut"
     (killed,) = ingestion.ledger.list_runs().items
     assert killed.state is RunState.RUNNING
-    wait_until_no_advisory_locks(platform_database_url)
+    wait_until_no_advisory_locks(ingestion)
     summary = ingestion.runner.run()
     assert summary.run.files_imported == 1, summary
     killed = ingestion.ledger.get_run(killed.id)
