@@ -52,8 +52,9 @@ class ReplicaCensus:
         self._client = client
         self._report_script = client.register_script(REPORT_SCRIPT)
         self._every = every
-        # Two missed reports are forgiven, and never less than a second: a busy process is not a dead one.
-        self._lasts_ms = max(1000, round(3 * every * 1000))
+        # Two missed reports are forgiven, and never less than five seconds: a process starved of CPU
+        # for a moment is not a dead one (a clean stop leaves at once anyway).
+        self._lasts_ms = max(5000, round(3 * every * 1000))
         self._id = uuid.uuid4().hex
         self._count = configured
         self._refused = False
