@@ -107,7 +107,13 @@ def build_ingestion(settings: RunSettings, *, page_tokens: PageTokens | None = N
         key_file=settings.tls_key_file,
         server_name=settings.catalog_server_name,
     )
-    source = S3Source(client=s3, bucket=settings.s3_bucket, prefix=settings.s3_prefix)
+    source = S3Source(
+        client=s3,
+        bucket=settings.s3_bucket,
+        prefix=settings.s3_prefix,
+        max_bytes=settings.max_file_bytes,
+        max_gzip_ratio=settings.max_gzip_ratio,
+    )
     importer = CatalogImporter(
         channel=channel,
         source=source,

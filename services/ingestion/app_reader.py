@@ -72,6 +72,19 @@ class Repair:
     encoding: str  # "utf-8", "mac_roman", or "dropped" for a URL that was not a web URL
 
 
+@dataclass(frozen=True)
+class Drift:
+    """A descriptive field delivered in another shape than the contract's, and what was done with it.
+
+    `shape` names what arrived ("a string", "an array", "a number out of range", ...); `action` is
+    "converted" (the value was kept, normalised) or "dropped" (the field was left empty).
+    """
+
+    field: str
+    shape: str
+    action: str
+
+
 class AppReader:
     """Reads one app object into a GameRecord, collecting problems and repairs on the way."""
 
@@ -79,6 +92,7 @@ class AppReader:
         self.obj = obj
         self.problems: list[str] = []
         self.repairs: list[Repair] = []
+        self.drift: list[Drift] = []
 
     def record(self) -> GameRecord:
         """The record; meaningful only when `problems` stays empty."""

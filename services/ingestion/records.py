@@ -28,10 +28,10 @@ from typing import BinaryIO
 import ijson
 
 from ingestion import values
-from ingestion.app_reader import AppReader, GameRecord, Repair
+from ingestion.app_reader import AppReader, Drift, GameRecord, Repair
 from ingestion.repair import ShieldedStream, restore_deep
 
-__all__ = ["Accepted", "FileRejected", "GameRecord", "Quarantined", "Repair", "parse_delivery"]
+__all__ = ["Accepted", "Drift", "FileRejected", "GameRecord", "Quarantined", "Repair", "parse_delivery"]
 
 MAX_RAW = 64 * 1024
 # A rank group holds one app per store chart, some KB each; a group this large is not the format.
@@ -45,6 +45,7 @@ class Accepted:
     position: int
     record: GameRecord
     repairs: tuple[Repair, ...]
+    drift: tuple[Drift, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -99,7 +100,7 @@ def _judge(position: int, element: object) -> Accepted | Quarantined:
     record = reader.record()
     if reader.problems:
         return Quarantined(position, _raw(element), "; ".join(reader.problems))
-    return Accepted(position, record, tuple(reader.repairs))
+    return Accepted(position, record, tuple(reader.repairs), tuple(reader.drift))
 
 
 def _raw(element: object) -> str:

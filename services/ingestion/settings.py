@@ -44,6 +44,34 @@ class RunSettings(BaseSettings):
     retry_max_backoff_seconds: float = Field(
         30.0, ge=0, le=3600, description="Longest wait between attempts of a file."
     )
+    max_quarantine_ratio: float = Field(
+        0.05,
+        ge=0,
+        le=1,
+        description="A file with a larger share of quarantined records publishes nothing and is rejected.",
+    )
+    max_quarantine_rows: int = Field(
+        1000, ge=0, le=1_000_000, description="Quarantined records kept per file; the rest are only counted."
+    )
+    max_repair_rows: int = Field(
+        100_000, ge=0, le=10_000_000, description="Repaired fields kept per file; the rest are only counted."
+    )
+    max_file_bytes: int = Field(
+        4 * 2**30,
+        ge=1024,
+        description="Largest file, in decompressed bytes; a larger one is rejected when it passes this.",
+    )
+    max_gzip_ratio: float = Field(
+        100.0,
+        ge=2,
+        description="A gzip file that inflates more than this many times its size is rejected (a bomb).",
+    )
+    max_file_failures: int = Field(
+        3,
+        ge=1,
+        le=100,
+        description="Runs that may fail a file for a transient reason (S3, catalog) before it is rejected.",
+    )
     alert_webhook_url: str | None = Field(
         None, description="Slack-compatible webhook POSTed when a run fails; unset: no alert."
     )

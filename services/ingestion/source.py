@@ -91,10 +91,20 @@ class _Guarded(io.RawIOBase):
 class S3Source:
     """Deliveries under `bucket/prefix`, through a boto3 client passed in."""
 
-    def __init__(self, *, client: S3Client, bucket: str, prefix: str = "") -> None:
+    def __init__(
+        self,
+        *,
+        client: S3Client,
+        bucket: str,
+        prefix: str = "",
+        max_bytes: int = 4 * 2**30,
+        max_gzip_ratio: float = 100.0,
+    ) -> None:
         self.client = client
         self.bucket = bucket
         self.prefix = prefix
+        self.max_bytes = max_bytes  # decompressed bytes of one file
+        self.max_gzip_ratio = max_gzip_ratio  # decompressed / compressed bytes of a gzip file
 
     def list_objects(self) -> list[SourceObject]:
         """Every `*.json` and `*.json.gz` object under the prefix, in key order."""
