@@ -6,4 +6,5 @@ pytest_plugins = [
     "tests.fixtures.ingestion",
     "tests.fixtures.redis",
     "tests.fixtures.gateway",
+    "tests.fixtures.webhook",
 ]

@@ -20,7 +20,13 @@ from typing import Any
 import grpc
 
 from gamekit.call_details import CallDetails, DetailsInterceptor, replace_details
-from gamekit.context import REQUEST_ID_HEADER, current_request_id, time_remaining
+from gamekit.context import (
+    CALLER_HEADER,
+    REQUEST_ID_HEADER,
+    current_caller,
+    current_request_id,
+    time_remaining,
+)
 from gamekit.tls import ReloadingTls, TlsFiles, channel_credentials
 
 MiB = 1024 * 1024
@@ -86,7 +92,7 @@ def channel_options(
 
 
 class PropagatingInterceptor(DetailsInterceptor):
-    """Shortens the timeout to the incoming call's deadline and forwards its request id."""
+    """Shortens the timeout to the incoming call's deadline; forwards its request id and caller."""
 
     def rewrite(self, details: grpc.ClientCallDetails) -> CallDetails:
         """The call's timeout capped by the incoming deadline, its metadata with the request id."""
@@ -98,6 +104,9 @@ class PropagatingInterceptor(DetailsInterceptor):
         request_id = current_request_id()
         if request_id and not any(key == REQUEST_ID_HEADER for key, _ in metadata):
             metadata.append((REQUEST_ID_HEADER, request_id))
+        caller = current_caller()
+        if caller:
+            metadata.append((CALLER_HEADER, caller))
         return replace_details(details, timeout=timeout, metadata=metadata)
 
 

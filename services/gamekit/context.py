@@ -14,11 +14,14 @@ from collections.abc import Iterator
 from contextvars import ContextVar
 
 REQUEST_ID_HEADER = "x-request-id"
+# Who the gateway is calling for (an API key's id); a backend believes it only from the gateway's identity.
+CALLER_HEADER = "x-games-caller"
 
 _request_id: ContextVar[str | None] = ContextVar("gamekit_request_id", default=None)
 # A time.monotonic() instant, so wall-clock jumps never stretch or cut a deadline.
 _deadline: ContextVar[float | None] = ContextVar("gamekit_deadline", default=None)
 _peer: ContextVar[str | None] = ContextVar("gamekit_peer", default=None)
+_caller: ContextVar[str | None] = ContextVar("gamekit_caller", default=None)
 
 
 def new_request_id() -> str:
@@ -34,6 +37,21 @@ def current_request_id() -> str | None:
 def current_peer() -> str | None:
     """The SPIFFE id of the peer of the call being handled, if it presented one."""
     return _peer.get()
+
+
+def current_caller() -> str | None:
+    """Who the call being handled is made for, as the gateway authenticated them, if it did."""
+    return _caller.get()
+
+
+@contextlib.contextmanager
+def acting_for(caller: str) -> Iterator[None]:
+    """Outgoing calls inside carry `caller` in the x-games-caller header (the gateway's forwarding)."""
+    token = _caller.set(caller)
+    try:
+        yield
+    finally:
+        _caller.reset(token)
 
 
 def time_remaining() -> float | None:

@@ -23,7 +23,7 @@ import grpc
 from opentelemetry import trace
 from prometheus_client import Counter
 
-from gamekit.context import current_peer
+from gamekit.context import acting_for, current_peer
 from gamekit.errors import PermissionDenied, ResourceExhausted, Unauthenticated
 from gamekit.identity import OPEN_SERVICES, service_of
 from gamekit.interceptors import Behavior, wrap_behavior
@@ -165,6 +165,7 @@ class AuthInterceptor(grpc.ServerInterceptor):  # type: ignore[type-arg]
             # gamekit's interceptor, outside this one, read the peer's certificate once for the call.
             caller = self._authenticator.admit(method, bearer_token(values), current_peer())
             trace.get_current_span().set_attribute("gateway.caller", caller.key_id)
-            return behavior(request, context)
+            with acting_for(caller.key_id):  # backends record who asked (an accepted file, say)
+                return behavior(request, context)
 
         return admitted

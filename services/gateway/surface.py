@@ -65,7 +65,7 @@ METHODS: Mapping[str, Method] = {
     # cache: neither is a caller's business.
     **_methods(_C, None, Kind.INTERNAL, "ImportGames", "WatchRevision"),
     **_methods(_I, ADMIN, Kind.LOOKUP, "GetRun", "ListRuns", "ListFiles", "ListQuarantinedRecords"),
-    **_methods(_I, ADMIN, Kind.ACTION, "RunIngestion"),
+    **_methods(_I, ADMIN, Kind.ACTION, "RunIngestion", "AcceptFile"),
 }
 
 

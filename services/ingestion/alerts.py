@@ -1,5 +1,8 @@
 """A short message to a Slack-compatible webhook when an ingestion run fails.
 
+A run fails when it fails or rejects a file; a rejected file is never taken again, so it is said in
+one message only.
+
 Best effort: an alert that cannot be sent is logged and counted in `ingestion_alerts_total{outcome}`,
 never raised, so a broken webhook cannot fail a run. The webhook URL is itself a secret (Slack puts
 its token in the path), so it is never logged; only its host is.
@@ -62,6 +65,7 @@ def build_message(run: object) -> dict[str, Any]:
         "files_imported": _int(run, "files_imported"),
         "files_skipped": _int(run, "files_skipped"),
         "files_failed": _int(run, "files_failed"),
+        "files_rejected": _int(run, "files_rejected"),
         "records_imported": _int(run, "records_imported"),
         "records_repaired": _int(run, "records_repaired"),
         "records_quarantined": _int(run, "records_quarantined"),
@@ -69,7 +73,8 @@ def build_message(run: object) -> dict[str, Any]:
     failures = _failures(getattr(run, "failures", ()))
     lines = [
         f"Ingestion run {name} {state}: {counts['files_failed']} file(s) failed, "
-        f"{counts['files_imported']} imported, {counts['records_quarantined']} record(s) quarantined."
+        f"{counts['files_rejected']} rejected, {counts['files_imported']} imported, "
+        f"{counts['records_quarantined']} record(s) quarantined."
     ]
     error = _reason_text(getattr(run, "error", "") or "")
     if error:

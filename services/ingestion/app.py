@@ -20,6 +20,7 @@ from games.ingestion.v1 import ingestion_pb2, ingestion_pb2_grpc
 from ingestion import metrics
 from ingestion.db import make_engine
 from ingestion.events import SqsConsumer
+from ingestion.feed import FeedLimits
 from ingestion.importer import CatalogImporter
 from ingestion.ledger import Ledger
 from ingestion.runner import Runner
@@ -122,9 +123,18 @@ def build_ingestion(settings: RunSettings, *, page_tokens: PageTokens | None = N
         max_attempts=settings.max_attempts,
         initial_backoff=settings.retry_initial_backoff_seconds,
         max_backoff=settings.retry_max_backoff_seconds,
+        limits=FeedLimits(
+            max_quarantine_ratio=settings.max_quarantine_ratio,
+            max_quarantine_rows=settings.max_quarantine_rows,
+            max_repair_rows=settings.max_repair_rows,
+        ),
     )
     runner = Runner(
-        ledger=ledger, source=source, importer=importer, alert_webhook_url=settings.alert_webhook_url
+        ledger=ledger,
+        source=source,
+        importer=importer,
+        alert_webhook_url=settings.alert_webhook_url,
+        max_file_failures=settings.max_file_failures,
     )
     app = IngestionApp(settings=settings, engine=engine, ledger=ledger, runner=runner, s3=s3, channel=channel)
     if isinstance(settings, IngestionSettings):

@@ -2,8 +2,12 @@
 
 The lock is taken with `pg_try_advisory_lock` on a connection of its own and held for the whole
 import, across the attempts and the transactions that record them. A run that cannot take it, or
-finds the file `imported`, skips the file. When a process dies, PostgreSQL drops its connection and
-with it the lock, so a file left `importing` is simply taken again by the next run.
+finds the file `imported` or `rejected`, skips the file (an operator's accept takes a rejected one).
+When a process dies, PostgreSQL drops its connection and with it the lock, so a file left `importing`
+is simply taken again by the next run.
+
+A file ends `imported`; `rejected` when retrying cannot help (its reason kept, never taken again); or
+`failed` for a transient reason, until `max_failures` runs have failed it, when it is rejected too.
 """
 
 from __future__ import annotations
@@ -11,14 +15,15 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import asdict
+from typing import Any
 
-from sqlalchemy import ColumnElement, Connection, Engine, func, select
+from sqlalchemy import ColumnElement, Connection, Engine, RowMapping, case, func, select
 from sqlalchemy.dialects.postgresql import insert
 
 from gamekit.database import advisory_lock_key, release_session_lock
 from ingestion import ledger_tables as t
 from ingestion.db import transaction, translate_errors
-from ingestion.model import FileEntry, FileState, RecordCounts, RepairEntry, SourceObject
+from ingestion.model import DriftCount, FileEntry, FileState, RecordCounts, RepairEntry, SourceObject
 
 f, q, r = t.files, t.quarantined_records, t.file_repairs
 
@@ -29,6 +34,15 @@ class FileSkipped(Exception):
     def __init__(self, reason: str) -> None:
         super().__init__(reason)
         self.reason = reason
+
+
+def settled_reason(row: RowMapping) -> str:
+    """Why a files row (state, catalog_import, reject_reason) needs no run, or "" when it does."""
+    if row["state"] == FileState.IMPORTED.value:
+        return f"already imported as {row['catalog_import']}"
+    if row["state"] == FileState.REJECTED.value:
+        return f"rejected: {row['reject_reason']} (accept it to publish it)"
+    return ""
 
 
 def lock_key(source: SourceObject) -> int:
@@ -86,37 +100,64 @@ class FileClaim:
         with transaction(self._engine) as conn:
             conn.execute(insert(r).values(values).on_conflict_do_nothing())
 
-    def mark_imported(self, *, catalog_import: str, records: RecordCounts) -> FileEntry:
-        """The file is published in the catalog as `catalog_import`."""
-        return self._end(FileState.IMPORTED, catalog_import=catalog_import, error="", records=records)
+    def mark_imported(
+        self,
+        *,
+        catalog_import: str,
+        records: RecordCounts,
+        drift: tuple[DriftCount, ...] = (),
+        accepted_by: str = "",
+    ) -> FileEntry:
+        """The file is published in the catalog as `catalog_import` (by an operator's accept, when named)."""
+        accepted = {"accepted_by": accepted_by, "accept_time": func.now()} if accepted_by else {}
+        return self._end(
+            records,
+            state=FileState.IMPORTED.value,
+            catalog_import=catalog_import,
+            error="",
+            reject_reason="",
+            drift=t.drift_values(drift),
+            **accepted,
+        )
 
-    def mark_failed(self, *, error: str, records: RecordCounts | None = None) -> FileEntry:
-        """The file failed as a whole; the next run takes it again."""
-        return self._end(FileState.FAILED, catalog_import="", error=error, records=records or RecordCounts())
+    def mark_rejected(
+        self, *, reason: str, records: RecordCounts, drift: tuple[DriftCount, ...] = ()
+    ) -> FileEntry:
+        """The file cannot be published as it is: no run takes it again."""
+        return self._end(
+            records,
+            state=FileState.REJECTED.value,
+            catalog_import="",
+            reject_reason=reason,
+            drift=t.drift_values(drift),
+        )
 
-    def _end(self, state: FileState, *, catalog_import: str, error: str, records: RecordCounts) -> FileEntry:
+    def mark_failed(self, *, error: str, max_failures: int) -> FileEntry:
+        """The file failed for a transient reason: the next run takes it, unless it failed too often."""
+        failures = f.c.failures + 1
+        gave_up = f"gave up after {max_failures} failed runs; the last: {error}"
+        return self._end(
+            RecordCounts(),
+            catalog_import="",
+            error=error,
+            failures=failures,
+            state=case((failures >= max_failures, FileState.REJECTED.value), else_=FileState.FAILED.value),
+            reject_reason=case((failures >= max_failures, gave_up), else_=""),
+        )
+
+    def _end(self, records: RecordCounts, **values: Any) -> FileEntry:
+        values = {"update_time": func.now(), **t.record_values(records), **values}
         with translate_errors(), self._conn.begin():
             row = (
-                self._conn.execute(
-                    f.update()
-                    .where(f.c.id == self.file_id)
-                    .values(
-                        state=state.value,
-                        catalog_import=catalog_import,
-                        error=error,
-                        update_time=func.now(),
-                        **t.record_values(records),
-                    )
-                    .returning(f)
-                )
+                self._conn.execute(f.update().where(f.c.id == self.file_id).values(**values).returning(f))
                 .mappings()
                 .one()
             )
         return t.row_to_file(row)
 
 
-def _take(conn: Connection, source: SourceObject, run_id: int) -> int:
-    """The file's ledger id, marked `importing` by this run; FileSkipped when already imported."""
+def _take(conn: Connection, source: SourceObject, run_id: int, accepting: bool) -> int:
+    """The file's ledger id, marked `importing` by this run; FileSkipped when settled."""
     with conn.begin():
         conn.execute(
             insert(f)
@@ -131,10 +172,14 @@ def _take(conn: Connection, source: SourceObject, run_id: int) -> int:
             )
             .on_conflict_do_nothing(constraint="files_version_key")
         )
-        held = select(f.c.id, f.c.state, f.c.catalog_import).where(*_identity(source)).with_for_update()
+        held = (
+            select(f.c.id, f.c.state, f.c.catalog_import, f.c.reject_reason)
+            .where(*_identity(source))
+            .with_for_update()
+        )
         row = conn.execute(held).mappings().one()
-        if row["state"] == FileState.IMPORTED.value:
-            raise FileSkipped(f"already imported as {row['catalog_import']}")
+        if (reason := settled_reason(row)) and not (accepting and row["state"] == FileState.REJECTED.value):
+            raise FileSkipped(reason)
         conn.execute(
             f.update()
             .where(f.c.id == row["id"])
@@ -145,7 +190,9 @@ def _take(conn: Connection, source: SourceObject, run_id: int) -> int:
 
 
 @contextmanager
-def claim_file(*, engine: Engine, source: SourceObject, run_id: int) -> Iterator[FileClaim]:
+def claim_file(
+    *, engine: Engine, source: SourceObject, run_id: int, accepting: bool = False
+) -> Iterator[FileClaim]:
     """Hold a file version for `run_id` until the block ends; FileSkipped when it is not ours."""
     key = lock_key(source)
     with translate_errors():
@@ -158,7 +205,7 @@ def claim_file(*, engine: Engine, source: SourceObject, run_id: int) -> Iterator
             raise FileSkipped("being imported by a concurrent run")
         try:
             with translate_errors():
-                file_id = _take(conn, source, run_id)
+                file_id = _take(conn, source, run_id, accepting)
             yield FileClaim(engine=engine, conn=conn, file_id=file_id)
         finally:
             release_session_lock(conn, key)

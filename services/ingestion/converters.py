@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from gamekit.protos import parse_resource_id, timestamp
 from games.ingestion.v1 import ingestion_pb2 as pb
-from ingestion.model import FileEntry, FileState, QuarantinedRecord, Run, RunState, RunTrigger
+from ingestion.model import DriftCount, FileEntry, FileState, QuarantinedRecord, Run, RunState, RunTrigger
 
 _TRIGGERS = {
     RunTrigger.SCHEDULE: pb.RUN_TRIGGER_SCHEDULE,
@@ -20,7 +20,9 @@ _FILE_STATES = {
     FileState.IMPORTING: pb.FILE_STATE_IMPORTING,
     FileState.IMPORTED: pb.FILE_STATE_IMPORTED,
     FileState.FAILED: pb.FILE_STATE_FAILED,
+    FileState.REJECTED: pb.FILE_STATE_REJECTED,
 }
+_DRIFT_ACTIONS = {"converted": pb.DRIFT_ACTION_CONVERTED, "dropped": pb.DRIFT_ACTION_DROPPED}
 
 
 def run_to_proto(run: Run) -> pb.Run:
@@ -33,6 +35,7 @@ def run_to_proto(run: Run) -> pb.Run:
         files_imported=run.files_imported,
         files_skipped=run.files_skipped,
         files_failed=run.files_failed,
+        files_rejected=run.files_rejected,
         records_imported=run.records_imported,
         records_repaired=run.records_repaired,
         records_quarantined=run.records_quarantined,
@@ -45,7 +48,7 @@ def run_to_proto(run: Run) -> pb.Run:
 
 def file_to_proto(entry: FileEntry) -> pb.File:
     """A ledger file as the contract shows it."""
-    return pb.File(
+    message = pb.File(
         name=entry.name,
         bucket=entry.source.bucket,
         key=entry.source.key,
@@ -60,6 +63,23 @@ def file_to_proto(entry: FileEntry) -> pb.File:
         records_quarantined=entry.records.quarantined,
         run=f"runs/{entry.run_id}" if entry.run_id else "",
         update_time=timestamp(entry.update_time),
+        reject_reason=entry.reject_reason,
+        failures=entry.failures,
+        drift=[drift_to_proto(d) for d in entry.drift],
+        accepted_by=entry.accepted_by,
+    )
+    if entry.accept_time is not None:
+        message.accept_time.CopyFrom(timestamp(entry.accept_time))
+    return message
+
+
+def drift_to_proto(drift: DriftCount) -> pb.FieldDrift:
+    """One field's drift in a file as the contract shows it."""
+    return pb.FieldDrift(
+        field=drift.field,
+        shape=drift.shape,
+        action=_DRIFT_ACTIONS.get(drift.action, pb.DRIFT_ACTION_UNSPECIFIED),
+        record_count=drift.records,
     )
 
 
@@ -74,6 +94,11 @@ def quarantined_to_proto(record: QuarantinedRecord) -> pb.QuarantinedRecord:
         reason=record.reason,
         create_time=timestamp(record.create_time),
     )
+
+
+def file_id(name: str) -> int:
+    """The id of a `files/{id}` name in a request's `name` field."""
+    return parse_resource_id(name, collection="files", field="name")
 
 
 def file_filter(name: str) -> int | None:

@@ -1,16 +1,20 @@
 """S3 event notifications read from SQS: each created object is handed to ingestion, at least once.
 
 S3 (directly, or through an SNS topic) puts one message per event on the queue. For every
-`ObjectCreated:*` record the consumer calls `handle(bucket, key)`, and deletes the message only once
-every record in it was handled and `handle` returned True. On False or an exception it leaves the
-message: SQS makes it visible again after the visibility timeout and it is retried; the ledger makes
-the second attempt of an already imported object a skip, so retrying a whole message is safe. For
-the same reason a handler slower than the visibility timeout is harmless: the message reappears and
-another replica may take it, and the ledger lets only one of them import the file.
+`ObjectCreated:*` record the consumer calls `handle(bucket, key)`, and deletes the message once every
+record in it was handled: imported, skipped, rejected (a rejected file is never taken again, so its
+event is done) or not ours. On `EventOutcome.RETRY` or an exception it leaves the message: SQS makes it
+visible again after the visibility timeout and it is retried; the ledger makes the second attempt of
+an already imported object a skip, so retrying a whole message is safe. For the same reason a handler
+slower than the visibility timeout is harmless: the message reappears and another replica may take
+it, and the ledger lets only one of them import the file. A message that keeps failing goes to the
+queue's dead-letter queue after its `maxReceiveCount` deliveries (the queue's redrive policy).
 
-Messages that will never succeed are deleted, or they would come back forever: S3's `s3:TestEvent`
-(sent when notifications are configured), events other than object creation, and malformed messages
-(not JSON, not an S3 event). Each outcome is counted in `ingestion_sqs_messages_total{outcome}`.
+An event names its own bucket, and is not believed: an object outside the configured bucket and
+prefix is never imported; its message is counted as `foreign` and deleted. Messages that will never
+succeed are deleted too, or they would come back forever: S3's `s3:TestEvent` (sent when
+notifications are configured), events other than object creation, and malformed messages (not JSON,
+not an S3 event). Each outcome is counted in `ingestion_sqs_messages_total{outcome}`.
 """
 
 from __future__ import annotations
@@ -25,6 +29,7 @@ from botocore.exceptions import BotoCoreError, ClientError  # type: ignore[impor
 from prometheus_client import Counter
 
 from ingestion.event_messages import MalformedMessage, parse_message
+from ingestion.model import EventOutcome
 
 if TYPE_CHECKING:
     from mypy_boto3_sqs import SQSClient
@@ -32,7 +37,7 @@ if TYPE_CHECKING:
 
 _log = logging.getLogger(__name__)
 
-Outcome = Literal["handled", "retried", "malformed", "test_event", "ignored"]
+Outcome = Literal["handled", "retried", "malformed", "test_event", "ignored", "foreign"]
 
 MESSAGES = Counter(
     "ingestion_sqs_messages_total",
@@ -56,7 +61,7 @@ class SqsConsumer:
         *,
         queue_url: str,
         sqs: SQSClient,
-        handle: Callable[[str, str], bool],
+        handle: Callable[[str, str], EventOutcome],
         wait_seconds: int = 10,
         visibility_timeout: int | None = None,
     ) -> None:
@@ -162,14 +167,16 @@ class SqsConsumer:
         if not event.objects:
             self._finish(message, "ignored")
             return
+        outcomes: list[EventOutcome] = []
         for obj in event.objects:
             try:
-                handled = self._handle(obj.bucket, obj.key)
+                outcome = self._handle(obj.bucket, obj.key)
                 error: Exception | None = None
             except Exception as exc:
-                handled, error = False, exc
-            if not handled:
-                reason = "the handler returned False" if error is None else f"{type(error).__name__}: {error}"
+                outcome, error = EventOutcome.RETRY, exc
+            outcomes.append(outcome)
+            if outcome is EventOutcome.RETRY:
+                reason = "a transient failure" if error is None else f"{type(error).__name__}: {error}"
                 _log.warning(
                     "s3://%s/%s not handled, leaving its message for a retry: %s",
                     obj.bucket,
@@ -181,7 +188,8 @@ class SqsConsumer:
                 # The rest of the message waits for the retry too: handling is idempotent per object.
                 MESSAGES.labels("retried").inc()
                 return
-        self._finish(message, "handled")
+        foreign = all(outcome is EventOutcome.FOREIGN for outcome in outcomes)
+        self._finish(message, "foreign" if foreign else "handled")
 
     def _finish(self, message: MessageTypeDef, outcome: Outcome) -> None:
         MESSAGES.labels(outcome).inc()

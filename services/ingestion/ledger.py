@@ -18,7 +18,7 @@ from sqlalchemy import Connection, Engine, Select, func, select, text
 from gamekit.errors import NotFound
 from gamekit.page_tokens import PageTokens, page_size
 from ingestion import ledger_tables as t
-from ingestion.claims import FileClaim, claim_file
+from ingestion.claims import FileClaim, claim_file, settled_reason
 from ingestion.db import connection, transaction
 from ingestion.model import (
     FileCounts,
@@ -78,8 +78,8 @@ class Ledger:
         return run_lease(self._engine, trigger)
 
     def end_run(self, run_id: int, *, files: FileCounts, records: RecordCounts, error: str = "") -> Run:
-        """End a run: `succeeded` when no file failed and nothing else went wrong, else `failed`."""
-        state = RunState.FAILED if files.failed or error else RunState.SUCCEEDED
+        """End a run: `succeeded` when no file failed or was rejected and nothing else went wrong."""
+        state = RunState.FAILED if files.failed or files.rejected or error else RunState.SUCCEEDED
         with transaction(self._engine) as conn:
             row = (
                 conn.execute(
@@ -91,6 +91,7 @@ class Ledger:
                         files_imported=files.imported,
                         files_skipped=files.skipped,
                         files_failed=files.failed,
+                        files_rejected=files.rejected,
                         error=error,
                         **t.record_values(records),
                     )
@@ -101,21 +102,26 @@ class Ledger:
             )
             return t.row_to_run(row, _failures(conn, run_id))
 
-    def is_imported(self, source: SourceObject) -> bool:
-        """Whether this file version is already published (a cheap look before any GET)."""
-        query = select(files.c.id).where(
+    def settled(self, source: SourceObject) -> str:
+        """Why this file version needs no run ("already imported", "rejected: ..."), or "" (a cheap look)."""
+        query = select(files.c.state, files.c.catalog_import, files.c.reject_reason).where(
             files.c.bucket == source.bucket,
             files.c.key == source.key,
             files.c.etag == source.etag,
             files.c.version_id == source.version_id,
-            files.c.state == FileState.IMPORTED.value,
         )
         with connection(self._engine) as conn:
-            return conn.execute(query).first() is not None
+            row = conn.execute(query).mappings().first()
+        return "" if row is None else settled_reason(row)
 
-    def claim(self, source: SourceObject, *, run_id: int) -> AbstractContextManager[FileClaim]:
-        """Hold a file version for a run; raises FileSkipped when imported or held by another run."""
-        return claim_file(engine=self._engine, source=source, run_id=run_id)
+    def claim(
+        self, source: SourceObject, *, run_id: int, accepting: bool = False
+    ) -> AbstractContextManager[FileClaim]:
+        """Hold a file version for a run; FileSkipped when settled (see `settled`) or held by another run.
+
+        `accepting` takes a rejected file too: an operator accepted it.
+        """
+        return claim_file(engine=self._engine, source=source, run_id=run_id, accepting=accepting)
 
     def get_run(self, run_id: int) -> Run:
         """One run; NotFound when missing."""
@@ -197,10 +203,16 @@ class Ledger:
 
 
 def _failures(conn: Connection, run_id: int) -> tuple[tuple[str, str], ...]:
-    """(key, error) of the files a run failed, in the order it met them."""
+    """(key, reason) of the files a run failed or rejected, in the order it met them."""
     query = (
-        select(files.c.key, files.c.error)
-        .where(files.c.run_id == run_id, files.c.state == FileState.FAILED.value)
+        select(files.c.key, files.c.state, files.c.error, files.c.reject_reason)
+        .where(
+            files.c.run_id == run_id,
+            files.c.state.in_([FileState.FAILED.value, FileState.REJECTED.value]),
+        )
         .order_by(files.c.id)
     )
-    return tuple((key, error) for key, error in conn.execute(query))
+    return tuple(
+        (key, f"rejected: {rejected}" if state == FileState.REJECTED.value else error)
+        for key, state, error, rejected in conn.execute(query)
+    )

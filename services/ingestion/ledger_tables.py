@@ -6,8 +6,10 @@ The DDL itself is in the Alembic migrations; these definitions must match them.
 from __future__ import annotations
 
 from sqlalchemy import BigInteger, Column, DateTime, Integer, MetaData, RowMapping, Table, Text
+from sqlalchemy.dialects.postgresql import JSONB
 
 from ingestion.model import (
+    DriftCount,
     FileEntry,
     FileState,
     QuarantinedRecord,
@@ -40,6 +42,7 @@ runs = Table(
     Column("files_imported", BigInteger, nullable=False),
     Column("files_skipped", BigInteger, nullable=False),
     Column("files_failed", BigInteger, nullable=False),
+    Column("files_rejected", BigInteger, nullable=False),
     *_record_columns(),
     Column("error", Text, nullable=False),
 )
@@ -61,6 +64,11 @@ files = Table(
     Column("run_id", BigInteger),
     Column("create_time", _TS, nullable=False),
     Column("update_time", _TS, nullable=False),
+    Column("reject_reason", Text, nullable=False),
+    Column("failures", Integer, nullable=False),
+    Column("drift", JSONB, nullable=False),
+    Column("accepted_by", Text, nullable=False),
+    Column("accept_time", _TS),
 )
 
 quarantined_records = Table(
@@ -91,6 +99,11 @@ def record_values(counts: RecordCounts) -> dict[str, int]:
     return {column: getattr(counts, name) for column, name in _RECORD_COLUMNS.items()}
 
 
+def drift_values(drift: tuple[DriftCount, ...]) -> list[dict[str, object]]:
+    """The `drift` column's JSON for a file's drift summary."""
+    return [vars(x) for x in drift]
+
+
 def row_to_run(row: RowMapping, failures: tuple[tuple[str, str], ...] = ()) -> Run:
     """A runs row as a Run (its attributes are the columns), with the (key, reason) of its failed files."""
     states = {"trigger": RunTrigger(row["trigger"]), "state": RunState(row["state"])}
@@ -115,6 +128,11 @@ def row_to_file(row: RowMapping) -> FileEntry:
         attempts=row["attempts"],
         run_id=row["run_id"],
         update_time=row["update_time"],
+        reject_reason=row["reject_reason"],
+        failures=row["failures"],
+        drift=tuple(DriftCount(**x) for x in row["drift"]),
+        accepted_by=row["accepted_by"],
+        accept_time=row["accept_time"],
     )
 
 

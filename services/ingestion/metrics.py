@@ -27,6 +27,14 @@ FILES = Counter("ingestion_files_total", "Delivered files a run handled, by outc
 RECORDS = Counter(
     "ingestion_records_total", "Records of imported files, by what became of them.", ["outcome"]
 )
+FILES_REJECTED = Counter(
+    "ingestion_files_rejected_total",
+    "File versions rejected (never taken again until accepted), by cause: quarantined (too large a "
+    "share of bad records), unreadable (not JSON, truncated, bad gzip, over a size bound), refused (by "
+    "the catalog), gave_up (failed too many runs for a transient reason).",
+    ["cause"],
+)
+REJECT_CAUSES = ("quarantined", "unreadable", "refused", "gave_up")
 RUN_SECONDS = Histogram(
     "ingestion_run_duration_seconds",
     "Wall time of one ingestion run.",
@@ -41,6 +49,8 @@ for _outcome in Outcome:
     FILES.labels(_outcome.value)
 for _name in ("imported", "repaired", "quarantined", "duplicate"):
     RECORDS.labels(_name)
+for _cause in REJECT_CAUSES:
+    FILES_REJECTED.labels(_cause)
 
 LedgerRead = Callable[[], datetime | None]
 
@@ -104,6 +114,11 @@ def follow_ledger(read: LedgerRead) -> Callable[[], None]:
 def count_file(outcome: Outcome) -> None:
     """One file handled."""
     FILES.labels(outcome.value).inc()
+
+
+def count_rejected(cause: str) -> None:
+    """One file version rejected (once per version: a rejected file is never taken again)."""
+    FILES_REJECTED.labels(cause).inc()
 
 
 def count_records(records: RecordCounts) -> None:

@@ -31,7 +31,8 @@ class FileState(enum.Enum):
 
     IMPORTING = "importing"
     IMPORTED = "imported"
-    FAILED = "failed"
+    FAILED = "failed"  # for a transient reason: taken again by the next run
+    REJECTED = "rejected"  # never taken again, until an operator accepts it
 
 
 class Outcome(enum.Enum):
@@ -40,6 +41,15 @@ class Outcome(enum.Enum):
     IMPORTED = "imported"
     SKIPPED = "skipped"
     FAILED = "failed"
+    REJECTED = "rejected"
+
+
+class EventOutcome(enum.Enum):
+    """What became of one object an S3 event named: the message is deleted unless RETRY."""
+
+    DONE = "done"  # imported, skipped, rejected, gone, or not a delivery
+    RETRY = "retry"  # failed for a transient reason: the message comes back
+    FOREIGN = "foreign"  # another bucket, or outside the prefix: never imported
 
 
 @dataclass(frozen=True)
@@ -73,16 +83,27 @@ class RecordCounts:
 
 @dataclass(frozen=True)
 class FileCounts:
-    """How many files a run imported, skipped and failed."""
+    """How many files a run imported, skipped, failed and rejected."""
 
     imported: int = 0
     skipped: int = 0
     failed: int = 0
+    rejected: int = 0
+
+
+@dataclass(frozen=True)
+class DriftCount:
+    """A descriptive field that arrived in another shape in `records` records of a file."""
+
+    field: str
+    shape: str
+    action: str  # "converted" (kept, normalised) or "dropped" (left empty)
+    records: int
 
 
 @dataclass(frozen=True)
 class Run:
-    """One ingestion run as the ledger knows it; `failures` are (key, reason) of its failed files."""
+    """One ingestion run as the ledger knows it; `failures`: (key, reason) of failed and rejected files."""
 
     id: int
     trigger: RunTrigger
@@ -92,6 +113,7 @@ class Run:
     files_imported: int = 0
     files_skipped: int = 0
     files_failed: int = 0
+    files_rejected: int = 0
     records_imported: int = 0
     records_repaired: int = 0
     records_quarantined: int = 0
@@ -118,6 +140,11 @@ class FileEntry:
     attempts: int
     run_id: int | None
     update_time: datetime
+    reject_reason: str = ""
+    failures: int = 0
+    drift: tuple[DriftCount, ...] = ()
+    accepted_by: str = ""
+    accept_time: datetime | None = None
 
     @property
     def name(self) -> str:
@@ -188,8 +215,25 @@ class Page(Generic[T]):
 
 
 class FileFailed(Exception):
-    """A file failed as a whole; `reason` is safe to store and show."""
+    """A file failed for a reason that may pass (S3 or the catalog away); `reason` is safe to show."""
 
-    def __init__(self, reason: str) -> None:
+    def __init__(self, reason: str, records: RecordCounts | None = None) -> None:
         super().__init__(reason)
         self.reason = reason
+        self.records = records or RecordCounts()
+
+
+class FileUnusable(FileFailed):
+    """A file that retrying cannot fix: it is rejected. `cause` is a metric label (see metrics.py)."""
+
+    def __init__(
+        self,
+        reason: str,
+        records: RecordCounts | None = None,
+        drift: tuple[DriftCount, ...] = (),
+        *,
+        cause: str = "unreadable",
+    ) -> None:
+        super().__init__(reason, records)
+        self.drift = drift
+        self.cause = cause

@@ -1,7 +1,9 @@
 """A run: every delivery under the prefix (or the one object an event names) into the catalog.
 
 One span per run, with the listing and one span per file below it (the S3 GET, the parse and the
-catalog import under that). A run ends `succeeded` when every file was imported or skipped.
+catalog import under that). A run ends `succeeded` when every file was imported or skipped; a file it
+rejects or fails makes it `failed`, and that run alone sends the webhook: a rejected file is skipped
+by every later run, until an operator accepts it (`accept`, a run of its own).
 """
 
 from __future__ import annotations
@@ -13,16 +15,20 @@ from collections.abc import Callable
 from opentelemetry import trace
 from opentelemetry.trace import Status, StatusCode
 
-from gamekit.errors import NotFound, Unavailable
+from gamekit.errors import FailedPrecondition, NotFound, Unavailable
 from ingestion import metrics
 from ingestion.alerts import notify_run_failed
-from ingestion.claims import FileSkipped
+from ingestion.claims import FileClaim, FileSkipped
 from ingestion.importer import CatalogImporter
 from ingestion.ledger import Ledger
 from ingestion.model import (
+    EventOutcome,
     FileCounts,
+    FileEntry,
     FileFailed,
     FileOutcome,
+    FileState,
+    FileUnusable,
     Outcome,
     RecordCounts,
     RunSummary,
@@ -45,37 +51,64 @@ class Runner:
         source: S3Source,
         importer: CatalogImporter,
         alert_webhook_url: str | None = None,
+        max_file_failures: int = 3,
     ) -> None:
         self._ledger = ledger
         self._source = source
         self._importer = importer
         self._alert_webhook_url = alert_webhook_url
+        self._max_file_failures = max_file_failures
 
     def run(self, trigger: RunTrigger = RunTrigger.SCHEDULE) -> RunSummary:
         """One run over every delivery under the prefix."""
         return self._run(trigger, self._source.list_objects)
 
-    def run_object(self, bucket: str, key: str, trigger: RunTrigger = RunTrigger.EVENT) -> bool:
-        """Ingest the object an event names; True when imported or skipped (the event is done)."""
-        if not is_delivery(key) or not key.startswith(self._source.prefix):
-            log.info("not a delivery; ignored", extra={"fields": {"bucket": bucket, "key": key}})
-            return True
-        return self._run(trigger, lambda: [self._source.describe(bucket, key)]).succeeded
+    def run_object(self, bucket: str, key: str, trigger: RunTrigger = RunTrigger.EVENT) -> EventOutcome:
+        """Ingest the object an event names, if it is one of ours; what became of the event."""
+        fields = {"bucket": bucket, "key": key}
+        if bucket != self._source.bucket or not key.startswith(self._source.prefix):
+            log.warning(
+                "an event for an object outside the configured bucket and prefix; not imported",
+                extra={"fields": {**fields, "prefix": self._source.prefix}},
+            )
+            return EventOutcome.FOREIGN
+        if not is_delivery(key):
+            log.info("not a delivery; ignored", extra={"fields": fields})
+            return EventOutcome.DONE
+        summary = self._run(trigger, lambda: [self._source.describe(bucket, key)])
+        if summary.run.error or any(o.outcome is Outcome.FAILED for o in summary.files):
+            return EventOutcome.RETRY
+        return EventOutcome.DONE
 
-    def _run(self, trigger: RunTrigger, find: Callable[[], list[SourceObject]]) -> RunSummary:
+    def accept(self, file_id: int, *, accepted_by: str) -> tuple[RunSummary, FileEntry]:
+        """Publish a rejected file whatever share of it is quarantined, in a run of its own."""
+        entry = self._ledger.get_file(file_id)
+        if entry.state is not FileState.REJECTED:
+            raise FailedPrecondition(
+                f"{entry.name} is {entry.state.value}; only a rejected file can be accepted",
+                reason="FILE_NOT_REJECTED",
+            )
+        log.info("file accepted", extra={"fields": {"file": entry.name, "accepted_by": accepted_by}})
+        summary = self._run(RunTrigger.ADMIN, lambda: [entry.source], accepted_by=accepted_by)
+        return summary, self._ledger.get_file(file_id)
+
+    def _run(
+        self, trigger: RunTrigger, find: Callable[[], list[SourceObject]], accepted_by: str = ""
+    ) -> RunSummary:
         started = time.monotonic()
         with tracer.start_as_current_span(
             "ingestion.run", attributes={"ingestion.trigger": trigger.value}
         ) as span:
             with self._ledger.running(trigger) as run:
                 span.set_attribute("ingestion.run", run.name)
-                outcomes, error = self._ingest_all(find, run.id)
+                outcomes, error = self._ingest_all(find, run.id, accepted_by)
                 records = sum((o.records for o in outcomes if o.outcome is Outcome.IMPORTED), RecordCounts())
                 files = FileCounts(*(sum(o.outcome is kind for o in outcomes) for kind in Outcome))
                 ended = self._ledger.end_run(run.id, files=files, records=records, error=error)
             summary = RunSummary(run=ended, files=outcomes)
             if not summary.succeeded:
-                span.set_status(Status(StatusCode.ERROR, error or f"{files.failed} file(s) failed"))
+                failed = f"{files.failed} file(s) failed, {files.rejected} rejected"
+                span.set_status(Status(StatusCode.ERROR, error or failed))
         metrics.observe_run(time.monotonic() - started, succeeded=summary.succeeded, ended=ended.end_time)
         log.info(
             "run ended",
@@ -86,7 +119,7 @@ class Runner:
         return summary
 
     def _ingest_all(
-        self, find: Callable[[], list[SourceObject]], run_id: int
+        self, find: Callable[[], list[SourceObject]], run_id: int, accepted_by: str
     ) -> tuple[tuple[FileOutcome, ...], str]:
         """Every file `find` lists, in order, and the error that kept S3 from being listed, if one did."""
         try:
@@ -97,13 +130,13 @@ class Runner:
             return (), ""
         except Unavailable as exc:
             return (), exc.message
-        return tuple(self._ingest(obj, run_id) for obj in objects), ""
+        return tuple(self._ingest(obj, run_id, accepted_by) for obj in objects), ""
 
-    def _ingest(self, obj: SourceObject, run_id: int) -> FileOutcome:
+    def _ingest(self, obj: SourceObject, run_id: int, accepted_by: str) -> FileOutcome:
         with tracer.start_as_current_span("ingestion.file", attributes={"s3.key": obj.key}) as span:
-            outcome = self._ingest_file(obj, run_id)
+            outcome = self._ingest_file(obj, run_id, accepted_by)
             span.set_attribute("ingestion.outcome", outcome.outcome.value)
-            if outcome.outcome is Outcome.FAILED:
+            if outcome.outcome in (Outcome.FAILED, Outcome.REJECTED):
                 span.set_status(Status(StatusCode.ERROR, outcome.reason))
         metrics.count_file(outcome.outcome)
         if outcome.outcome is Outcome.IMPORTED:
@@ -114,35 +147,58 @@ class Runner:
             "outcome": outcome.outcome.value,
             "reason": outcome.reason,
         }
-        log.log(
-            logging.WARNING if outcome.outcome is Outcome.FAILED else logging.INFO,
-            "file",
-            extra={"fields": fields},
-        )
+        if outcome.outcome is Outcome.REJECTED:
+            log.error("file rejected: nothing of it is published", extra={"fields": fields})
+        else:
+            level = logging.WARNING if outcome.outcome is Outcome.FAILED else logging.INFO
+            log.log(level, "file", extra={"fields": fields})
         return outcome
 
-    def _ingest_file(self, obj: SourceObject, run_id: int) -> FileOutcome:
-        if self._ledger.is_imported(obj):
-            return FileOutcome(obj, Outcome.SKIPPED, "already imported")
+    def _ingest_file(self, obj: SourceObject, run_id: int, accepted_by: str) -> FileOutcome:
+        if not accepted_by and (settled := self._ledger.settled(obj)):
+            return FileOutcome(obj, Outcome.SKIPPED, settled)
         try:
-            with self._ledger.claim(obj, run_id=run_id) as claim:
-                try:
-                    published = self._importer.import_file(obj, file_id=claim.file_id, sink=claim)
-                except FileFailed as exc:
-                    claim.mark_failed(error=exc.reason)
-                    return FileOutcome(obj, Outcome.FAILED, exc.reason, file_id=claim.file_id)
-                except Exception as exc:
-                    log.exception("file import failed unexpectedly", extra={"fields": {"key": obj.key}})
-                    reason = f"internal error ({type(exc).__name__}); see the ingestion logs"
-                    claim.mark_failed(error=reason)
-                    return FileOutcome(obj, Outcome.FAILED, reason, file_id=claim.file_id)
-                claim.mark_imported(catalog_import=published.catalog_import, records=published.records)
-                return FileOutcome(
-                    obj,
-                    Outcome.IMPORTED,
-                    records=published.records,
-                    catalog_import=published.catalog_import,
-                    file_id=claim.file_id,
-                )
+            with self._ledger.claim(obj, run_id=run_id, accepting=bool(accepted_by)) as claim:
+                return self._import(obj, claim, accepted_by)
         except FileSkipped as skip:
             return FileOutcome(obj, Outcome.SKIPPED, skip.reason)
+
+    def _import(self, obj: SourceObject, claim: FileClaim, accepted_by: str) -> FileOutcome:
+        """Import the claimed file, and record in the ledger how it ended."""
+        try:
+            published = self._importer.import_file(
+                obj, file_id=claim.file_id, sink=claim, accepted=bool(accepted_by)
+            )
+        except FileUnusable as exc:
+            reason = f"accepted by {accepted_by}, but {exc.reason}" if accepted_by else exc.reason
+            claim.mark_rejected(reason=reason, records=exc.records, drift=exc.drift)
+            metrics.count_rejected(exc.cause)
+            return FileOutcome(obj, Outcome.REJECTED, reason, exc.records, file_id=claim.file_id)
+        except FileFailed as exc:
+            reason = exc.reason
+        except Exception as exc:
+            log.exception("file import failed unexpectedly", extra={"fields": {"key": obj.key}})
+            reason = f"internal error ({type(exc).__name__}); see the ingestion logs"
+        else:
+            claim.mark_imported(
+                catalog_import=published.catalog_import,
+                records=published.records,
+                drift=published.drift,
+                accepted_by=accepted_by,
+            )
+            return FileOutcome(
+                obj,
+                Outcome.IMPORTED,
+                records=published.records,
+                catalog_import=published.catalog_import,
+                file_id=claim.file_id,
+            )
+        if accepted_by:  # the operator is waiting for the answer: back to rejected, with why
+            reason = f"accepted by {accepted_by}, but the import failed: {reason}; accept it again"
+            claim.mark_rejected(reason=reason, records=RecordCounts())
+            return FileOutcome(obj, Outcome.REJECTED, reason, file_id=claim.file_id)
+        entry = claim.mark_failed(error=reason, max_failures=self._max_file_failures)
+        if entry.state is FileState.REJECTED:
+            metrics.count_rejected("gave_up")
+            return FileOutcome(obj, Outcome.REJECTED, entry.reject_reason, file_id=claim.file_id)
+        return FileOutcome(obj, Outcome.FAILED, reason, file_id=claim.file_id)

@@ -6,10 +6,13 @@ them into statuses with google.rpc details.
 
 from __future__ import annotations
 
+import contextlib
 import threading
+from collections.abc import Iterator
 
 import grpc
 
+from gamekit.context import CALLER_HEADER, current_peer
 from gamekit.errors import Aborted
 from gamekit.protos import parse_resource_id
 from games.ingestion.v1 import ingestion_pb2 as pb
@@ -32,15 +35,30 @@ class IngestionServicer(pb_grpc.IngestionServiceServicer):
     def RunIngestion(
         self, request: pb.RunIngestionRequest, context: grpc.ServicerContext
     ) -> pb.RunIngestionResponse:
+        with self._one_run():
+            summary = self._runner.run(RunTrigger.ADMIN)
+        return pb.RunIngestionResponse(run=converters.run_to_proto(summary.run))
+
+    @contextlib.contextmanager
+    def _one_run(self) -> Iterator[None]:
         if not self._running.acquire(blocking=False):
             raise Aborted(
                 "a run started through this service is still going; retry later", reason="RUN_IN_PROGRESS"
             )
         try:
-            summary = self._runner.run(RunTrigger.ADMIN)
+            yield
         finally:
             self._running.release()
-        return pb.RunIngestionResponse(run=converters.run_to_proto(summary.run))
+
+    def AcceptFile(
+        self, request: pb.AcceptFileRequest, context: grpc.ServicerContext
+    ) -> pb.AcceptFileResponse:
+        file_id = converters.file_id(request.name)
+        with self._one_run():
+            summary, entry = self._runner.accept(file_id, accepted_by=_accepter(context))
+        return pb.AcceptFileResponse(
+            file=converters.file_to_proto(entry), run=converters.run_to_proto(summary.run)
+        )
 
     def GetRun(self, request: pb.GetRunRequest, context: grpc.ServicerContext) -> pb.GetRunResponse:
         run_id = parse_resource_id(request.name, collection="runs", field="name")
@@ -70,3 +88,10 @@ class IngestionServicer(pb_grpc.IngestionServiceServicer):
             records=[converters.quarantined_to_proto(r) for r in page.items],
             next_page_token=page.next_page_token,
         )
+
+
+def _accepter(context: grpc.ServicerContext) -> str:
+    """Who accepts: the gateway's caller (only gateway identities may call this service), and its peer."""
+    peer = current_peer() or "an unidentified peer"
+    callers = [str(v) for k, v in context.invocation_metadata() or () if k == CALLER_HEADER]
+    return f"{callers[0][:200]} via {peer}" if callers else peer

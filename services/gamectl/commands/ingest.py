@@ -1,4 +1,4 @@
-"""`gamectl ingest run|runs|files|quarantine`."""
+"""`gamectl ingest run|runs|files|quarantine|accept`."""
 
 from __future__ import annotations
 
@@ -31,6 +31,10 @@ def register(subparsers: Subparsers, common: argparse.ArgumentParser) -> None:
     )
     quarantine.add_argument("--file", help="only records of this file (files/{id} or the id)")
     add_limit(quarantine)
+    accept = add_command(
+        ingest, "accept", common, accept_file, help="publish a rejected file anyway; show the file"
+    )
+    accept.add_argument("name", help="files/{id} or just the id: a rejected file")
 
 
 def run_ingestion(client: GamesClient, args: argparse.Namespace, console: Console) -> int:
@@ -64,3 +68,11 @@ def list_quarantined(client: GamesClient, args: argparse.Namespace, console: Con
     records = client.iter_quarantined(file, page_size=page_size(args.limit))
     write_list(QUARANTINE, records, as_json=args.json, limit=args.limit, out=console.out, err=console.err)
     return 0
+
+
+def accept_file(client: GamesClient, args: argparse.Namespace, console: Console) -> int:
+    """`ingest accept NAME`: imports the file (waits like `run`); exit 1 if it is still rejected."""
+    request = pb.AcceptFileRequest(name=resource_name(args.name, "files"))
+    file = client.ingestion.AcceptFile(request, timeout=args.timeout or RUN_TIMEOUT).file
+    write_one(FILES, file, as_json=args.json, out=console.out)
+    return 0 if file.state == pb.FILE_STATE_IMPORTED else 1

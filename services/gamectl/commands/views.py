@@ -182,7 +182,7 @@ RUNS: View[ipb.Run] = View(
         enum_name(r, "state"),
         when(r, "start_time"),
         when(r, "end_time"),
-        f"{r.files_imported}/{r.files_skipped}/{r.files_failed}",
+        f"{r.files_imported}/{r.files_skipped}/{r.files_failed}/{r.files_rejected}",
         str(r.records_imported),
         str(r.records_repaired),
         str(r.records_quarantined),
@@ -197,12 +197,20 @@ RUNS: View[ipb.Run] = View(
         ("files imported", str(r.files_imported)),
         ("files skipped", str(r.files_skipped)),
         ("files failed", str(r.files_failed)),
+        ("files rejected", str(r.files_rejected)),
         ("records imported", str(r.records_imported)),
         ("records repaired", str(r.records_repaired)),
         ("records quarantined", str(r.records_quarantined)),
         ("duplicates dropped", str(r.records_duplicate)),
     ],
 )
+
+
+def drift_line(drift: ipb.FieldDrift) -> str:
+    """`categories: a string, converted, in 300 records`."""
+    action = enum_name(drift, "action")
+    return f"{drift.field}: {drift.shape}, {action}, in {drift.record_count} records"
+
 
 FILES: View[ipb.File] = View(
     "files",
@@ -215,7 +223,8 @@ FILES: View[ipb.File] = View(
         Column("QUARANTINED", right=True),
         Column("IMPORT"),
         Column("UPDATED"),
-        Column("ERROR", max_width=40),
+        Column("REASON", max_width=40),
+        Column("DRIFT", max_width=40),
     ),
     lambda f: [
         f.name,
@@ -226,7 +235,8 @@ FILES: View[ipb.File] = View(
         str(f.records_quarantined),
         text(f.catalog_import),
         when(f, "update_time"),
-        text(f.error),
+        text(f.reject_reason or f.error),
+        text("; ".join(drift_line(d) for d in f.drift)),
     ],
     lambda f: [
         ("name", f.name),
@@ -242,6 +252,11 @@ FILES: View[ipb.File] = View(
         ("records quarantined", str(f.records_quarantined)),
         ("updated", when(f, "update_time")),
         ("error", text(f.error)),
+        ("rejected because", text(f.reject_reason)),
+        ("failed runs", str(f.failures)),
+        ("accepted by", text(f.accepted_by)),
+        ("accepted", when(f, "accept_time")),
+        *[("drift", drift_line(d)) for d in f.drift],
     ],
 )
 

@@ -47,7 +47,7 @@ def run(capsys: pytest.CaptureFixture[str], pki: DevPki, target: str, *argv: str
     return code, out, err
 
 
-def test_ingest_then_read_runs_files_quarantine_and_roll_back(
+def test_ingest_reject_read_runs_files_quarantine_accept_and_roll_back(
     ingestion_target: tuple[str, str],
     dev_pki: DevPki,
     s3_client: S3Client,
@@ -60,26 +60,26 @@ def test_ingest_then_read_runs_files_quarantine_and_roll_back(
     s3_client.put_object(Bucket=bucket, Key="d/ios.top100.json", Body=body)
 
     code, out, err = run(capsys, dev_pki, ingestion, "ingest", "run")
-    assert (code, err) == (0, "")
+    assert (code, err) == (1, ""), "2 of 5 records quarantined: the file is rejected, the run failed"
     record = dict(re.split(r"\s{2,}", line, maxsplit=1) for line in out.splitlines())
-    assert (record["state"], record["records imported"], record["records quarantined"]) == (
-        "succeeded",
-        "3",
-        "2",
-    )
+    assert (record["state"], record["files rejected"], record["records imported"]) == ("failed", "1", "0")
 
     code, out, err = run(capsys, dev_pki, ingestion, "ingest", "runs")
     assert (code, err) == (0, "")
     header, row = out.splitlines()
     assert header.split()[:3] == ["NAME", "TRIGGER", "STATE"]
-    assert row.split()[1:3] == ["admin", "succeeded"]
+    assert row.split()[1:3] == ["admin", "failed"]
     run_name = row.split()[0]
     code, out, _ = run(capsys, dev_pki, ingestion, "ingest", "runs", run_name, "--json")
-    assert json.loads(out)["recordsImported"] == "3"
+    assert json.loads(out)["filesRejected"] == "1"
 
+    code, out, _ = run(capsys, dev_pki, ingestion, "ingest", "files")
+    assert "rejected" in out.splitlines()[1]
+    assert "2 of 5 records quarantined" in out
     code, out, _ = run(capsys, dev_pki, ingestion, "ingest", "files", "--json")
     (file,) = json.loads(out)
-    assert (file["key"], file["state"]) == ("d/ios.top100.json", "FILE_STATE_IMPORTED")
+    assert (file["key"], file["state"]) == ("d/ios.top100.json", "FILE_STATE_REJECTED")
+    assert file["rejectReason"].startswith("2 of 5 records quarantined (40.0%, more than the 5.0% allowed)")
 
     code, out, err = run(capsys, dev_pki, ingestion, "ingest", "quarantine", "--file", file["name"])
     assert (code, err) == (0, "")
@@ -89,6 +89,15 @@ def test_ingest_then_read_runs_files_quarantine_and_roll_back(
     code, out, err = run(capsys, dev_pki, ingestion, "ingest", "quarantine", "--limit", "1")
     assert len(out.splitlines()) == 2
     assert err == "(first 1 quarantined records shown; --limit 0 shows all)\n"
+
+    code, out, err = run(capsys, dev_pki, ingestion, "ingest", "accept", file["name"])
+    assert (code, err) == (0, "")
+    accepted = dict(re.split(r"\s{2,}", line, maxsplit=1) for line in out.splitlines())
+    assert (accepted["state"], accepted["records imported"]) == ("imported", "3")
+    assert accepted["accepted by"] == "spiffe://games.local/gateway"
+    code, out, err = run(capsys, dev_pki, ingestion, "ingest", "accept", file["name"])
+    assert code == 1
+    assert err.startswith("error: FAILED_PRECONDITION: ")
 
     code, out, err = run(capsys, dev_pki, catalog, "imports", "list", "--json")
     (published,) = json.loads(out)

@@ -5,11 +5,8 @@ from __future__ import annotations
 import json
 import logging
 import socket
-import threading
-from collections.abc import Iterator
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from datetime import UTC, datetime
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 from prometheus_client import REGISTRY
@@ -17,8 +14,7 @@ from prometheus_client import REGISTRY
 from gamectl.net import free_port
 from ingestion.alerts import notify_run_failed
 from ingestion.model import Run, RunState, RunTrigger
-
-WEBHOOK_PATH = "/services/T0000/B0000/s3cr3tT0ken"
+from tests.fixtures.webhook import WEBHOOK_PATH
 
 
 def count(outcome: str) -> float:
@@ -44,51 +40,6 @@ FAILED_RUN = Run(
 )
 
 
-@dataclass
-class Received:
-    path: str
-    headers: dict[str, str]
-    body: bytes
-
-
-class Webhook:
-    """An HTTP server on a loopback port that records every POST and answers with `status`."""
-
-    def __init__(self) -> None:
-        self.received: list[Received] = []
-        self.status = 200
-        hook = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:
-                body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
-                hook.received.append(Received(self.path, dict(self.headers), body))
-                self.send_response(hook.status)
-                self.send_header("Content-Length", "2")
-                self.end_headers()
-                self.wfile.write(b"ok")
-
-            def log_message(self, format: str, *args: object) -> None:
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_port}{WEBHOOK_PATH}"
-        self._thread = threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.05})
-        self._thread.start()
-
-    def close(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
-        self._thread.join(5)
-
-
-@pytest.fixture
-def webhook() -> Iterator[Webhook]:
-    hook = Webhook()
-    yield hook
-    hook.close()
-
-
 def test_posts_a_slack_compatible_summary(webhook):
     sent_before = count("sent")
 
@@ -101,7 +52,7 @@ def test_posts_a_slack_compatible_summary(webhook):
     payload = json.loads(request.body)
     text = payload["text"]
     assert text.startswith(
-        "Ingestion run runs/42 failed: 2 file(s) failed, 3 imported, 7 record(s) quarantined"
+        "Ingestion run runs/42 failed: 2 file(s) failed, 0 rejected, 3 imported, 7 record(s) quarantined"
     )
     assert "2026-11-22/ios.top100.json: truncated JSON at byte 1234" in text
     assert "2026-11-23/android.top100.json.gz: catalog UNAVAILABLE" in text

@@ -15,6 +15,7 @@ from prometheus_client import REGISTRY
 
 from gamectl.s3local import LocalS3
 from ingestion.events import SqsConsumer
+from ingestion.model import EventOutcome
 
 SAMPLE_DATA = Path(__file__).resolve().parents[3] / "deploy" / "local" / "sample-data"
 
@@ -23,16 +24,19 @@ def count(outcome: str) -> float:
     return REGISTRY.get_sample_value("ingestion_sqs_messages_total", {"outcome": outcome}) or 0.0
 
 
-class Handler:
-    """A `handle` that records its calls and answers from a script (True when the script runs out)."""
+DONE, RETRY = EventOutcome.DONE, EventOutcome.RETRY
 
-    def __init__(self, *answers: bool | Exception) -> None:
+
+class Handler:
+    """A `handle` that records its calls and answers from a script (DONE when the script runs out)."""
+
+    def __init__(self, *answers: EventOutcome | Exception) -> None:
         self.calls: list[tuple[str, str]] = []
         self._answers = list(answers)
 
-    def __call__(self, bucket: str, key: str) -> bool:
+    def __call__(self, bucket: str, key: str) -> EventOutcome:
         self.calls.append((bucket, key))
-        answer = self._answers.pop(0) if self._answers else True
+        answer = self._answers.pop(0) if self._answers else DONE
         if isinstance(answer, Exception):
             raise answer
         return answer
@@ -53,7 +57,7 @@ def events_queue(moto_server: LocalS3, bucket: str, queue_url: str, sqs_client) 
 def make_consumer(sqs_client) -> Iterator[Callable[..., SqsConsumer]]:
     consumers: list[SqsConsumer] = []
 
-    def make(queue_url: str, handle: Callable[[str, str], bool], **kwargs: int) -> SqsConsumer:
+    def make(queue_url: str, handle: Callable[[str, str], EventOutcome], **kwargs: int) -> SqsConsumer:
         kwargs.setdefault("wait_seconds", 1)
         consumer = SqsConsumer(queue_url=queue_url, sqs=sqs_client, handle=handle, **kwargs)
         consumers.append(consumer)
@@ -156,10 +160,10 @@ def test_url_encoded_keys_are_decoded(s3_client, bucket, events_queue, make_cons
 
 
 @pytest.mark.slow
-def test_false_leaves_the_message_to_come_back_after_the_visibility_timeout(
+def test_retry_leaves_the_message_to_come_back_after_the_visibility_timeout(
     s3_client, sqs_client, bucket, events_queue, make_consumer, caplog
 ):
-    handle = Handler(False)  # then True
+    handle = Handler(RETRY)  # then DONE
     consumer = make_consumer(events_queue, handle, wait_seconds=0, visibility_timeout=1)
     retried_before, handled_before = count("retried"), count("handled")
 
@@ -167,7 +171,7 @@ def test_false_leaves_the_message_to_come_back_after_the_visibility_timeout(
     with caplog.at_level(logging.WARNING, logger="ingestion.events"):
         poll_until(consumer, lambda: bool(handle.calls))
     assert count("retried") == retried_before + 1
-    assert "returned False" in caplog.text
+    assert "a transient failure" in caplog.text
     assert messages_left(sqs_client, events_queue) == 1
     assert consumer.poll_once() == 0  # invisible until its visibility timeout ends
 
@@ -199,7 +203,7 @@ def test_an_exception_in_the_handler_is_logged_and_retried(
 def test_a_message_is_deleted_only_when_every_record_in_it_was_handled(
     sqs_client, bucket, queue_url, make_consumer
 ):
-    handle = Handler(True, False)  # the second record fails the first time
+    handle = Handler(DONE, RETRY)  # the second record fails the first time
     consumer = make_consumer(queue_url, handle, wait_seconds=0, visibility_timeout=1)
     sqs_client.send_message(QueueUrl=queue_url, MessageBody=s3_event(bucket, "a.json", "b.json"))
 

@@ -14,6 +14,7 @@ from ingestion.db import make_engine
 from ingestion.ledger import Ledger
 from ingestion.ledger_tables import runs
 from ingestion.model import (
+    DriftCount,
     FileCounts,
     FileState,
     RecordCounts,
@@ -53,14 +54,14 @@ def test_a_file_is_claimed_once_and_skipped_once_imported(ledger: Ledger, run: R
         claim.begin_attempt()
         entry = claim.mark_imported(catalog_import="imports/7", records=RecordCounts(imported=3))
     assert entry.state is FileState.IMPORTED
-    assert ledger.is_imported(SOURCE)
+    assert ledger.settled(SOURCE) == "already imported as imports/7"
     with (
         pytest.raises(FileSkipped, match="already imported as imports/7"),
         ledger.claim(SOURCE, run_id=run.id),
     ):
         pass
     other_version = SourceObject(bucket=SOURCE.bucket, key=SOURCE.key, etag="def")
-    assert not ledger.is_imported(other_version)
+    assert ledger.settled(other_version) == ""
     with ledger.claim(other_version, run_id=run.id) as claim:
         assert claim.file_id != entry.id
 
@@ -83,8 +84,9 @@ def test_each_attempt_replaces_the_quarantine_and_repairs(ledger: Ledger, run: R
         claim.begin_attempt()
         claim.add_quarantined([(1, "{}", "empty object")])
         claim.add_repairs([RepairEntry(claim.file_id, 2, "name", "Pok\\udc8emon", "Pokémon", "mac_roman")])
-        entry = claim.mark_failed(error="the catalog is unavailable")
+        entry = claim.mark_failed(error="the catalog is unavailable", max_failures=3)
     assert (entry.state, entry.attempts, entry.error) == (FileState.FAILED, 2, "the catalog is unavailable")
+    assert (entry.failures, entry.reject_reason) == (1, "")
     records = ledger.list_quarantined(file_id=entry.id).items
     assert [(r.position, r.reason, r.key) for r in records] == [(1, "empty object", SOURCE.key)]
     assert [(x.position, x.repaired) for x in ledger.list_repairs(entry.id)] == [(2, "Pokémon")]
@@ -100,7 +102,7 @@ def test_runs_end_and_page_newest_first(ledger: Ledger) -> None:
     assert ledger.last_success_time() == ended.end_time
     with ledger.running(RunTrigger.ADMIN) as bad:
         with ledger.claim(SOURCE, run_id=bad.id) as claim:
-            claim.mark_failed(error="truncated")
+            claim.mark_failed(error="truncated", max_failures=3)
         failed = ledger.end_run(bad.id, files=FileCounts(failed=1), records=RecordCounts())
     assert failed.state is RunState.FAILED
     assert failed.failures == ((SOURCE.key, "truncated"),)
@@ -133,3 +135,45 @@ def test_a_run_whose_process_died_is_failed_by_the_next_and_a_live_one_is_not(
     assert dead.state is RunState.FAILED
     assert dead.error.startswith("the run ended without recording its end")
     assert dead.end_time is not None
+
+
+def test_a_rejected_file_is_never_claimed_again_unless_accepted(ledger: Ledger, run: Run) -> None:
+    drift = (DriftCount("categories", "a string", "converted", 12),)
+    with ledger.claim(SOURCE, run_id=run.id) as claim:
+        claim.begin_attempt()
+        claim.add_quarantined([(0, "{}", "empty record")])
+        entry = claim.mark_rejected(
+            reason="9 of 10 records quarantined", records=RecordCounts(quarantined=9), drift=drift
+        )
+    assert (entry.state, entry.reject_reason, entry.drift) == (
+        FileState.REJECTED,
+        "9 of 10 records quarantined",
+        drift,
+    )
+    assert ledger.settled(SOURCE).startswith("rejected: 9 of 10 records quarantined")
+    with pytest.raises(FileSkipped, match="rejected: 9 of 10"), ledger.claim(SOURCE, run_id=run.id):
+        pass
+    with ledger.claim(SOURCE, run_id=run.id, accepting=True) as claim:
+        claim.begin_attempt()
+        accepted = claim.mark_imported(
+            catalog_import="imports/8", records=RecordCounts(imported=1), accepted_by="ops via spiffe://x"
+        )
+    assert (accepted.state, accepted.accepted_by, accepted.reject_reason) == (
+        FileState.IMPORTED,
+        "ops via spiffe://x",
+        "",
+    )
+    assert accepted.accept_time is not None
+
+
+def test_a_file_failed_by_too_many_runs_is_rejected_with_the_last_error(ledger: Ledger) -> None:
+    states = []
+    for n in range(3):
+        with ledger.running(RunTrigger.SCHEDULE) as run, ledger.claim(SOURCE, run_id=run.id) as claim:
+            claim.begin_attempt()
+            entry = claim.mark_failed(error=f"the catalog is unavailable ({n})", max_failures=3)
+            states.append((entry.state, entry.failures))
+        ledger.end_run(run.id, files=FileCounts(failed=1), records=RecordCounts())
+    assert states == [(FileState.FAILED, 1), (FileState.FAILED, 2), (FileState.REJECTED, 3)]
+    assert entry.reject_reason == "gave up after 3 failed runs; the last: the catalog is unavailable (2)"
+    assert ledger.get_run(run.id).failures == ((SOURCE.key, f"rejected: {entry.reject_reason}"),)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gzip
+from collections.abc import Callable
 
 from mypy_boto3_s3 import S3Client
 from prometheus_client import REGISTRY
@@ -11,8 +12,9 @@ from games.catalog.v1 import catalog_pb2 as cpb
 from games.catalog.v1 import catalog_pb2_grpc as cpb_grpc
 from ingestion import metrics
 from ingestion.app import IngestionApp
-from ingestion.model import FileState, Outcome, RunState, RunTrigger
+from ingestion.model import EventOutcome, FileState, Outcome, RunState, RunTrigger
 from tests.factories.deliveries import app, delivery, dirty_delivery
+from tests.fixtures.catalog import RunningCatalog
 from tests.integration.ingestion.conftest import Put, all_games, imports
 
 
@@ -25,8 +27,15 @@ def by_store_id(stub: cpb_grpc.CatalogServiceStub) -> dict[str, cpb.Game]:
 
 
 def test_dirty_records_are_repaired_quarantined_and_deduplicated(
-    ingestion: IngestionApp, gateway: cpb_grpc.CatalogServiceStub, put: Put
+    build_ingestion_app: Callable[..., IngestionApp],
+    catalog: RunningCatalog,
+    bucket: str,
+    gateway: cpb_grpc.CatalogServiceStub,
+    put: Put,
 ) -> None:
+    # A third of this file is dirt: far above the default share, so the limit is lifted here (see
+    # test_rejections.py for the default).
+    ingestion = build_ingestion_app(bucket=bucket, catalog_target=catalog.target, max_quarantine_ratio=1.0)
     body, expected = dirty_delivery()
     put("2026-11-23/ios.top100.json", body)
 
@@ -71,7 +80,7 @@ def test_a_file_is_imported_once_an_overwrite_or_a_new_key_again(
 
     again = ingestion.runner.run()
     assert (again.run.files_imported, again.run.files_skipped) == (0, 1)
-    assert again.files[0].reason == "already imported"
+    assert again.files[0].reason.startswith("already imported as imports/")
 
     put("daily/ios.top100.json", delivery([[app(1, name="Renamed"), app(3)]]))
     overwritten = ingestion.runner.run()
@@ -106,7 +115,7 @@ def test_gzip_by_extension_and_by_content_encoding(
     assert len(all_games(gateway)) == 3
 
 
-def test_a_broken_file_fails_alone_and_publishes_nothing(
+def test_a_broken_file_is_rejected_alone_publishes_nothing_and_is_not_taken_again(
     ingestion: IngestionApp, gateway: cpb_grpc.CatalogServiceStub, put: Put
 ) -> None:
     good = delivery([[app(n) for n in range(1, 40)]])
@@ -127,17 +136,23 @@ def test_a_broken_file_fails_alone_and_publishes_nothing(
         "mixed/4-bad-gzip.json.gz",
         "mixed/5-wrong-shape.json",
     ):
-        assert outcomes[key].outcome is Outcome.FAILED, key
+        assert outcomes[key].outcome is Outcome.REJECTED, key
         assert outcomes[key].reason, key
+    assert "truncated" in outcomes["mixed/2-truncated.json"].reason
+    assert "not JSON" in outcomes["mixed/3-not-json.json"].reason
     assert "gzip" in outcomes["mixed/4-bad-gzip.json.gz"].reason
+    assert "wrong shape" in outcomes["mixed/5-wrong-shape.json"].reason
     assert [i.source.key for i in imports(gateway)] == ["mixed/1-good.json"]
     assert len(all_games(gateway)) == 39
+    assert summary.run.files_rejected == 4
     assert dict(summary.run.failures) == {
-        k: o.reason for k, o in outcomes.items() if o.outcome is Outcome.FAILED
+        k: f"rejected: {o.reason}" for k, o in outcomes.items() if o.outcome is Outcome.REJECTED
     }
 
-    retried = ingestion.runner.run()
-    assert (retried.run.files_skipped, retried.run.files_failed) == (1, 4), "failed files are taken again"
+    again = ingestion.runner.run()
+    assert again.succeeded, "a rejected file is not taken again, so it fails no later run"
+    assert (again.run.files_skipped, again.run.files_failed, again.run.files_rejected) == (5, 0, 0)
+    assert all(o.reason.startswith("rejected: ") for o in again.files if "good" not in o.source.key)
 
 
 def test_rollback_through_the_catalog_restores_the_games(
@@ -161,11 +176,13 @@ def test_the_event_path_handles_one_object(
 ) -> None:
     put("events/ios.top100.json", delivery([[app(1)]]))
     put("events/broken.json", b"[[")
-    assert ingestion.runner.run_object(bucket, "events/ios.top100.json") is True
-    assert ingestion.runner.run_object(bucket, "events/ios.top100.json") is True, "already imported"
-    assert ingestion.runner.run_object(bucket, "events/broken.json") is False
-    assert ingestion.runner.run_object(bucket, "events/notes.txt") is True, "not a delivery: nothing to do"
-    assert ingestion.runner.run_object(bucket, "events/gone.json") is True, "deleted since the event"
+    run_object = ingestion.runner.run_object
+    assert run_object(bucket, "events/ios.top100.json") is EventOutcome.DONE
+    assert run_object(bucket, "events/ios.top100.json") is EventOutcome.DONE, "already imported"
+    assert run_object(bucket, "events/broken.json") is EventOutcome.DONE, "rejected: never taken again"
+    assert run_object(bucket, "events/notes.txt") is EventOutcome.DONE, "not a delivery: nothing to do"
+    assert run_object(bucket, "events/gone.json") is EventOutcome.DONE, "deleted since the event"
+    assert run_object("someone-elses-bucket", "events/ios.top100.json") is EventOutcome.FOREIGN
     runs = ingestion.ledger.list_runs(page_size=10).items
     assert {r.trigger for r in runs} == {RunTrigger.EVENT}
     assert [r.state for r in reversed(runs)] == [
@@ -181,16 +198,20 @@ def test_metrics_count_files_and_records_and_survive_a_restart(ingestion: Ingest
     def sample(name: str, **labels: str) -> float:
         return REGISTRY.get_sample_value(name, labels) or 0.0
 
-    before = {o: sample("ingestion_files_total", outcome=o) for o in ("imported", "skipped", "failed")}
+    before = {o: sample("ingestion_files_total", outcome=o) for o in ("imported", "skipped", "rejected")}
     quarantined = sample("ingestion_records_total", outcome="quarantined")
-    put("m/ios.top100.json", delivery([[app(1), {}, app(2)]]))
+    unreadable = sample("ingestion_files_rejected_total", cause="unreadable")
+    put("m/ios.top100.json", delivery([[app(n) for n in range(1, 21)] + [{}]]))  # 1 in 21: under 5%
     put("m/broken.json", b"[")
     ingestion.runner.run()
     assert sample("ingestion_files_total", outcome="imported") - before["imported"] == 1
-    assert sample("ingestion_files_total", outcome="failed") - before["failed"] == 1
+    assert sample("ingestion_files_total", outcome="rejected") - before["rejected"] == 1
+    assert sample("ingestion_files_rejected_total", cause="unreadable") - unreadable == 1
     assert sample("ingestion_records_total", outcome="quarantined") - quarantined == 1
+    ingestion.runner.run()
+    assert sample("ingestion_files_rejected_total", cause="unreadable") - unreadable == 1, "once per version"
 
-    put("m/broken.json", delivery([[app(3)]]))
+    put("m/broken.json", delivery([[app(30)]]))
     ok = ingestion.runner.run()
     assert ok.succeeded
     assert ok.run.end_time is not None

@@ -63,8 +63,8 @@ class _RunStateEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_RunState.Val
     RUN_STATE_SUCCEEDED: _RunState.ValueType  # 2
     """Every file was imported or skipped."""
     RUN_STATE_FAILED: _RunState.ValueType  # 3
-    """At least one file failed, S3 could not be listed, or the run's process died;
-    its files are taken again by the next run.
+    """At least one file failed or was rejected, S3 could not be listed, or the run's
+    process died. Failed files are taken again by the next run; rejected ones are not.
     """
 
 class RunState(_RunState, metaclass=_RunStateEnumTypeWrapper):
@@ -79,8 +79,8 @@ and marks it FAILED.
 RUN_STATE_SUCCEEDED: RunState.ValueType  # 2
 """Every file was imported or skipped."""
 RUN_STATE_FAILED: RunState.ValueType  # 3
-"""At least one file failed, S3 could not be listed, or the run's process died;
-its files are taken again by the next run.
+"""At least one file failed or was rejected, S3 could not be listed, or the run's
+process died. Failed files are taken again by the next run; rejected ones are not.
 """
 Global___RunState: _TypeAlias = RunState  # noqa: Y015
 
@@ -97,7 +97,17 @@ class _FileStateEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_FileState.V
     FILE_STATE_IMPORTED: _FileState.ValueType  # 2
     """Published in the catalog."""
     FILE_STATE_FAILED: _FileState.ValueType  # 3
-    """Failed as a whole; see `error`. Retried by the next run."""
+    """Failed for a transient reason (S3 or the catalog unavailable through every
+    attempt); see `error`. Taken again by the next run, until it has failed
+    INGESTION_MAX_FILE_FAILURES runs, when it is rejected.
+    """
+    FILE_STATE_REJECTED: _FileState.ValueType  # 4
+    """Will not be published as it is, and no run or event takes it again; see
+    `reject_reason`: not JSON, truncated, over a size bound, refused by the
+    catalog, too large a share of quarantined records, or too many failed runs.
+    Nothing of it reached the catalog. AcceptFile publishes it anyway; a new
+    delivery under the same key (a new ETag) is a new file.
+    """
 
 class FileState(_FileState, metaclass=_FileStateEnumTypeWrapper):
     """The state of one delivered file version."""
@@ -109,8 +119,76 @@ FILE_STATE_IMPORTING: FileState.ValueType  # 1
 FILE_STATE_IMPORTED: FileState.ValueType  # 2
 """Published in the catalog."""
 FILE_STATE_FAILED: FileState.ValueType  # 3
-"""Failed as a whole; see `error`. Retried by the next run."""
+"""Failed for a transient reason (S3 or the catalog unavailable through every
+attempt); see `error`. Taken again by the next run, until it has failed
+INGESTION_MAX_FILE_FAILURES runs, when it is rejected.
+"""
+FILE_STATE_REJECTED: FileState.ValueType  # 4
+"""Will not be published as it is, and no run or event takes it again; see
+`reject_reason`: not JSON, truncated, over a size bound, refused by the
+catalog, too large a share of quarantined records, or too many failed runs.
+Nothing of it reached the catalog. AcceptFile publishes it anyway; a new
+delivery under the same key (a new ETag) is a new file.
+"""
 Global___FileState: _TypeAlias = FileState  # noqa: Y015
+
+class _DriftAction:
+    ValueType = _typing.NewType("ValueType", _builtins.int)
+    V: _TypeAlias = ValueType  # noqa: Y015
+
+class _DriftActionEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_DriftAction.ValueType], _builtins.type):
+    DESCRIPTOR: _descriptor.EnumDescriptor
+    DRIFT_ACTION_UNSPECIFIED: _DriftAction.ValueType  # 0
+    """Not set."""
+    DRIFT_ACTION_CONVERTED: _DriftAction.ValueType  # 1
+    """The value was normalised and kept (a number where text was, one string where a list was)."""
+    DRIFT_ACTION_DROPPED: _DriftAction.ValueType  # 2
+    """The value could not be used and the field was left empty; the record was still imported."""
+
+class DriftAction(_DriftAction, metaclass=_DriftActionEnumTypeWrapper):
+    """What ingestion did with a descriptive field that arrived in another shape."""
+
+DRIFT_ACTION_UNSPECIFIED: DriftAction.ValueType  # 0
+"""Not set."""
+DRIFT_ACTION_CONVERTED: DriftAction.ValueType  # 1
+"""The value was normalised and kept (a number where text was, one string where a list was)."""
+DRIFT_ACTION_DROPPED: DriftAction.ValueType  # 2
+"""The value could not be used and the field was left empty; the record was still imported."""
+Global___DriftAction: _TypeAlias = DriftAction  # noqa: Y015
+
+@_typing.final
+class FieldDrift(_message.Message):
+    """A descriptive field of a file that did not arrive in the contract's shape, in some of its records."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    FIELD_FIELD_NUMBER: _builtins.int
+    SHAPE_FIELD_NUMBER: _builtins.int
+    ACTION_FIELD_NUMBER: _builtins.int
+    RECORD_COUNT_FIELD_NUMBER: _builtins.int
+    field: _builtins.str
+    """The field as delivered, for example `categories` or `rating_count`."""
+    shape: _builtins.str
+    """What arrived instead, for example "a string", "an object", "a number out of range"."""
+    action: Global___DriftAction.ValueType
+    """What ingestion did with it."""
+    record_count: _builtins.int
+    """How many imported records of the file carried it."""
+    def __init__(
+        self,
+        *,
+        field: _builtins.str = ...,
+        shape: _builtins.str = ...,
+        action: Global___DriftAction.ValueType = ...,
+        record_count: _builtins.int = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["action", b"action", "field", b"field", "record_count", b"record_count", "shape", b"shape"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___FieldDrift: _TypeAlias = FieldDrift  # noqa: Y015
 
 @_typing.final
 class Run(_message.Message):
@@ -130,6 +208,7 @@ class Run(_message.Message):
     RECORDS_REPAIRED_FIELD_NUMBER: _builtins.int
     RECORDS_QUARANTINED_FIELD_NUMBER: _builtins.int
     RECORDS_DUPLICATE_FIELD_NUMBER: _builtins.int
+    FILES_REJECTED_FIELD_NUMBER: _builtins.int
     name: _builtins.str
     """`runs/{id}`."""
     trigger: Global___RunTrigger.ValueType
@@ -150,6 +229,8 @@ class Run(_message.Message):
     """Records set aside with a reason."""
     records_duplicate: _builtins.int
     """Records dropped because the same app came again in the file."""
+    files_rejected: _builtins.int
+    """Files rejected by this run (never taken again until accepted)."""
     @_builtins.property
     def start_time(self) -> _timestamp_pb2.Timestamp:
         """When it started."""
@@ -173,10 +254,11 @@ class Run(_message.Message):
         records_repaired: _builtins.int = ...,
         records_quarantined: _builtins.int = ...,
         records_duplicate: _builtins.int = ...,
+        files_rejected: _builtins.int = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["end_time", b"end_time", "start_time", b"start_time"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["end_time", b"end_time", "files_failed", b"files_failed", "files_imported", b"files_imported", "files_skipped", b"files_skipped", "name", b"name", "records_duplicate", b"records_duplicate", "records_imported", b"records_imported", "records_quarantined", b"records_quarantined", "records_repaired", b"records_repaired", "start_time", b"start_time", "state", b"state", "trigger", b"trigger"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["end_time", b"end_time", "files_failed", b"files_failed", "files_imported", b"files_imported", "files_rejected", b"files_rejected", "files_skipped", b"files_skipped", "name", b"name", "records_duplicate", b"records_duplicate", "records_imported", b"records_imported", "records_quarantined", b"records_quarantined", "records_repaired", b"records_repaired", "start_time", b"start_time", "state", b"state", "trigger", b"trigger"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -202,6 +284,11 @@ class File(_message.Message):
     RECORDS_QUARANTINED_FIELD_NUMBER: _builtins.int
     RUN_FIELD_NUMBER: _builtins.int
     UPDATE_TIME_FIELD_NUMBER: _builtins.int
+    REJECT_REASON_FIELD_NUMBER: _builtins.int
+    FAILURES_FIELD_NUMBER: _builtins.int
+    DRIFT_FIELD_NUMBER: _builtins.int
+    ACCEPTED_BY_FIELD_NUMBER: _builtins.int
+    ACCEPT_TIME_FIELD_NUMBER: _builtins.int
     name: _builtins.str
     """`files/{id}`."""
     bucket: _builtins.str
@@ -228,9 +315,25 @@ class File(_message.Message):
     """Records set aside with a reason."""
     run: _builtins.str
     """The run that last worked on it, `runs/{id}`."""
+    reject_reason: _builtins.str
+    """Why it is REJECTED, when it is: for example "212 of 300 records quarantined (70.7%, more
+    than the 5.0% allowed); first reason: missing app_id".
+    """
+    failures: _builtins.int
+    """Runs that failed it for a transient reason."""
+    accepted_by: _builtins.str
+    """Who published it with AcceptFile (the gateway's caller, or a service identity); empty otherwise."""
     @_builtins.property
     def update_time(self) -> _timestamp_pb2.Timestamp:
         """When the ledger last changed it."""
+
+    @_builtins.property
+    def drift(self) -> _containers.RepeatedCompositeFieldContainer[Global___FieldDrift]:
+        """Descriptive fields that arrived in another shape, most frequent first (of the last attempt)."""
+
+    @_builtins.property
+    def accept_time(self) -> _timestamp_pb2.Timestamp:
+        """When it was accepted; unset otherwise."""
 
     def __init__(
         self,
@@ -249,10 +352,15 @@ class File(_message.Message):
         records_quarantined: _builtins.int = ...,
         run: _builtins.str = ...,
         update_time: _timestamp_pb2.Timestamp | None = ...,
+        reject_reason: _builtins.str = ...,
+        failures: _builtins.int = ...,
+        drift: _abc.Iterable[Global___FieldDrift] | None = ...,
+        accepted_by: _builtins.str = ...,
+        accept_time: _timestamp_pb2.Timestamp | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["update_time", b"update_time"]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["accept_time", b"accept_time", "update_time", b"update_time"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["bucket", b"bucket", "catalog_import", b"catalog_import", "error", b"error", "etag", b"etag", "key", b"key", "name", b"name", "records_imported", b"records_imported", "records_quarantined", b"records_quarantined", "records_repaired", b"records_repaired", "run", b"run", "size_bytes", b"size_bytes", "state", b"state", "update_time", b"update_time", "version_id", b"version_id"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["accept_time", b"accept_time", "accepted_by", b"accepted_by", "bucket", b"bucket", "catalog_import", b"catalog_import", "drift", b"drift", "error", b"error", "etag", b"etag", "failures", b"failures", "key", b"key", "name", b"name", "records_imported", b"records_imported", "records_quarantined", b"records_quarantined", "records_repaired", b"records_repaired", "reject_reason", b"reject_reason", "run", b"run", "size_bytes", b"size_bytes", "state", b"state", "update_time", b"update_time", "version_id", b"version_id"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -530,6 +638,58 @@ class ListQuarantinedRecordsRequest(_message.Message):
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___ListQuarantinedRecordsRequest: _TypeAlias = ListQuarantinedRecordsRequest  # noqa: Y015
+
+@_typing.final
+class AcceptFileRequest(_message.Message):
+    """Request for AcceptFile."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    NAME_FIELD_NUMBER: _builtins.int
+    name: _builtins.str
+    """`files/{id}`, a REJECTED file."""
+    def __init__(
+        self,
+        *,
+        name: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["name", b"name"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___AcceptFileRequest: _TypeAlias = AcceptFileRequest  # noqa: Y015
+
+@_typing.final
+class AcceptFileResponse(_message.Message):
+    """Response for AcceptFile."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    FILE_FIELD_NUMBER: _builtins.int
+    RUN_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def file(self) -> Global___File:
+        """The file after the import: IMPORTED, or REJECTED again with the reason."""
+
+    @_builtins.property
+    def run(self) -> Global___Run:
+        """The run that imported it."""
+
+    def __init__(
+        self,
+        *,
+        file: Global___File | None = ...,
+        run: Global___Run | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["file", b"file", "run", b"run"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["file", b"file", "run", b"run"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___AcceptFileResponse: _TypeAlias = AcceptFileResponse  # noqa: Y015
 
 @_typing.final
 class ListQuarantinedRecordsResponse(_message.Message):

@@ -61,6 +61,11 @@ class IngestionServiceStub:
                 request_serializer=games_dot_ingestion_dot_v1_dot_ingestion__pb2.ListQuarantinedRecordsRequest.SerializeToString,
                 response_deserializer=games_dot_ingestion_dot_v1_dot_ingestion__pb2.ListQuarantinedRecordsResponse.FromString,
                 _registered_method=True)
+        self.AcceptFile = channel.unary_unary(
+                '/games.ingestion.v1.IngestionService/AcceptFile',
+                request_serializer=games_dot_ingestion_dot_v1_dot_ingestion__pb2.AcceptFileRequest.SerializeToString,
+                response_deserializer=games_dot_ingestion_dot_v1_dot_ingestion__pb2.AcceptFileResponse.FromString,
+                _registered_method=True)
 
 
 class IngestionServiceServicer:
@@ -103,6 +108,16 @@ class IngestionServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def AcceptFile(self, request, context):
+        """Publishes a rejected file anyway, whatever share of it is quarantined, after an operator has
+        looked at its quarantine; records who accepted it. Runs the import and returns when it ends:
+        the file is then IMPORTED, or REJECTED again with the reason (bytes that cannot be parsed stay
+        unusable). FAILED_PRECONDITION (reason FILE_NOT_REJECTED) for a file that is not rejected.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_IngestionServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -130,6 +145,11 @@ def add_IngestionServiceServicer_to_server(servicer, server):
                     servicer.ListQuarantinedRecords,
                     request_deserializer=games_dot_ingestion_dot_v1_dot_ingestion__pb2.ListQuarantinedRecordsRequest.FromString,
                     response_serializer=games_dot_ingestion_dot_v1_dot_ingestion__pb2.ListQuarantinedRecordsResponse.SerializeToString,
+            ),
+            'AcceptFile': grpc.unary_unary_rpc_method_handler(
+                    servicer.AcceptFile,
+                    request_deserializer=games_dot_ingestion_dot_v1_dot_ingestion__pb2.AcceptFileRequest.FromString,
+                    response_serializer=games_dot_ingestion_dot_v1_dot_ingestion__pb2.AcceptFileResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -269,6 +289,33 @@ class IngestionService:
             '/games.ingestion.v1.IngestionService/ListQuarantinedRecords',
             games_dot_ingestion_dot_v1_dot_ingestion__pb2.ListQuarantinedRecordsRequest.SerializeToString,
             games_dot_ingestion_dot_v1_dot_ingestion__pb2.ListQuarantinedRecordsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def AcceptFile(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/games.ingestion.v1.IngestionService/AcceptFile',
+            games_dot_ingestion_dot_v1_dot_ingestion__pb2.AcceptFileRequest.SerializeToString,
+            games_dot_ingestion_dot_v1_dot_ingestion__pb2.AcceptFileResponse.FromString,
             options,
             channel_credentials,
             insecure,

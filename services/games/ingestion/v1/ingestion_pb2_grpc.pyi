@@ -45,6 +45,12 @@ class IngestionServiceStub:
     """Lists the delivered files the ledger knows, newest first."""
     ListQuarantinedRecords: _grpc.UnaryUnaryMultiCallable[_ingestion_pb2.ListQuarantinedRecordsRequest, _ingestion_pb2.ListQuarantinedRecordsResponse]
     """Lists records that could not be repaired, with the reason for each."""
+    AcceptFile: _grpc.UnaryUnaryMultiCallable[_ingestion_pb2.AcceptFileRequest, _ingestion_pb2.AcceptFileResponse]
+    """Publishes a rejected file anyway, whatever share of it is quarantined, after an operator has
+    looked at its quarantine; records who accepted it. Runs the import and returns when it ends:
+    the file is then IMPORTED, or REJECTED again with the reason (bytes that cannot be parsed stay
+    unusable). FAILED_PRECONDITION (reason FILE_NOT_REJECTED) for a file that is not rejected.
+    """
 
 @_typing.type_check_only
 class IngestionServiceAsyncStub(IngestionServiceStub):
@@ -63,6 +69,12 @@ class IngestionServiceAsyncStub(IngestionServiceStub):
     """Lists the delivered files the ledger knows, newest first."""
     ListQuarantinedRecords: _aio.UnaryUnaryMultiCallable[_ingestion_pb2.ListQuarantinedRecordsRequest, _ingestion_pb2.ListQuarantinedRecordsResponse]  # type: ignore[assignment]
     """Lists records that could not be repaired, with the reason for each."""
+    AcceptFile: _aio.UnaryUnaryMultiCallable[_ingestion_pb2.AcceptFileRequest, _ingestion_pb2.AcceptFileResponse]  # type: ignore[assignment]
+    """Publishes a rejected file anyway, whatever share of it is quarantined, after an operator has
+    looked at its quarantine; records who accepted it. Runs the import and returns when it ends:
+    the file is then IMPORTED, or REJECTED again with the reason (bytes that cannot be parsed stay
+    unusable). FAILED_PRECONDITION (reason FILE_NOT_REJECTED) for a file that is not rejected.
+    """
 
 class IngestionServiceServicer(metaclass=_abc_1.ABCMeta):
     """Turns files delivered to S3 into catalog imports, exactly once per file
@@ -108,5 +120,17 @@ class IngestionServiceServicer(metaclass=_abc_1.ABCMeta):
         context: _ServicerContext,
     ) -> _typing.Union[_ingestion_pb2.ListQuarantinedRecordsResponse, _abc.Awaitable[_ingestion_pb2.ListQuarantinedRecordsResponse]]:
         """Lists records that could not be repaired, with the reason for each."""
+
+    @_abc_1.abstractmethod
+    def AcceptFile(
+        self,
+        request: _ingestion_pb2.AcceptFileRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_ingestion_pb2.AcceptFileResponse, _abc.Awaitable[_ingestion_pb2.AcceptFileResponse]]:
+        """Publishes a rejected file anyway, whatever share of it is quarantined, after an operator has
+        looked at its quarantine; records who accepted it. Runs the import and returns when it ends:
+        the file is then IMPORTED, or REJECTED again with the reason (bytes that cannot be parsed stay
+        unusable). FAILED_PRECONDITION (reason FILE_NOT_REJECTED) for a file that is not rejected.
+        """
 
 def add_IngestionServiceServicer_to_server(servicer: IngestionServiceServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...
