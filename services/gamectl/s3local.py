@@ -9,6 +9,7 @@ server process's memory: stopping the server loses every bucket, object and queu
 from __future__ import annotations
 
 import contextlib
+import json
 import logging
 import sys
 import time
@@ -132,10 +133,20 @@ class LocalS3:
         with contextlib.closing(self.s3_client()) as s3:
             self._ensure_bucket(s3, bucket)
 
-    def create_queue(self, name: str) -> str:
-        """Create an SQS queue (if missing) and return its URL."""
+    def create_queue(self, name: str, *, max_receive_count: int | None = None) -> str:
+        """Create an SQS queue (if missing) and return its URL.
+
+        With `max_receive_count`, a dead-letter queue `{name}-dead-letter` takes each message received
+        that many times without being deleted, as the chart's README asks of the real queue.
+        """
         with contextlib.closing(self.sqs_client()) as sqs:
-            return sqs.create_queue(QueueName=name)["QueueUrl"]
+            if max_receive_count is None:
+                return sqs.create_queue(QueueName=name)["QueueUrl"]
+            dead = sqs.create_queue(QueueName=f"{name}-dead-letter")["QueueUrl"]
+            arn = sqs.get_queue_attributes(QueueUrl=dead, AttributeNames=["QueueArn"])["Attributes"]
+            policy = {"deadLetterTargetArn": arn["QueueArn"], "maxReceiveCount": str(max_receive_count)}
+            created = sqs.create_queue(QueueName=name, Attributes={"RedrivePolicy": json.dumps(policy)})
+            return created["QueueUrl"]
 
     def enable_bucket_notifications(self, bucket: str, queue_url: str) -> None:
         """Send an event to the queue for every object created in `bucket`."""

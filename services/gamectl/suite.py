@@ -53,6 +53,8 @@ LOCAL_KEYS = {"admin": SCOPES, "reader": ("games.read",)}
 SAMPLE_DATA = Path(__file__).resolve().parents[2] / "deploy" / "local" / "sample-data"
 LOCAL_BUCKET = "games-deliveries"
 LOCAL_QUEUE = "games-deliveries-events"
+# Deliveries of one event message before SQS moves it to the dead-letter queue.
+LOCAL_MAX_RECEIVE_COUNT = 5
 
 
 @dataclass
@@ -203,7 +205,7 @@ class Suite:
         self.s3 = LocalS3(port=_port(self.environ.get("GAMECTL_S3_PORT"), 0))
         self.s3.start()
         self.s3.seed(LOCAL_BUCKET, SAMPLE_DATA)
-        queue_url = self.s3.create_queue(LOCAL_QUEUE)
+        queue_url = self.s3.create_queue(LOCAL_QUEUE, max_receive_count=LOCAL_MAX_RECEIVE_COUNT)
         self.s3.enable_bucket_notifications(LOCAL_BUCKET, queue_url)
         return {
             "AWS_ENDPOINT_URL_S3": self.s3.endpoint,

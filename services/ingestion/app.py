@@ -139,7 +139,7 @@ def build_ingestion(settings: RunSettings, *, page_tokens: PageTokens | None = N
     app = IngestionApp(settings=settings, engine=engine, ledger=ledger, runner=runner, s3=s3, channel=channel)
     if isinstance(settings, IngestionSettings):
         # A service is what Prometheus scrapes; the CronJob's runs reach its gauge through the ledger.
-        app.on_close(metrics.follow_ledger(ledger.last_success_time))
+        app.on_close(metrics.follow_ledger(ledger.last_success_time, ledger.last_rejection_time))
     return app
 
 

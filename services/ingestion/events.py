@@ -86,6 +86,7 @@ class SqsConsumer:
         """Start polling on a daemon thread; does nothing when already running."""
         if self.running:
             return
+        self._check_redrive_policy()
         self._stopping.clear()
         self._thread = threading.Thread(target=self._run, name="sqs-consumer", daemon=True)
         self._thread.start()
@@ -124,6 +125,22 @@ class SqsConsumer:
         return processed
 
     # --- internals ---
+
+    def _check_redrive_policy(self) -> None:
+        """Say once at start when the queue has no dead-letter queue: a poison message would loop."""
+        try:
+            attributes = self._sqs.get_queue_attributes(
+                QueueUrl=self._queue_url, AttributeNames=["RedrivePolicy"]
+            ).get("Attributes", {})
+        except (BotoCoreError, ClientError) as exc:
+            _log.warning("cannot read the event queue's redrive policy: %s", exc)
+            return
+        if "RedrivePolicy" not in attributes:
+            _log.warning(
+                "the event queue has no redrive policy: a message that keeps failing comes back forever; "
+                "give it a dead-letter queue (see the chart's README)",
+                extra={"fields": {"queue": self._queue_url}},
+            )
 
     def _run(self) -> None:
         failures = 0

@@ -177,6 +177,13 @@ class Ledger:
             value: datetime | None = conn.execute(query).scalar_one()
         return value
 
+    def last_rejection_time(self) -> datetime | None:
+        """When a file still rejected was last rejected, if one is."""
+        query = select(func.max(files.c.update_time)).where(files.c.state == FileState.REJECTED.value)
+        with connection(self._engine) as conn:
+            value: datetime | None = conn.execute(query).scalar_one()
+        return value
+
     def _page(
         self,
         query: Select[Any],

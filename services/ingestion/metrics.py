@@ -1,9 +1,10 @@
 """Ingestion's own Prometheus figures (gamekit.metrics serves them with the gRPC ones).
 
-The last-success gauge answers at scrape time. The daily run is a CronJob, another process with no
-metrics port, so the `serve` process that Prometheus scrapes follows the ledger: it asks for the last
-successful run at most every `LEDGER_READ_SECONDS` and keeps the last good answer when the database
-fails. Runs the process made itself count at once, without waiting for the next read.
+The last-success and last-rejection gauges answer at scrape time. The daily run is a CronJob, another
+process with no metrics port, so the `serve` process that Prometheus scrapes follows the ledger: it
+asks for the last successful run (and the last rejected file) at most every `LEDGER_READ_SECONDS` and
+keeps the last good answer when the database fails. What the process did itself counts at once,
+without waiting for the next read. The counters count only what this process did.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ import math
 import threading
 import time
 from collections.abc import Callable
-from datetime import datetime
+from datetime import UTC, datetime
 
 from prometheus_client import Counter, Gauge, Histogram
 
@@ -35,6 +36,10 @@ FILES_REJECTED = Counter(
     ["cause"],
 )
 REJECT_CAUSES = ("quarantined", "unreadable", "refused", "gave_up")
+LAST_REJECTION = Gauge(
+    "ingestion_last_file_rejected_timestamp_seconds",
+    "Unix time a file was last rejected, by any process (read from the ledger); 0 if none is rejected.",
+)
 RUN_SECONDS = Histogram(
     "ingestion_run_duration_seconds",
     "Wall time of one ingestion run.",
@@ -55,8 +60,8 @@ for _cause in REJECT_CAUSES:
 LedgerRead = Callable[[], datetime | None]
 
 
-class LastSuccess:
-    """The end of the newest successful run this process knows of: its own, or the ledger's."""
+class LedgerTime:
+    """The newest time of an event this process knows of (a run's success, say): its own, or the ledger's."""
 
     def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
         self._clock = clock
@@ -68,7 +73,7 @@ class LastSuccess:
         self._next_read = 0.0
 
     def mark(self, ended: datetime) -> None:
-        """A run of this process succeeded."""
+        """The event happened in this process, at `ended`."""
         with self._lock:
             self._own = max(self._own, ended.timestamp())
 
@@ -102,13 +107,21 @@ class LastSuccess:
             return max(self._own, self._ledger)
 
 
-LAST_SUCCESS_TIME = LastSuccess()
+LAST_SUCCESS_TIME = LedgerTime()
 LAST_SUCCESS.set_function(LAST_SUCCESS_TIME.value)
+LAST_REJECTION_TIME = LedgerTime()
+LAST_REJECTION.set_function(LAST_REJECTION_TIME.value)
 
 
-def follow_ledger(read: LedgerRead) -> Callable[[], None]:
-    """Report the ledger's last success (`read`) on the gauge; returns a call that stops following."""
-    return LAST_SUCCESS_TIME.follow(read)
+def follow_ledger(last_success: LedgerRead, last_rejection: LedgerRead) -> Callable[[], None]:
+    """Report the ledger's last success and last rejection on the gauges; returns a call that stops it."""
+    stops = (LAST_SUCCESS_TIME.follow(last_success), LAST_REJECTION_TIME.follow(last_rejection))
+
+    def stop() -> None:
+        for each in stops:
+            each()
+
+    return stop
 
 
 def count_file(outcome: Outcome) -> None:
@@ -119,6 +132,7 @@ def count_file(outcome: Outcome) -> None:
 def count_rejected(cause: str) -> None:
     """One file version rejected (once per version: a rejected file is never taken again)."""
     FILES_REJECTED.labels(cause).inc()
+    LAST_REJECTION_TIME.mark(datetime.now(UTC))
 
 
 def count_records(records: RecordCounts) -> None:

@@ -25,6 +25,7 @@ DATASOURCES = ROOT / "deploy" / "grafana" / "datasources.yaml"
 COMPONENTS = ("gateway", "catalog", "ingestion")
 EXPECTED_ALERTS = {
     "IngestionStale",
+    "IngestionFileRejected",
     "GrpcErrorRatioHigh",
     "GrpcLatencyP99High",
     "ServiceDown",

@@ -212,6 +212,18 @@ seccompProfile:
   value: {{ $i.importBatchSize | quote }}
 - name: INGESTION_MAX_ATTEMPTS
   value: {{ $i.maxAttempts | quote }}
+- name: INGESTION_MAX_QUARANTINE_RATIO
+  value: {{ $i.limits.maxQuarantineRatio | quote }}
+- name: INGESTION_MAX_QUARANTINE_ROWS
+  value: {{ $i.limits.maxQuarantineRows | quote }}
+- name: INGESTION_MAX_REPAIR_ROWS
+  value: {{ $i.limits.maxRepairRows | quote }}
+- name: INGESTION_MAX_FILE_BYTES
+  value: {{ $i.limits.maxFileBytes | int64 | quote }}
+- name: INGESTION_MAX_GZIP_RATIO
+  value: {{ $i.limits.maxGzipRatio | quote }}
+- name: INGESTION_MAX_FILE_FAILURES
+  value: {{ $i.limits.maxFileFailures | quote }}
 {{- if $i.alertWebhook.existingSecret }}
 - name: INGESTION_ALERT_WEBHOOK_URL
   valueFrom:

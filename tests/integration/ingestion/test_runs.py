@@ -216,6 +216,6 @@ def test_metrics_count_files_and_records_and_survive_a_restart(ingestion: Ingest
     assert ok.succeeded
     assert ok.run.end_time is not None
     assert sample("ingestion_last_success_timestamp_seconds") == ok.run.end_time.timestamp()
-    restarted = metrics.LastSuccess()  # as in a new process
+    restarted = metrics.LedgerTime()  # as in a new process
     restarted.follow(ingestion.ledger.last_success_time)
     assert restarted.value() == ok.run.end_time.timestamp()

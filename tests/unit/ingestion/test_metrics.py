@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from ingestion.metrics import LastSuccess
+from ingestion.metrics import LedgerTime
 
 EARLY = datetime(2026, 11, 23, 6, 0, tzinfo=UTC)
 LATE = datetime(2026, 11, 24, 6, 0, tzinfo=UTC)
@@ -36,11 +36,11 @@ class Ledger:
 
 
 def test_nothing_known_is_zero() -> None:
-    assert LastSuccess().value() == 0.0
+    assert LedgerTime().value() == 0.0
 
 
 def test_own_runs_count_without_a_ledger() -> None:
-    last = LastSuccess()
+    last = LedgerTime()
     last.mark(LATE)
     last.mark(EARLY)
     assert last.value() == LATE.timestamp()
@@ -48,7 +48,7 @@ def test_own_runs_count_without_a_ledger() -> None:
 
 def test_the_ledger_is_read_at_most_every_interval() -> None:
     clock, ledger = Clock(), Ledger(EARLY)
-    last = LastSuccess(clock)
+    last = LedgerTime(clock)
     last.follow(ledger, interval=15)
     assert last.value() == EARLY.timestamp()
     ledger.answer = LATE  # another process (the CronJob) succeeded
@@ -61,7 +61,7 @@ def test_the_ledger_is_read_at_most_every_interval() -> None:
 
 def test_a_database_error_keeps_the_last_answer(caplog: pytest.LogCaptureFixture) -> None:
     clock, ledger = Clock(), Ledger(EARLY)
-    last = LastSuccess(clock)
+    last = LedgerTime(clock)
     last.follow(ledger, interval=15)
     assert last.value() == EARLY.timestamp()
     ledger.answer = ConnectionError("database down")
@@ -75,7 +75,7 @@ def test_a_database_error_keeps_the_last_answer(caplog: pytest.LogCaptureFixture
 
 def test_own_success_shows_before_the_next_read() -> None:
     clock, ledger = Clock(), Ledger(EARLY)
-    last = LastSuccess(clock)
+    last = LedgerTime(clock)
     last.follow(ledger, interval=15)
     assert last.value() == EARLY.timestamp()
     last.mark(LATE)
@@ -84,7 +84,7 @@ def test_own_success_shows_before_the_next_read() -> None:
 
 def test_stopping_ends_the_reads_and_keeps_the_last_answer() -> None:
     ledger = Ledger(EARLY)
-    last = LastSuccess()
+    last = LedgerTime()
     stop = last.follow(ledger, interval=0)
     assert last.value() == EARLY.timestamp()
     stop()
