@@ -64,6 +64,7 @@ CALLS: dict[str, Call] = {
     I + "ListQuarantinedRecords": lambda ch: _ingestion(ch).ListQuarantinedRecords(
         ipb.ListQuarantinedRecordsRequest(), timeout=T
     ),
+    I + "AcceptFile": lambda ch: _ingestion(ch).AcceptFile(ipb.AcceptFileRequest(name="files/1"), timeout=T),
 }
 
 
