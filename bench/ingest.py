@@ -1,18 +1,16 @@
 """Ingestion end to end: a delivery in S3 to a published catalog import, with its peak RSS.
 
-`python -m ingestion run-once` runs as a child of this process over a bucket holding only the
-benchmark's file (the suite's own bucket sends S3 events to the running ingestion service, which
-would race the run). Its peak RSS is the kernel's own figure for that child (`wait4`'s ru_maxrss),
-not a sample; the CPU seconds of ingestion and of the catalog over the run show where time goes.
+`python -m ingestion run-once` runs over a bucket holding only the benchmark's file (the suite's own
+bucket sends S3 events to the running ingestion service, which would race the run). Its peak RSS is
+the kernel's own figure (`wait4`'s ru_maxrss), taken by tests.fixtures.peak_rss so that this process's
+own memory is not in it, not a sample; the CPU seconds of ingestion and of the catalog over the run
+show where time goes.
 """
 
 from __future__ import annotations
 
 import contextlib
-import os
-import subprocess
 import sys
-import threading
 import time
 from dataclasses import asdict, dataclass
 from datetime import date
@@ -25,6 +23,7 @@ from boto3.s3.transfer import TransferConfig  # type: ignore[import-untyped]
 from bench import floors
 from bench.delivery import Delivery, write
 from bench.platform import BenchPlatform
+from tests.fixtures import peak_rss
 
 BUCKET = "bench-deliveries"
 MiB = 1024 * 1024
@@ -57,39 +56,48 @@ def upload(platform: BenchPlatform, delivery: Delivery, key: str) -> float:
     return time.perf_counter() - started
 
 
+@dataclass(frozen=True)
+class Child:
+    """One `ingestion run-once` process, ended: its exit code, stdout, time, and the kernel's figures."""
+
+    returncode: int
+    stdout: str
+    seconds: float
+    peak_rss_mib: float
+    cpu_seconds: float
+
+
+def run_child(platform: BenchPlatform, *, prefix: str = "") -> Child:
+    """`ingestion run-once` over the benchmark bucket (keys under `prefix`), measured as the tests do."""
+    env = {**platform.suite.ingestion_env, "INGESTION_S3_BUCKET": BUCKET, "INGESTION_S3_PREFIX": prefix}
+    started = time.perf_counter()
+    measured = peak_rss.run([sys.executable, "-m", "ingestion", "run-once"], env=env, timeout=4 * 3600)
+    return Child(
+        returncode=measured.returncode,
+        stdout=measured.stdout.strip(),
+        seconds=time.perf_counter() - started,
+        peak_rss_mib=measured.peak_rss / MiB,
+        cpu_seconds=measured.cpu_seconds,
+    )
+
+
 def run_once(platform: BenchPlatform, key: str) -> Ingested:
     """`ingestion run-once` over the benchmark bucket, timed, with its peak RSS and CPU."""
-    env = {**platform.suite.ingestion_env, "INGESTION_S3_BUCKET": BUCKET, "INGESTION_S3_PREFIX": ""}
     catalog = psutil.Process(platform.service("catalog").process.pid)
     catalog_cpu = _cpu(catalog)
-    started = time.perf_counter()
-    process = subprocess.Popen(
-        [sys.executable, "-m", "ingestion", "run-once"],
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.DEVNULL,
-    )
-    assert process.stdout is not None
-    out: list[bytes] = []
-    reader = threading.Thread(target=lambda: out.append(process.stdout.read()))  # type: ignore[union-attr]
-    reader.start()
-    _, status, usage = os.wait4(process.pid, 0)
-    seconds = time.perf_counter() - started
-    process.returncode = os.waitstatus_to_exitcode(status)
-    reader.join()
-    summary = b"".join(out).decode()
-    if process.returncode != 0:
-        raise RuntimeError(f"ingestion run-once failed ({process.returncode}):\n{summary}")
+    child = run_child(platform, prefix=key)
+    if child.returncode != 0:
+        raise RuntimeError(f"ingestion run-once failed ({child.returncode}):\n{child.stdout}")
     row = _import_of(platform, key)
     return Ingested(
-        seconds=seconds,
-        peak_rss_mib=usage.ru_maxrss / 1024,  # kilobytes on Linux
-        ingestion_cpu_seconds=usage.ru_utime + usage.ru_stime,
+        seconds=child.seconds,
+        peak_rss_mib=child.peak_rss_mib,
+        ingestion_cpu_seconds=child.cpu_seconds,
         catalog_cpu_seconds=_cpu(catalog) - catalog_cpu,
         catalog_import_id=row[0],
         received=row[1],
         created=row[2],
-        summary=summary.strip(),
+        summary=child.stdout,
     )
 
 

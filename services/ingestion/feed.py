@@ -20,7 +20,11 @@ from ingestion.catalog_game import game_from_record
 from ingestion.model import DriftCount, RecordCounts, RepairEntry
 from ingestion.records import Accepted, Quarantined
 
-_LEDGER_FLUSH = 500
+# Ledger rows are written in batches of this many rows, or of this many bytes of raw records (a
+# quarantined record keeps up to 64 KiB of its JSON: 500 of them would hold 32 MiB, several times over
+# once SQLAlchemy has bound them).
+_LEDGER_FLUSH_ROWS = 500
+_LEDGER_FLUSH_BYTES = 2 * 2**20
 
 
 class RecordSink(Protocol):
@@ -75,7 +79,7 @@ class Feed:
         self._closed = False
         self._quarantine: list[tuple[int, str, str]] = []
         self._repairs: list[RepairEntry] = []
-        self._rows_kept = self._repairs_kept = 0
+        self._rows_kept = self._repairs_kept = self._buffered_bytes = 0
         self._drift: Counter[tuple[str, str, str]] = Counter()
         self.imported = self.repaired = self.quarantined = 0
         self.first_reason = ""
@@ -92,7 +96,7 @@ class Feed:
         return tuple(DriftCount(f, s, a, n) for (f, s, a), n in self._drift.most_common())
 
     def requests(self) -> Iterator[pb.ImportGamesRequest]:
-        """The header, then one message per batch; raises (cancelling the call) on any failure."""
+        """The header, then one message per batch, then the commit; on any failure, no commit."""
         try:
             yield self._header
             while True:
@@ -107,8 +111,9 @@ class Feed:
             # Only a stream that reaches this point may publish: see ImportCommit in the contract.
             yield pb.ImportGamesRequest(commit=pb.ImportCommit(game_count=self.imported))
         except Exception as exc:
+            # The stream ends without its commit: the catalog publishes nothing and refuses it, and the
+            # caller reads why from `error`. (Raising would do the same, with gRPC logging a traceback.)
             self.error = exc
-            raise
 
     def close(self) -> None:
         """No step runs after this returns."""
@@ -126,7 +131,6 @@ class Feed:
 
     def _next_batch(self) -> list[pb.Game]:
         if self._closed:
-            # Never end the stream normally after close: a normal end would publish.
             raise RuntimeError("the import stream was closed")
         games: list[pb.Game] = []
         for item in self._items:
@@ -135,7 +139,8 @@ class Feed:
             else:
                 games.append(game_from_record(item.record))
                 self._add_accepted(item)
-            if len(self._quarantine) >= _LEDGER_FLUSH or len(self._repairs) >= _LEDGER_FLUSH:
+            rows = max(len(self._quarantine), len(self._repairs))
+            if rows >= _LEDGER_FLUSH_ROWS or self._buffered_bytes >= _LEDGER_FLUSH_BYTES:
                 self._flush()
             if len(games) >= self._batch_size:
                 break
@@ -147,6 +152,7 @@ class Feed:
             self.first_reason = item.reason
         if self._rows_kept < self._limits.max_quarantine_rows:
             self._rows_kept += 1
+            self._buffered_bytes += len(item.raw)
             self._quarantine.append((item.position, item.raw, item.reason))
 
     def _add_accepted(self, item: Accepted) -> None:
@@ -167,4 +173,4 @@ class Feed:
     def _flush(self) -> None:
         self._sink.add_quarantined(self._quarantine)
         self._sink.add_repairs(self._repairs)
-        self._quarantine, self._repairs = [], []
+        self._quarantine, self._repairs, self._buffered_bytes = [], [], 0

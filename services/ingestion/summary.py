@@ -6,7 +6,13 @@ from ingestion.model import FileOutcome, Outcome, RunSummary
 
 MAX_FILE_LINES = 20
 MAX_REASON = 160
-_LABELS = {Outcome.IMPORTED: "imported", Outcome.SKIPPED: "skipped", Outcome.FAILED: "FAILED"}
+_LABELS = {
+    Outcome.IMPORTED: "imported",
+    Outcome.SKIPPED: "skipped",
+    Outcome.FAILED: "FAILED",
+    Outcome.REJECTED: "REJECTED",
+}
+_TROUBLE = (Outcome.FAILED, Outcome.REJECTED)
 
 
 def _shorten(text: str, limit: int) -> str:
@@ -27,18 +33,19 @@ def _file_line(outcome: FileOutcome) -> str:
 
 
 def render(summary: RunSummary) -> str:
-    """A few lines: the run, file and record counts, and one line per file (failures first)."""
+    """A few lines: the run, file and record counts, and one line per file (failed and rejected first)."""
     run = summary.run
     seconds = (run.end_time - run.start_time).total_seconds() if run.end_time else 0.0
     lines = [
         f"Ingestion run {run.name} ({run.trigger.value}) {run.state.value} in {seconds:.1f} s",
-        f"Files:   {run.files_imported} imported, {run.files_skipped} skipped, {run.files_failed} failed",
+        f"Files:   {run.files_imported} imported, {run.files_skipped} skipped, {run.files_failed} failed, "
+        f"{run.files_rejected} rejected",
         f"Records: {run.records_imported} imported ({run.records_repaired} repaired), "
         f"{run.records_quarantined} quarantined, {run.records_duplicate} duplicate",
     ]
     if run.error:
         lines.append(f"Error:   {_shorten(run.error, MAX_REASON)}")
-    ordered = sorted(summary.files, key=lambda o: o.outcome is not Outcome.FAILED)
+    ordered = sorted(summary.files, key=lambda o: o.outcome not in _TROUBLE)
     lines += [_file_line(o) for o in ordered[:MAX_FILE_LINES]]
     if len(ordered) > MAX_FILE_LINES:
         lines.append(f"  … and {len(ordered) - MAX_FILE_LINES} more files (see ListFiles)")

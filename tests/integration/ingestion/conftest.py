@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -9,10 +10,12 @@ from typing import TYPE_CHECKING, Any
 import grpc
 import pytest
 
+from gamectl.certs import DevPki
 from games.catalog.v1 import catalog_pb2 as cpb
 from games.catalog.v1 import catalog_pb2_grpc as cpb_grpc
 from tests.factories.deliveries import large_delivery
 from tests.fixtures.catalog import RunningCatalog, StartCatalog
+from tests.fixtures.ingestion import ingestion_env
 
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
@@ -87,3 +90,15 @@ def all_games(stub: cpb_grpc.CatalogServiceStub) -> list[cpb.Game]:
 def imports(stub: cpb_grpc.CatalogServiceStub) -> list[cpb.Import]:
     """Every import the catalog published, newest first."""
     return list(stub.ListImports(cpb.ListImportsRequest(page_size=1000)).imports)
+
+
+@pytest.fixture
+def env(
+    dev_pki: DevPki, platform_database_url: str, bucket: str, catalog: RunningCatalog, aws_env: dict[str, str]
+) -> dict[str, str]:
+    """The environment of an `ingestion run-once` subprocess on the test's parts."""
+    return {
+        **os.environ,
+        **aws_env,
+        **ingestion_env(dev_pki, platform_database_url, bucket=bucket, catalog_target=catalog.target),
+    }

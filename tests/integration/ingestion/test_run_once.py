@@ -6,37 +6,21 @@ import os
 import signal
 import subprocess
 import sys
-import threading
 import time
 from pathlib import Path
 
-import psutil
 import pytest
 from mypy_boto3_s3 import S3Client
 from sqlalchemy import text
 
-from gamectl.certs import DevPki
 from games.catalog.v1 import catalog_pb2_grpc as cpb_grpc
 from ingestion.app import IngestionApp
 from ingestion.model import FileState, RunState
 from tests.factories.deliveries import app, delivery
-from tests.fixtures.catalog import RunningCatalog
-from tests.fixtures.ingestion import ingestion_env
+from tests.fixtures import peak_rss
 from tests.integration.ingestion.conftest import LARGE_RECORDS, MEDIUM_RECORDS, Put, imports
 
 MiB = 1024 * 1024
-
-
-@pytest.fixture
-def env(
-    dev_pki: DevPki, platform_database_url: str, bucket: str, catalog: RunningCatalog, aws_env: dict[str, str]
-) -> dict[str, str]:
-    """The environment of an `ingestion run-once` subprocess on the test's parts."""
-    return {
-        **os.environ,
-        **aws_env,
-        **ingestion_env(dev_pki, platform_database_url, bucket=bucket, catalog_target=catalog.target),
-    }
 
 
 RUN_ONCE = [sys.executable, "-m", "ingestion", "run-once"]
@@ -59,21 +43,21 @@ def put_file(s3_client: S3Client, bucket: str, path: Path) -> None:
 
 
 def test_run_once_prints_a_summary_and_exits_by_outcome(env: dict[str, str], put: Put) -> None:
-    put("d/ios.top100.json", delivery([[app(1), {}, app(2)], [app(1, rank=9)]]))
+    put("d/ios.top100.json", delivery([[app(n) for n in range(1, 21)] + [{}], [app(1, rank=9)]]))
     ok = run_once(env)
     assert ok.returncode == 0, ok.stderr
     lines = ok.stdout.splitlines()
     assert lines[0].startswith("Ingestion run runs/1 (schedule) succeeded in ")
-    assert lines[1] == "Files:   1 imported, 0 skipped, 0 failed"
-    assert lines[2] == "Records: 3 imported (0 repaired), 1 quarantined, 1 duplicate"
+    assert lines[1] == "Files:   1 imported, 0 skipped, 0 failed, 0 rejected"
+    assert lines[2] == "Records: 21 imported (0 repaired), 1 quarantined, 1 duplicate"
     assert "d/ios.top100.json" in lines[3]
     assert len(lines) <= 25
 
     put("d/android.top100.json", b"[[{")
     failed = run_once(env)
     assert failed.returncode == 1
-    assert "Files:   0 imported, 1 skipped, 1 failed" in failed.stdout
-    assert "FAILED    d/android.top100.json" in failed.stdout
+    assert "Files:   0 imported, 1 skipped, 0 failed, 1 rejected" in failed.stdout
+    assert "REJECTED  d/android.top100.json  truncated" in failed.stdout
 
 
 def test_a_bad_setting_is_one_line_and_exit_2(env: dict[str, str]) -> None:
@@ -163,31 +147,12 @@ def test_a_100k_record_file_is_imported_with_bounded_memory(
     gateway: cpb_grpc.CatalogServiceStub,
 ) -> None:
     put_file(s3_client, bucket, large_file)
-    process = start_run_once(env, stdout=subprocess.PIPE)
-    peak = 0
-    stop = threading.Event()
-
-    def sample() -> None:
-        nonlocal peak
-        watched = psutil.Process(process.pid)
-        while not stop.is_set():
-            try:
-                peak = max(peak, watched.memory_info().rss)
-            except psutil.NoSuchProcess:
-                return
-            time.sleep(0.02)
-
-    sampler = threading.Thread(target=sample)
-    sampler.start()
-    try:
-        out, _ = process.communicate(timeout=180)
-    finally:
-        stop.set()
-        sampler.join()
-    assert process.returncode == 0, out
-    assert f"{LARGE_RECORDS} imported" in out
+    measured = peak_rss.run(RUN_ONCE, env=env, timeout=180)
+    assert measured.returncode == 0, measured.stdout
+    assert f"{LARGE_RECORDS} imported" in measured.stdout
     # About 500 MB of JSON once gunzipped: holding it, let alone as Python objects, would blow this.
-    assert peak < 400 * MiB, f"peak RSS {peak / MiB:.0f} MiB"
+    peak = measured.peak_rss
+    assert peak < 256 * MiB, f"peak RSS {peak / MiB:.0f} MiB"
     print(f"peak RSS of run-once over {LARGE_RECORDS} records: {peak / MiB:.0f} MiB")
     (published,) = imports(gateway)
     assert published.received_count == LARGE_RECORDS
