@@ -170,7 +170,7 @@ RUNS: View[ipb.Run] = View(
         Column("STATE"),
         Column("STARTED"),
         Column("ENDED"),
-        Column("FILES OK/SKIP/FAIL", right=True),
+        Column("FILES OK/SKIP/FAIL/REJ", right=True),
         Column("RECORDS", right=True),
         Column("REPAIRED", right=True),
         Column("QUARANTINED", right=True),

@@ -86,7 +86,7 @@ def test_game_rows_show_absent_optional_fields_as_a_dash() -> None:
 
 def test_run_and_quarantine_rows() -> None:
     run = ipb.Run(name="runs/7", files_imported=2, files_skipped=1, records_imported=180)
-    assert RUNS.row(run)[:1] + RUNS.row(run)[5:7] == ["runs/7", "2/1/0", "180"]
+    assert RUNS.row(run)[:1] + RUNS.row(run)[5:7] == ["runs/7", "2/1/0/0", "180"]
     record = ipb.QuarantinedRecord(file="files/1", key="ios.json", position=4, reason="missing name")
     assert QUARANTINE.row(record) == ["files/1", "ios.json", "4", "missing name", ""]
 
