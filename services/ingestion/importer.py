@@ -33,7 +33,7 @@ from games.catalog.v1 import catalog_pb2 as pb
 from games.catalog.v1 import catalog_pb2_grpc as pb_grpc
 from ingestion.feed import Feed, FeedLimits, RecordSink, TooManyQuarantined
 from ingestion.model import DriftCount, FileFailed, FileUnusable, RecordCounts, SourceObject
-from ingestion.records import FileRejected, parse_delivery
+from ingestion.records import FileRejected, IntegerTooLarge, parse_delivery
 from ingestion.source import CorruptObject, ObjectChanged, S3Source
 
 log = logging.getLogger(__name__)
@@ -88,11 +88,21 @@ class CatalogImporter:
             before_sleep=_log_retry(obj.key),
         )
         try:
-            return retrying(self._attempt, obj, file_id, sink, accepted)
+            try:
+                return retrying(self._attempt, obj, file_id, sink, accepted, False)
+            except IntegerTooLarge as exc:
+                # Rare (one 20-digit number anywhere), and the slow parser is right for every file.
+                log.info(
+                    "an integer beyond 64 bits: parsing the file again with exact numbers",
+                    extra={"fields": {"key": obj.key, "where": exc.reason}},
+                )
+                return retrying(self._attempt, obj, file_id, sink, accepted, True)
         except Unavailable as exc:
             raise FileFailed(f"{exc.message} (gave up after {self._max_attempts} attempts)") from exc
 
-    def _attempt(self, obj: SourceObject, file_id: int, sink: RecordSink, accepted: bool) -> Published:
+    def _attempt(
+        self, obj: SourceObject, file_id: int, sink: RecordSink, accepted: bool, exact_numbers: bool
+    ) -> Published:
         sink.begin_attempt()
         parent = context.get_current()
         with ExitStack() as stack:
@@ -106,7 +116,7 @@ class CatalogImporter:
             stack.callback(parse_span.end)
             feed = Feed(
                 header=_header(obj),
-                items=parse_delivery(stream),
+                items=parse_delivery(stream, exact_numbers=exact_numbers),
                 sink=sink,
                 batch_size=self._batch_size,
                 file_id=file_id,
@@ -142,6 +152,8 @@ def _log_retry(key: str) -> Callable[[RetryCallState], None]:
 def _failure(feed: Feed, rpc: grpc.RpcError) -> Exception:
     """What a failed ImportGames call means: retry (Unavailable), reject (FileUnusable) or fail it."""
     error = feed.error
+    if isinstance(error, IntegerTooLarge):
+        return error  # parsed again, exactly, by import_file
     if isinstance(error, TooManyQuarantined):
         return FileUnusable(error.reason, feed.records, feed.drift, cause="quarantined")
     if isinstance(error, FileRejected | CorruptObject):

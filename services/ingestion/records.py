@@ -2,14 +2,23 @@
 
 A delivery is a JSON array of rank groups; each group is an array of app objects, one per store chart at
 that rank, so the same app recurs. :func:`parse_delivery` streams it with ijson (the yajl2_c backend),
-holding one rank group at a time (at most 32 MiB of JSON), and yields, in file order, an
-:class:`Accepted` or a :class:`Quarantined` for every element of every group; `position` counts those
-elements from 0 across groups.
+building one element of one group at a time, and yields, in file order, an :class:`Accepted` or a
+:class:`Quarantined` for every element of every group; `position` counts those elements from 0 across
+groups.
+
+Memory is bounded whatever the file: groups may be of any size, since only one element is built at a
+time, and :class:`ingestion.structure.ShapeGuard` refuses, on the bytes and before ijson builds it, any
+element, string or number larger than 1 MiB of JSON (real app objects are a few KB; parsed, a value
+costs up to ~25 times its JSON; the guard may see that up to 128 KiB late) and nesting deeper than 64.
+So the parser holds a few tens of MiB at most. The file's decompressed size and gzip ratio are bounded
+upstream, by :class:`ingestion.source.S3Source`.
 
 - The file fails as a whole (:class:`FileRejected`, raised as soon as the bytes prove it) when it is
-  empty, not JSON, truncated, followed by trailing data, or of the wrong shape (the top level is not an
-  array, one of its items is not an array, or a group exceeds 32 MiB). The caller publishes nothing
-  of such a file.
+  empty, not JSON, truncated, followed by trailing data, or of the wrong shape: the top level is not an
+  array, a group is an object, a value is too large or too deep (see above), or no group holds any
+  element although the array is not just empty groups (``[1, 2]``). The caller publishes nothing of
+  such a file. A group that is a string or number among real groups is skipped, not refused: seeing it
+  would cost a look at every byte outside strings.
 - An element is quarantined with a precise reason, and the rest goes on, when it is not an object, is
   empty, or has problems :class:`ingestion.app_reader.AppReader` finds (several joined with "; ");
   otherwise it is accepted with the repairs the reader made, each under the delivered field's name.
@@ -30,12 +39,11 @@ import ijson
 from ingestion import values
 from ingestion.app_reader import AppReader, Drift, GameRecord, Repair
 from ingestion.repair import ShieldedStream, restore_deep
+from ingestion.structure import ShapeGuard, WrongShape
 
 __all__ = ["Accepted", "Drift", "FileRejected", "GameRecord", "Quarantined", "Repair", "parse_delivery"]
 
 MAX_RAW = 64 * 1024
-# A rank group holds one app per store chart, some KB each; a group this large is not the format.
-MAX_GROUP_BYTES = 32 * 2**20
 
 
 @dataclass(frozen=True)
@@ -65,29 +73,47 @@ class FileRejected(Exception):
         self.reason = reason
 
 
-def parse_delivery(stream: BinaryIO) -> Iterator[Accepted | Quarantined]:
-    """Every element of a delivered file, in order, accepted or quarantined; FileRejected if broken."""
-    meter = _Meter(ShieldedStream(stream))
-    # One rank group at a time: the C backend builds it, which is several times faster than routing
-    # every event through Python; the meter bounds a group's size, so memory stays flat.
-    groups = ijson.items(meter, "item", use_float=True)
+class IntegerTooLarge(FileRejected):
+    """The C parser met an integer beyond 64 bits (a 20-digit id, say): parse again with `exact_numbers`."""
+
+
+# ijson's pure-Python backend reads integers of any size, at a fraction of the C backend's speed.
+_EXACT = ijson.get_backend("python")
+
+
+def parse_delivery(stream: BinaryIO, *, exact_numbers: bool = False) -> Iterator[Accepted | Quarantined]:
+    """Every element of a delivered file, in order, accepted or quarantined; FileRejected if broken.
+
+    The C parser refuses integers beyond 64 bits with IntegerTooLarge; `exact_numbers` reads them (as
+    Python ints, which the reader then takes as ids or drops as out of range), more slowly.
+    """
+    shield = ShieldedStream(stream)
+    guard = ShapeGuard(shield)
+    # One element at a time, built by the C backend (several times faster than routing every event
+    # through Python); the guard has refused, before ijson read it, any element too large to build.
+    backend = _EXACT if exact_numbers else ijson
+    elements = backend.items(guard, "item.item", use_float=True)
     position = 0
     while True:
         try:
-            group = next(groups)
+            element = next(elements)
         except StopIteration:
-            return
+            break
+        except WrongShape as exc:
+            where = "" if exc.offset is None else f" (near byte {exc.offset}, after {position} app objects)"
+            raise FileRejected(f"wrong shape: {exc.reason}{where}") from exc
         except (ijson.JSONError, UnicodeDecodeError) as exc:
-            raise FileRejected(meter.describe(exc, position)) from exc
-        if not isinstance(group, list):
-            raise FileRejected(
-                f"wrong shape: group {meter.groups} (before byte {meter.shield.consumed}, after {position} "
-                f"app objects) is {values.kind(group)}, expected an array of app objects"
-            )
-        meter.next_group()
-        for element in group:
-            yield _judge(position, element)
-            position += 1
+            reason = _describe(exc, shield, guard, position)
+            if "integer overflow" in reason and not exact_numbers:
+                raise IntegerTooLarge(reason) from exc
+            raise FileRejected(reason) from exc
+        yield _judge(position, element)
+        position += 1
+    if not position and not guard.bare:
+        raise FileRejected(
+            "wrong shape: the file holds no app object, yet it is not an empty array or empty groups: "
+            "expected an array of rank groups (arrays of app objects)"
+        )
 
 
 def _judge(position: int, element: object) -> Accepted | Quarantined:
@@ -112,60 +138,23 @@ def _raw(element: object) -> str:
     return text[: MAX_RAW - len(marker)] + marker
 
 
-_TOP_LEVEL = {ord("{"): "an object", ord('"'): "a string", ord("t"): "a boolean", ord("f"): "a boolean"}
-_TOP_LEVEL |= {ord("n"): "null"} | {c: "a number" for c in b"-0123456789"}
-
-
-class _Meter:
-    """Feeds the parser, refusing a wrong top level and an oversized group before building them."""
-
-    def __init__(self, shield: ShieldedStream) -> None:
-        self.shield = shield
-        self.groups = 0  # groups parsed whole
-        self.first = 0  # the first non-whitespace byte, 0 until seen
-        self._group_start = 0
-
-    def read(self, size: int = -1) -> bytes:
-        """The shield's next bytes, checked."""
-        data = self.shield.read(size)
-        if not self.first and (text := data.lstrip()):
-            self.first = text[0]
-            # Parsed as items of "item", a top-level object would silently yield its "item" member.
-            shape = _TOP_LEVEL.get(self.first)
-            if shape is not None:
-                raise FileRejected(
-                    f"wrong shape: the top level is {shape}, expected an array of rank groups "
-                    "(arrays of app objects)"
-                )
-        if self.shield.consumed - self._group_start > MAX_GROUP_BYTES:
-            raise FileRejected(
-                f"group {self.groups} is larger than {MAX_GROUP_BYTES / 2**20:g} MiB (from byte "
-                f"{self._group_start}); a rank group holds one app per store chart"
-            )
-        return data
-
-    def next_group(self) -> None:
-        """A group was parsed whole: the next one starts its byte budget now."""
-        self.groups += 1
-        self._group_start = self.shield.consumed
-
-    def describe(self, exc: Exception, position: int) -> str:
-        """The reason for a parser error after `position` app objects."""
-        consumed = self.shield.consumed
-        where = f"after {self.groups} groups and {position} app objects"
-        if not self.shield.saw_content:
-            return "empty file: no JSON at all"
-        if isinstance(exc, UnicodeDecodeError):
-            return f"invalid UTF-8 before byte {consumed} ({where}): {exc.reason}"
-        message = exc.args[0] if exc.args else ""
-        text = message.decode(errors="replace") if isinstance(message, bytes) else str(message)
-        lines = text.splitlines() or [""]
-        problem = lines[0].strip().rstrip(".")
-        near = f" near {values.show(lines[1].strip(), 60)}" if len(lines) > 1 and lines[1].strip() else ""
-        if "premature EOF" in problem:
-            return f"truncated: the file ends after {consumed} bytes, {where}"
-        if "trailing garbage" in problem:
-            return f"trailing data after the top-level array, before byte {consumed}{near}"
-        if self.first != ord("["):
-            return f"not JSON: {problem}, at the start of the file{near}"
-        return f"not valid JSON: {problem}, before byte {consumed} ({where}){near}"
+def _describe(exc: Exception, shield: ShieldedStream, guard: ShapeGuard, position: int) -> str:
+    """The reason for a parser error after `position` app objects."""
+    consumed = shield.consumed
+    where = f"after {position} app objects"
+    if not shield.saw_content:
+        return "empty file: no JSON at all"
+    if isinstance(exc, UnicodeDecodeError):
+        return f"invalid UTF-8 before byte {consumed} ({where}): {exc.reason}"
+    message = exc.args[0] if exc.args else ""
+    text = message.decode(errors="replace") if isinstance(message, bytes) else str(message)
+    lines = text.splitlines() or [""]
+    problem = lines[0].strip().rstrip(".")
+    near = f" near {values.show(lines[1].strip(), 60)}" if len(lines) > 1 and lines[1].strip() else ""
+    if "premature EOF" in problem:
+        return f"truncated: the file ends after {consumed} bytes, {where}"
+    if "trailing garbage" in problem:
+        return f"trailing data after the top-level array, before byte {consumed}{near}"
+    if guard.first != ord("["):
+        return f"not JSON: {problem}, at the start of the file{near}"
+    return f"not valid JSON: {problem}, before byte {consumed} ({where}){near}"

@@ -1,7 +1,12 @@
 """The S3 side: list the deliveries under a prefix and stream one object's body, never reading it whole.
 
 botocore errors become `gamekit.errors.Unavailable` at this boundary (`raise ... from exc`), also
-while the body is being read; a body that is not valid gzip becomes `CorruptObject`.
+while the body is being read. A body that cannot be used becomes `CorruptObject`, and the caller
+rejects the file at once: it is not valid gzip, or it is larger than `max_bytes` once decompressed
+(INGESTION_MAX_FILE_BYTES), or, gzip-compressed, it inflates to more than `max_gzip_ratio` times the
+compressed bytes read so far (a gzip bomb; checked only past 1 MiB decompressed, so small files never
+trip it). Both bounds are counted as the bytes flow, in the stream wrappers, and refuse the body as
+soon as it passes them; how the parser bounds memory within a file is ingestion.records' business.
 """
 
 from __future__ import annotations
@@ -25,10 +30,12 @@ if TYPE_CHECKING:
 
 SUFFIXES = (".json", ".json.gz")
 _CHUNK = 64 * 1024
+# Below this much decompressed, a high ratio is a small, repetitive file, not a bomb.
+_RATIO_FROM = 2**20
 
 
 class CorruptObject(Exception):
-    """The object's bytes cannot be decoded (bad gzip); `reason` says how."""
+    """The object's bytes cannot be used (bad gzip, too large, a gzip bomb); `reason` says how."""
 
     def __init__(self, reason: str) -> None:
         super().__init__(reason)
@@ -65,12 +72,19 @@ def _describe(exc: Exception) -> str:
 
 
 class _Guarded(io.RawIOBase):
-    """A readable stream that turns the errors of the stream below into platform errors."""
+    """A readable stream that counts its bytes, checks them, and turns the errors below into ours."""
 
-    def __init__(self, read: Callable[[int], bytes], translate: Callable[[Exception], Exception]) -> None:
+    def __init__(
+        self,
+        read: Callable[[int], bytes],
+        translate: Callable[[Exception], Exception],
+        check: Callable[[int], None] | None = None,
+    ) -> None:
         super().__init__()
         self._read = read
         self._translate = translate
+        self._check = check
+        self.count = 0  # bytes read through this stream
 
     def readable(self) -> bool:
         return True
@@ -85,6 +99,9 @@ class _Guarded(io.RawIOBase):
                 raise
             raise translated from exc
         view[: len(data)] = data
+        self.count += len(data)
+        if self._check is not None:
+            self._check(self.count)
         return len(data)
 
 
@@ -167,15 +184,41 @@ class S3Source:
                 return Unavailable(f"reading {where} failed: {_describe(exc)}")
             return exc
 
-        raw: io.RawIOBase = _Guarded(body.read, network)
         compressed = source.key.endswith(".gz") or response.get("ContentEncoding", "") == "gzip"
+        wire = _Guarded(body.read, network, None if compressed else self._bounds(where, None))
+        raw: io.RawIOBase = wire
         try:
             if compressed:
-                unzipped = gzip.GzipFile(fileobj=io.BufferedReader(raw, _CHUNK), mode="rb")
-                raw = _Guarded(unzipped.read, _gzip_errors(where))
+                unzipped = gzip.GzipFile(fileobj=io.BufferedReader(wire, _CHUNK), mode="rb")
+                raw = _Guarded(unzipped.read, _gzip_errors(where), self._bounds(where, wire))
             yield io.BufferedReader(raw, _CHUNK)
         finally:
             body.close()
+
+    def _bounds(self, where: str, wire: _Guarded | None) -> Callable[[int], None]:
+        """A check of the decompressed bytes read so far; `wire` counts the compressed ones, if any."""
+
+        def check(count: int) -> None:
+            if count > self.max_bytes:
+                unzipped = " decompressed" if wire is not None else ""
+                raise CorruptObject(
+                    f"{where} is larger than {_size(self.max_bytes)}{unzipped} (INGESTION_MAX_FILE_BYTES)"
+                )
+            if wire is not None and count >= _RATIO_FROM and count > self.max_gzip_ratio * wire.count:
+                ratio = f"{self.max_gzip_ratio:g} times its {wire.count} compressed bytes"
+                raise CorruptObject(
+                    f"{where} inflates to more than {ratio} (a gzip bomb?); refused after {_size(count)}"
+                )
+
+        return check
+
+
+def _size(count: int) -> str:
+    """`count` bytes for a human: 4 GiB, 1.5 MiB, 412 KiB, 12 bytes."""
+    for unit, scale in (("GiB", 2**30), ("MiB", 2**20), ("KiB", 2**10)):
+        if count >= scale:
+            return f"{count / scale:.3g} {unit}"
+    return f"{count} bytes"
 
 
 def _gzip_errors(where: str) -> Callable[[Exception], Exception]:
