@@ -441,12 +441,12 @@ DIRT: tuple[tuple[str, str, Callable[[Any], bool]], ...] = (
     ),
     (
         '`rating` of the wrong type: `"abc"`',
-        "quarantine: wrong type",
+        "import without the rating; drift recorded (rating: a string, dropped)",
         lambda r: isinstance(r, dict) and isinstance(r.get("rating"), str),
     ),
     (
         '`rating_count` of the wrong type: `"12k"`',
-        "quarantine: wrong type",
+        "import without the count; drift recorded (rating_count: a string, dropped)",
         lambda r: isinstance(r, dict) and isinstance(r.get("rating_count"), str),
     ),
     (

@@ -1,13 +1,21 @@
-"""One app object of a delivery to a GameRecord, with the problems and repairs found on the way.
+"""One app object of a delivery to a GameRecord: strict on identity, tolerant on description.
 
-- An app is refused (its problems listed, joined with "; " by the caller) when it lacks `app_id`, `os`
-  or a name (`name`, else `humanized_name`), carries a wrong type or an out-of-range value, an
-  unparseable date, a NUL character, a text over its length cap, or an escaped byte that cannot be
-  repaired.
+Real deliveries drift (a field's type changes between platforms and between days), and one drifting
+descriptive field must not cost the catalog a platform's games. So:
+
+- An app is refused (its problems listed, joined with "; " by the caller) only for its identity, what
+  the catalog requires to hold and show a game: it lacks `app_id` (a positive integer or a non-blank
+  string), `os` (ios or android) or a name (`name`, else `humanized_name`, a string), or one of those
+  carries a wrong type, an out-of-range value, a NUL character, a text over its length cap, or an
+  escaped byte that cannot be repaired.
+- Every other field the record uses is descriptive: it is normalised from the shapes real files use
+  (:mod:`ingestion.values` states the rules), or dropped (left empty or None) when it still cannot be
+  used. Each divergence from the canonical shape is listed as a :class:`Drift`, once per record and
+  (field, shape, action). Absent and null mean unknown, and are not drift.
 - Lone surrogate escapes are repaired in every text field the record uses (:mod:`ingestion.repair`
-  states the rule); each repair is listed with the delivered field's name. A URL that is not http(s),
-  or longer than 2048 characters, is dropped to "" and listed as a repair with the encoding "dropped",
-  since a game is still worth having without its icon.
+  states the rule); each repair of a value kept is listed with the delivered field's name. A URL that
+  is not http(s), or longer than 2048 characters, is dropped to "" and listed as a repair with the
+  encoding "dropped", since a game is still worth having without its icon.
 - Fields the record does not use (description, countries, ..., and `humanized_name` when `name` is
   there) are not inspected.
 """
@@ -21,8 +29,8 @@ from functools import partial
 from typing import TypeVar
 
 from ingestion import values
-from ingestion.repair import Unrepairable, repair_text, restore, restore_deep, show_escapes
-from ingestion.values import BadValue
+from ingestion.repair import restore, restore_deep, show_escapes
+from ingestion.values import BadValue, Read
 
 # The catalog's own limits (catalog/validation.py), so an accepted record never fails the import.
 MAX_NAME = 500
@@ -35,6 +43,8 @@ MAX_INT32 = 2**31 - 1
 MAX_INT64 = 2**63 - 1
 MAX_PRICE = 1e9
 PLATFORMS = ("ios", "android")
+CONVERTED = "converted"
+DROPPED = "dropped"
 
 T = TypeVar("T")
 
@@ -76,8 +86,9 @@ class Repair:
 class Drift:
     """A descriptive field delivered in another shape than the contract's, and what was done with it.
 
-    `shape` names what arrived ("a string", "an array", "a number out of range", ...); `action` is
-    "converted" (the value was kept, normalised) or "dropped" (the field was left empty).
+    `shape` names what arrived ("a string", "an array", "a number out of range", ...: one of
+    :data:`ingestion.values.SHAPES`); `action` is "converted" (the value was kept, normalised) or
+    "dropped" (the field was left empty; for `categories`, the entries of that shape were left out).
     """
 
     field: str
@@ -86,7 +97,7 @@ class Drift:
 
 
 class AppReader:
-    """Reads one app object into a GameRecord, collecting problems and repairs on the way."""
+    """Reads one app object into a GameRecord, collecting problems, repairs and drift on the way."""
 
     def __init__(self, obj: dict[str, object]) -> None:
         self.obj = obj
@@ -96,88 +107,110 @@ class AppReader:
 
     def record(self) -> GameRecord:
         """The record; meaningful only when `problems` stays empty."""
-        get = self.obj.get
         return GameRecord(
             platform=self._platform(),
             store_id=self._store_id(),
             display_name=self._display_name(),
-            bundle_id=self._text("bundle_id", MAX_TEXT),
-            publisher_id=self._publisher_id(),
-            publisher_name=self._text("publisher_name", MAX_TEXT),
-            app_version=self._text("version", MAX_TEXT),
-            rating=self._number("rating", 0, 5),
-            rating_count=self._integer("rating_count", 0, MAX_INT64),
-            release_time=self._convert("release_date", values.timestamp, get("release_date")),
-            store_update_time=self._convert("updated_date", values.timestamp, get("updated_date")),
+            bundle_id=self._text("bundle_id"),
+            publisher_id=self._text("publisher_id", convert=values.identifier),
+            publisher_name=self._text("publisher_name"),
+            app_version=self._text("version"),
+            rating=self._value("rating", partial(values.number, low=0, high=5)),
+            rating_count=self._value("rating_count", partial(values.integer, low=0, high=MAX_INT64)),
+            release_time=self._value("release_date", values.timestamp),
+            store_update_time=self._value("updated_date", values.timestamp),
             categories=self._categories(),
             icon_uri=self._url("icon_url"),
             store_uri=self._url("url"),
-            price=self._number("price", 0, MAX_PRICE),
-            in_app_purchases=self._convert("in_app_purchases", values.flag, get("in_app_purchases")),
-            best_rank=self._integer("rank", 1, MAX_INT32),
+            price=self._value("price", partial(values.number, low=0, high=MAX_PRICE)),
+            in_app_purchases=self._value("in_app_purchases", values.flag),
+            best_rank=self._value("rank", partial(values.integer, low=1, high=MAX_INT32)),
         )
 
+    def _get(self, key: str) -> object:
+        raw = self.obj.get(key)
+        # Restored once, here: a reason then shows a lone surrogate as \udcXX, never the parser's marker.
+        return restore(raw) if isinstance(raw, str) else raw
+
+    # Identity: strict, every problem refuses the app.
+
     def _platform(self) -> str:
-        raw = self.obj.get("os")
+        raw = self._get("os")
         if raw is None or (isinstance(raw, str) and not raw.strip()):
             self.problems.append("missing os")
             return ""
-        value = restore(raw).strip().lower() if isinstance(raw, str) else ""
+        value = raw.strip().lower() if isinstance(raw, str) else ""
         if value not in PLATFORMS:
             self.problems.append(f"bad os: {values.show(restore_deep(raw))} (expected 'ios' or 'android')")
         return value
 
     def _store_id(self) -> str:
-        value = self._convert("app_id", values.identifier, self.obj.get("app_id"), missing="")
-        if value is None:
-            self.problems.append("missing app_id")
+        try:
+            value = values.identifier(self._get("app_id")).value
+            if value is None:
+                self.problems.append("missing app_id")
+                return ""
+            return self._clean("app_id", value, MAX_STORE_ID)
+        except BadValue as exc:
+            self.problems.append(_problem("app_id", exc))
             return ""
-        return self._clean("app_id", value, MAX_STORE_ID) if value else ""
-
-    def _publisher_id(self) -> str:
-        value = self._convert("publisher_id", values.identifier, self.obj.get("publisher_id"))
-        return self._clean("publisher_id", value, MAX_TEXT) if value else ""
 
     def _display_name(self) -> str:
         before = len(self.problems)
-        name = self._text("name", MAX_NAME)
+        name = self._name("name")
         if name or len(self.problems) > before:
             return name
-        name = self._text("humanized_name", MAX_NAME)
+        name = self._name("humanized_name")
         if not name and len(self.problems) == before:
             self.problems.append("missing name")
         return name
 
-    def _text(self, key: str, cap: int | None) -> str:
-        raw = self.obj.get(key)
+    def _name(self, key: str) -> str:
+        raw = self._get(key)
         if raw is None:
             return ""
         if not isinstance(raw, str):
             self.problems.append(f"bad {key}: expected a string, got {values.kind(raw)}")
             return ""
-        return self._clean(key, raw, cap)
-
-    def _clean(self, field: str, raw: str, cap: int | None) -> str:
-        """Restore, repair, check and strip one delivered string."""
-        value = restore(raw)
         try:
-            repaired, encoding = repair_text(value)
-        except Unrepairable as exc:
-            self.problems.append(f"unrepairable {field} {values.show(value)}: {exc}")
+            return self._clean(key, raw, MAX_NAME)
+        except BadValue as exc:
+            self.problems.append(_problem(key, exc))
             return ""
+
+    def _clean(self, field: str, value: str, cap: int | None) -> str:
+        """Repair, check and strip one restored string, listing the repair; BadValue if unusable."""
+        cleaned, encoding = values.clean_text(value, cap)
         if encoding is not None:
-            self.repairs.append(Repair(field, show_escapes(value), repaired, encoding))
-        if "\x00" in repaired:
-            self.problems.append(f"bad {field}: contains a NUL character")
+            self.repairs.append(Repair(field, show_escapes(value), cleaned, encoding))
+        return cleaned
+
+    # Description: tolerant, a value that cannot be used is dropped and noted, never refused.
+
+    def _value(self, key: str, convert: Callable[[object], Read[T]]) -> T | None:
+        try:
+            read = convert(self._get(key))
+        except BadValue as exc:
+            self._note(key, exc.shape, DROPPED)
+            return None
+        if read.drift is not None:
+            self._note(key, read.drift, CONVERTED)
+        return read.value
+
+    def _text(
+        self, key: str, cap: int | None = MAX_TEXT, convert: Callable[[object], Read[str]] = values.text
+    ) -> str:
+        value = self._value(key, convert)
+        if not value:
             return ""
-        repaired = repaired.strip()
-        if cap is not None and len(repaired) > cap:
-            self.problems.append(f"bad {field}: {len(repaired)} characters long (at most {cap})")
+        try:
+            return self._clean(key, value, cap)
+        except BadValue as exc:
+            self._note(key, exc.shape, DROPPED)
             return ""
-        return repaired
 
     def _url(self, key: str) -> str:
-        value = self._text(key, None)
+        value = self._text(key, None, values.string)
         if value and (len(value) > MAX_URI or not values.is_web_url(value)):
             original = show_escapes(value)
             if len(original) > MAX_URI:
@@ -188,38 +221,41 @@ class AppReader:
 
     def _categories(self) -> tuple[str, ...]:
         raw = self.obj.get("categories")
-        if raw is None:
+        if raw is None or (isinstance(raw, str) and not raw.strip()):
             return ()
-        if not isinstance(raw, list):
-            self.problems.append(f"bad categories: expected an array of strings, got {values.kind(raw)}")
-            return ()
+        # One value where the list was is a list of one: a string is never split, since a category's
+        # name may hold a comma.
+        entries: list[object] = raw if isinstance(raw, list) else [raw]
+        single = entries is not raw
         out: list[str] = []
-        for i, entry in enumerate(raw):
-            field = f"categories[{i}]"
-            if not isinstance(entry, str):
-                self.problems.append(f"bad {field}: expected a string, got {values.kind(entry)}")
-            elif value := self._clean(field, entry, MAX_CATEGORY):
-                out.append(value)
-        if len(out) > MAX_CATEGORIES:
-            self.problems.append(f"bad categories: {len(out)} entries (at most {MAX_CATEGORIES})")
+        for i, entry in enumerate(entries):
+            field = "categories" if single else f"categories[{i}]"
+            try:
+                read = values.text(restore(entry) if isinstance(entry, str) else entry)
+                if not read.value or read.value.isspace():
+                    continue  # a blank or null entry says nothing
+                if len(out) == MAX_CATEGORIES:
+                    self._note("categories", values.TOO_MANY, DROPPED)
+                    break
+                value = self._clean(field, read.value, MAX_CATEGORY)
+            except BadValue as exc:
+                self._note("categories", exc.shape, DROPPED)
+                continue
+            out.append(value)
+            if read.drift is not None:
+                self._note("categories", read.drift, CONVERTED)
+        if single and out:
+            self._note("categories", values.kind(raw), CONVERTED)
         return tuple(out)
 
-    def _number(self, key: str, low: float, high: float) -> float | None:
-        value = self._convert(key, partial(values.number, low=low, high=high), self.obj.get(key))
-        return None if value is None else float(value)
+    def _note(self, field: str, shape: str, action: str) -> None:
+        drift = Drift(field, shape, action)
+        if drift not in self.drift:  # a file's summary counts records per field and shape
+            self.drift.append(drift)
 
-    def _integer(self, key: str, low: int, high: int) -> int | None:
-        value = self._convert(
-            key, partial(values.number, low=low, high=high, integer=True), self.obj.get(key)
-        )
-        return None if value is None else int(value)
 
-    def _convert(
-        self, key: str, convert: Callable[[object], T | None], raw: object, missing: T | None = None
-    ) -> T | None:
-        try:
-            # Restored first, so a reason shows a lone surrogate as \udcXX, never the parser's marker.
-            return convert(restore(raw) if isinstance(raw, str) else raw)
-        except BadValue as exc:
-            self.problems.append(f"bad {key}: {exc}")
-            return missing
+def _problem(field: str, exc: BadValue) -> str:
+    """The reason an identity field refuses its app, in the wording the quarantine has always used."""
+    if exc.shape == values.UNREPAIRABLE:
+        return f"unrepairable {field} {exc}"
+    return f"bad {field}: {exc}"
