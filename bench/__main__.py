@@ -15,12 +15,12 @@ import time
 from pathlib import Path
 from typing import Any
 
-from bench import games, ingest, machine, reads, report, tuning
+from bench import games, hostile, ingest, machine, reads, report, tuning
 from bench.calls import direct_channel
 from bench.loadgen import Load
 from bench.platform import BenchPlatform
 
-SCENARIOS = ("hot", "search", "scale", "ingest", "tuning")
+SCENARIOS = ("hot", "search", "scale", "ingest", "hostile", "tuning")
 RESULTS = Path(__file__).resolve().parent / "results"
 
 
@@ -85,6 +85,9 @@ def main(argv: list[str] | None = None) -> int:
         if "ingest" in chosen:
             _say(f"ingestion of {n_records:,} records")
             results["ingestion"] = ingest.scenario(platform, n_records)
+        if "hostile" in chosen:
+            _say("hostile files")
+            results["hostile_files"] = hostile.scenario(platform, quick=quick)
     finally:
         platform.stop()
     results["machine"]["load_average_at_end"] = machine.load_average()

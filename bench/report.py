@@ -134,6 +134,25 @@ def _ingestion(results: dict[str, Any]) -> list[Row]:
     return out
 
 
+def _hostile(results: dict[str, Any]) -> list[Row]:
+    out = []
+    for run in results["hostile_files"]:
+        rss = run["peak_rss_mib"]
+        outcome = f"{run['state']}: {run['reason'][:60]}" if run["reason"] else run["state"]
+        out.append(
+            Row(
+                "hostile files",
+                f"peak RSS of run-once, {run['name']} ({run['file_bytes'] / 2**20:,.1f} MiB file)",
+                f"{rss:.0f} MiB in {run['seconds']:.1f} s; {outcome}",
+                "",
+                "",
+                "≤ 256 MiB",
+                rss <= 256,
+            )
+        )
+    return out
+
+
 def _scale(results: dict[str, Any]) -> list[Row]:
     scale = results["scale_out"]
     gateway = scale["gateway_2"]["rps"] / scale["gateway_1"]["rps"]
@@ -168,6 +187,7 @@ def rows(results: dict[str, Any]) -> list[Row]:
         ("hot_reads", _hot),
         ("uncached_search", _search),
         ("ingestion", _ingestion),
+        ("hostile_files", _hostile),
         ("scale_out", _scale),
     ):
         if key in results:
