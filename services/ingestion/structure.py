@@ -54,16 +54,22 @@ _STRING_END = re.compile(rb'[^"\\]*(?:\\.[^"\\]*)*"', re.DOTALL)
 
 
 def _nested(height: int) -> bytes:
-    """A regex for one balanced run of brackets at most `height` deep (re has no recursion)."""
-    value = rb"[\[{][\]}]"
+    """A regex for one balanced run of brackets at most `height` deep (re has no recursion).
+
+    Greedy, never possessive: Python 3.11 before 3.11.5 (Debian bookworm's 3.11.2 among them) let a
+    possessive repeat of these groups match an unclosed tail (measured: every sample delivery refused
+    as "a group is an object" in a container). Every match is still balanced, whatever backtracking
+    does, since each alternative is an opener, balanced values and a closer.
+    """
+    value = rb"(?:[\[{][\]}])"  # grouped, so that a repeat below repeats the pair, not its closer
     for _ in range(height - 1):
-        value = rb"(?:[\[{]" + value + rb"*+[\]}])"
+        value = rb"(?:[\[{]" + value + rb"*[\]}])"
     return value
 
 
 _HEIGHT = 8  # app objects are 2 deep; deeper values are walked bracket by bracket
-_VALUES = re.compile(_nested(_HEIGHT) + rb"*+")
-_GROUPS = re.compile(rb"(?:\[" + _nested(_HEIGHT - 1) + rb"*+[\]}])*+")
+_VALUES = re.compile(_nested(_HEIGHT) + rb"*")
+_GROUPS = re.compile(rb"(?:\[" + _nested(_HEIGHT - 1) + rb"*[\]}])*")
 
 
 class WrongShape(Exception):
@@ -196,7 +202,7 @@ class ShapeGuard:
         while i < end:
             # Whole groups, or whole values inside one, in one C call each.
             if depth == 1:
-                i = _GROUPS.match(marks, i).end()  # type: ignore[union-attr]  # *+ always matches
+                i = _GROUPS.match(marks, i).end()  # type: ignore[union-attr]  # * always matches
             elif depth >= 2 and depth + _HEIGHT <= MAX_DEPTH:
                 i = _VALUES.match(marks, i).end()  # type: ignore[union-attr]
             if i == end:

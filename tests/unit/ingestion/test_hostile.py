@@ -45,8 +45,9 @@ def test_one_huge_group_of_empty_objects_streams_in_flat_memory(tmp_path: Path):
     assert path.stat().st_size < 10_000
     count, reason, peak = traced_peak(path)
     assert (count, reason) == ((3 * MiB - 6) // 3 + 1, None)
-    # The old parser built the whole group: ~25 bytes of objects per byte of JSON, ~75 MiB here.
-    assert peak < 4 * MiB, peak
+    # The old parser built the whole group: ~25 bytes of objects per byte of JSON, ~75 MiB here. The
+    # guard's greedy regex keeps ~5 MiB of backtracking state over a read of 21,000 `{}`s.
+    assert peak < 8 * MiB, peak
 
 
 def test_a_gzip_bomb_is_refused_at_its_first_oversized_value(tmp_path: Path):

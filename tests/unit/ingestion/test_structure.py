@@ -262,3 +262,18 @@ def test_wrong_shape_carries_the_offset():
     with pytest.raises(WrongShape) as caught:
         guard.read(100)
     assert caught.value.offset == 6
+
+
+@pytest.mark.parametrize("height", [3, 8, 9, 12, 40])
+def test_values_of_any_height_up_to_the_limit_are_followed_exactly(height: int) -> None:
+    # The walk skips whole values with a regex of height 8 and goes bracket by bracket above it; a
+    # regex that repeated a closer instead of a pair once matched 8 openers and 9 closers, and refused
+    # such a file as "a group is an object" once a read ended inside a group.
+    element = b"{" * (height // 2) + b"[" * (height - height // 2)
+    element += b"]" * (height - height // 2) + b"}" * (height // 2)
+    data = b"[[" + b",".join([element] * 20_000) + b"],[" + element + b"]]"
+    guard = ShapeGuard(io.BytesIO(data))
+    read = b""
+    while chunk := guard.read(65536):
+        read += chunk
+    assert read == data
