@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: setup up test lint fmt protos chart-docs buf clean bench
+.PHONY: setup up test lint fmt protos chart-docs buf clean bench images pods
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -41,6 +41,15 @@ protos: setup
 bench: setup
 	$(BIN)/pip install --quiet -e '.[dev,bench]'
 	$(BIN)/python -m bench
+
+# The three images from deploy/Dockerfile, with docker where a daemon answers, else podman (run as root;
+# README, "Container image"): built, measured and scanned for secrets by tools/images.py.
+images: setup
+	$(BIN)/python -m tools.images
+
+# The chart's pods, run by podman as kubelet would run them, then used and stopped (tools/pods).
+pods: setup
+	$(BIN)/python -m tools.pods
 
 chart-docs: setup
 	$(BIN)/python scripts/chart_values_doc.py

@@ -27,6 +27,12 @@ pip=("$venv/bin/python" -m pip)
 "${pip[@]}" install --only-binary=:all: --no-compile "$wheels"/*.whl
 # The services never install anything at run time; pip and setuptools would only be more to patch.
 "${pip[@]}" uninstall --yes pip setuptools
+# botocore carries the model of every AWS service (about 28 MB of the image's ~150). The platform calls S3
+# and SQS; the credential chain may call STS (workload identity) and SSO. No other model is ever loaded.
+keep=" s3 sqs sts sso sso-oidc "
+for model in "$venv"/lib/python3*/site-packages/botocore/data/*/; do
+    [[ $keep == *" $(basename "$model") "* ]] || rm -rf "$model"
+done
 # Bytecode that Python trusts without checking the source's time or hash: the files never change in the
 # image, and their times may (layers), which would otherwise make every start compile them again.
 "$venv/bin/python" -m compileall -q -f -j 0 --invalidation-mode unchecked-hash "$venv/lib"

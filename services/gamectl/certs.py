@@ -76,8 +76,12 @@ def issue_cert(
     name: str,
     spiffe: str | None = None,
     valid_days: int = 30,
+    dns_names: Iterable[str] = (),
 ) -> IssuedCert:
-    """Issue `<name>.pem`/`<name>.key` in `out_dir`, signed by the CA, for server and client use."""
+    """Issue `<name>.pem`/`<name>.key` in `out_dir`, signed by the CA, for server and client use.
+
+    `dns_names` are added to localhost's: the names a cluster's Certificate gives a Service (make pods).
+    """
     out_dir.mkdir(parents=True, exist_ok=True)
     ca_cert = x509.load_pem_x509_certificate(ca_file.read_bytes())
     ca_key = serialization.load_pem_private_key(ca_key_file.read_bytes(), password=None)
@@ -99,6 +103,7 @@ def issue_cert(
                 [
                     x509.UniformResourceIdentifier(identity),
                     x509.DNSName("localhost"),
+                    *(x509.DNSName(dns) for dns in dns_names if dns != "localhost"),
                     x509.IPAddress(ipaddress.ip_address("127.0.0.1")),
                     x509.IPAddress(ipaddress.ip_address("::1")),
                 ]

@@ -55,6 +55,8 @@ class RedisProcess:
             "dir": self._dir.name,
             "daemonize": "no",
             "logfile": "",  # stdout, kept to explain a failed start
+            # Off the loopback (make pods binds the podman bridge), protected mode refuses every client.
+            "protected-mode": "yes" if self.host in ("127.0.0.1", "::1", "localhost") else "no",
         }
         child = self._child = ChildProcess(
             [self._binary, *(arg for name, value in config.items() for arg in (f"--{name}", value))]

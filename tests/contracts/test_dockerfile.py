@@ -88,3 +88,81 @@ def test_the_build_stage_runs_the_install_script_the_image_test_runs(stages: lis
             assert not ignored(source, patterns), f".dockerignore keeps {source} out of the context"
     for kept_out in (".git", ".venv", ".local", "tests", "services/gamekit/__pycache__/x.pyc"):
         assert ignored(kept_out, patterns), f".dockerignore lets {kept_out} into the context"
+
+
+# Debian's base-passwd users and groups: in every Debian image, the official python one included.
+DEBIAN_STOCK_NAMES = set(
+    [
+        "root",
+        "daemon",
+        "bin",
+        "sys",
+        "adm",
+        "tty",
+        "disk",
+        "lp",
+        "mail",
+        "news",
+        "uucp",
+        "man",
+        "proxy",
+        "kmem",
+        "dialout",
+        "fax",
+        "voice",
+        "cdrom",
+        "floppy",
+        "tape",
+        "sudo",
+        "audio",
+        "dip",
+        "www-data",
+        "backup",
+        "operator",
+        "list",
+        "irc",
+        "src",
+        "gnats",
+        "shadow",
+        "utmp",
+        "video",
+        "sasl",
+        "plugdev",
+        "staff",
+        "games",
+        "users",
+        "nogroup",
+        "nobody",
+        "sync",
+        "_apt",
+    ]
+)
+
+
+def test_the_runtime_user_and_group_are_new_names_on_a_debian_base(stages: list[Stage]) -> None:
+    # groupadd exits 9 on a name the base already has (`games`, gid 60): the build stops there.
+    for stage in {stage.name: stage for service in SERVICES for stage in chain(stages, service)}.values():
+        for run in stage.all("RUN"):
+            for tool, name in re.findall(
+                r"\b(groupadd|useradd)\b[^&;|]*?\s([a-z_][a-z0-9_-]*)\s*(?:$|&&|;)", run
+            ):
+                assert name not in DEBIAN_STOCK_NAMES, f"{tool} {name}: Debian's base already has {name}"
+
+
+def test_the_base_image_is_an_argument_defaulting_to_the_official_image() -> None:
+    text = DOCKERFILE.read_text()
+    assert re.search(r"^ARG BASE_IMAGE=python:3\.11-slim-bookworm$", text, re.MULTILINE)
+    assert all(
+        line.split()[1] in ("${BASE_IMAGE}", "runtime") for line in re.findall(r"^FROM .*$", text, re.M)
+    )
+    assert "standin" not in text.lower(), "the Dockerfile never names the local stand-in base"
+
+
+def test_the_ca_bundle_enters_the_build_as_a_secret_mount_only(stages: list[Stage]) -> None:
+    install = next(run for run in chain(stages, BUILD_STAGE)[-1].all("RUN") if "install-venv.sh" in run)
+    assert install.startswith("--mount=type=secret,id=ca"), install
+    for stage in stages:
+        for copy in stage.all("COPY") + stage.all("ADD"):
+            assert not re.search(r"\.(crt|pem)\b|ca-certificates", copy), f"{stage.name} copies a CA: {copy}"
+        for arg in stage.all("ARG") + stage.all("ENV"):
+            assert not re.search(r"CERT|CA_BUNDLE", arg.upper()), f"{stage.name} passes a CA: {arg}"

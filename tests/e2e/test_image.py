@@ -1,12 +1,13 @@
-"""The service image's steps, proven without a Docker engine: the same install, then every entrypoint.
+"""The service image's steps, proven without a container engine: the same install, then every entrypoint.
 
-There is no Docker engine on the development machines or in CI, so this runs what deploy/Dockerfile's
+`make images` and `make pods` build and run the real images (they need root and podman); this test needs
+neither, so `make test` proves the install on any machine. It runs what deploy/Dockerfile's
 build stage runs: its COPYs (with .dockerignore) into a temporary source tree, then
 deploy/install-venv.sh into a fresh virtualenv, from PyPI. The whole platform is then started with
 `gamectl.suite.Suite` as `make up` starts it, except that every service process (`catalog migrate`,
 `ingestion migrate`, the three `serve`s and `ingestion run-once`) is that virtualenv's console script;
 PostgreSQL, moto and the suite itself stay in the test process. What it cannot prove is the image's own
-layer: the base image, the user, the read-only root filesystem.
+layer (the base image, the user, the read-only root filesystem): `make pods` proves that.
 """
 
 from __future__ import annotations

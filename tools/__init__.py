@@ -1,0 +1,1 @@
+"""Project tools that need a container engine: `make images` (tools.images) and `make pods` (tools.pods)."""
