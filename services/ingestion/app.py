@@ -23,6 +23,7 @@ from ingestion.events import SqsConsumer
 from ingestion.feed import FeedLimits
 from ingestion.importer import CatalogImporter
 from ingestion.ledger import Ledger
+from ingestion.model import RetryPolicy
 from ingestion.runner import Runner
 from ingestion.servicer import IngestionServicer
 from ingestion.settings import IngestionSettings, RunSettings
@@ -134,7 +135,7 @@ def build_ingestion(settings: RunSettings, *, page_tokens: PageTokens | None = N
         source=source,
         importer=importer,
         alert_webhook_url=settings.alert_webhook_url,
-        max_file_failures=settings.max_file_failures,
+        retry_policy=RetryPolicy(settings.max_file_failures, settings.file_retry_window_seconds),
     )
     app = IngestionApp(settings=settings, engine=engine, ledger=ledger, runner=runner, s3=s3, channel=channel)
     if isinstance(settings, IngestionSettings):

@@ -25,6 +25,9 @@ from ingestion.records import Accepted, Quarantined
 # once SQLAlchemy has bound them).
 _LEDGER_FLUSH_ROWS = 500
 _LEDGER_FLUSH_BYTES = 2 * 2**20
+# A batch ends at this many bytes of games too: the catalog takes messages of up to 4 MiB, and 500
+# games with every text field at its cap come to ~8 MiB.
+_BATCH_BYTES = 2**20
 
 
 class RecordSink(Protocol):
@@ -133,16 +136,19 @@ class Feed:
         if self._closed:
             raise RuntimeError("the import stream was closed")
         games: list[pb.Game] = []
+        size = 0
         for item in self._items:
             if isinstance(item, Quarantined):
                 self._add_quarantined(item)
             else:
-                games.append(game_from_record(item.record))
+                game = game_from_record(item.record)
+                games.append(game)
+                size += game.ByteSize()
                 self._add_accepted(item)
             rows = max(len(self._quarantine), len(self._repairs))
             if rows >= _LEDGER_FLUSH_ROWS or self._buffered_bytes >= _LEDGER_FLUSH_BYTES:
                 self._flush()
-            if len(games) >= self._batch_size:
+            if len(games) >= self._batch_size or size >= _BATCH_BYTES:
                 break
         return games
 

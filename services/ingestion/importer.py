@@ -39,7 +39,8 @@ from ingestion.source import CorruptObject, ObjectChanged, S3Source
 log = logging.getLogger(__name__)
 tracer = trace.get_tracer("ingestion")
 
-_RETRIED_CODES = (grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.DEADLINE_EXCEEDED)
+# ABORTED: the catalog's own "a concurrent change conflicted; retry".
+_RETRIED_CODES = (grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.DEADLINE_EXCEEDED, grpc.StatusCode.ABORTED)
 
 
 @dataclass(frozen=True)

@@ -28,6 +28,7 @@ from ingestion.model import (
     QuarantinedRecord,
     RecordCounts,
     RepairEntry,
+    RetryPolicy,
     Run,
     RunState,
     RunTrigger,
@@ -115,13 +116,15 @@ class Ledger:
         return "" if row is None else settled_reason(row)
 
     def claim(
-        self, source: SourceObject, *, run_id: int, accepting: bool = False
+        self, source: SourceObject, *, run_id: int, accepting: bool = False, policy: RetryPolicy | None = None
     ) -> AbstractContextManager[FileClaim]:
         """Hold a file version for a run; FileSkipped when settled (see `settled`) or held by another run.
 
         `accepting` takes a rejected file too: an operator accepted it.
         """
-        return claim_file(engine=self._engine, source=source, run_id=run_id, accepting=accepting)
+        return claim_file(
+            engine=self._engine, source=source, run_id=run_id, accepting=accepting, policy=policy
+        )
 
     def get_run(self, run_id: int) -> Run:
         """One run; NotFound when missing."""

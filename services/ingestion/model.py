@@ -143,6 +143,7 @@ class FileEntry:
     reject_reason: str = ""
     failures: int = 0
     drift: tuple[DriftCount, ...] = ()
+    first_failure_time: datetime | None = None
     accepted_by: str = ""
     accept_time: datetime | None = None
 
@@ -212,6 +213,22 @@ class Page(Generic[T]):
 
     items: list[T] = field(default_factory=list)
     next_page_token: str = ""
+
+
+MAX_REASON = 2000
+
+
+def clip(reason: str) -> str:
+    """A reason short enough to store, log and send (a parser may quote a whole 1 MB token)."""
+    return reason if len(reason) <= MAX_REASON else reason[: MAX_REASON - 1] + "…"
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """When failed runs reject a file: `failures` of them (stopped runs count) over `window_seconds`."""
+
+    failures: int = 3
+    window_seconds: float = 6 * 3600
 
 
 class FileFailed(Exception):

@@ -11,14 +11,15 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
+from dataclasses import replace
 
 from opentelemetry import trace
 from opentelemetry.trace import Status, StatusCode
 
-from gamekit.errors import FailedPrecondition, NotFound, Unavailable
+from gamekit.errors import Aborted, FailedPrecondition, NotFound, Unavailable
 from ingestion import metrics
 from ingestion.alerts import notify_run_failed
-from ingestion.claims import FileClaim, FileSkipped
+from ingestion.claims import FileClaim, FileGaveUp, FileSkipped
 from ingestion.importer import CatalogImporter
 from ingestion.ledger import Ledger
 from ingestion.model import (
@@ -31,9 +32,11 @@ from ingestion.model import (
     FileUnusable,
     Outcome,
     RecordCounts,
+    RetryPolicy,
     RunSummary,
     RunTrigger,
     SourceObject,
+    clip,
 )
 from ingestion.source import S3Source, is_delivery
 
@@ -51,13 +54,13 @@ class Runner:
         source: S3Source,
         importer: CatalogImporter,
         alert_webhook_url: str | None = None,
-        max_file_failures: int = 3,
+        retry_policy: RetryPolicy | None = None,
     ) -> None:
         self._ledger = ledger
         self._source = source
         self._importer = importer
         self._alert_webhook_url = alert_webhook_url
-        self._max_file_failures = max_file_failures
+        self._retry = retry_policy or RetryPolicy()
 
     def run(self, trigger: RunTrigger = RunTrigger.SCHEDULE) -> RunSummary:
         """One run over every delivery under the prefix."""
@@ -90,6 +93,9 @@ class Runner:
             )
         log.info("file accepted", extra={"fields": {"file": entry.name, "accepted_by": accepted_by}})
         summary = self._run(RunTrigger.ADMIN, lambda: [entry.source], accepted_by=accepted_by)
+        skipped = [o.reason for o in summary.files if o.outcome is Outcome.SKIPPED]
+        if skipped:
+            raise Aborted(f"{entry.name} was not imported: {skipped[0]}; retry later", reason="FILE_BUSY")
         return summary, self._ledger.get_file(file_id)
 
     def _run(
@@ -135,6 +141,7 @@ class Runner:
     def _ingest(self, obj: SourceObject, run_id: int, accepted_by: str) -> FileOutcome:
         with tracer.start_as_current_span("ingestion.file", attributes={"s3.key": obj.key}) as span:
             outcome = self._ingest_file(obj, run_id, accepted_by)
+            outcome = replace(outcome, reason=clip(outcome.reason))
             span.set_attribute("ingestion.outcome", outcome.outcome.value)
             if outcome.outcome in (Outcome.FAILED, Outcome.REJECTED):
                 span.set_status(Status(StatusCode.ERROR, outcome.reason))
@@ -158,8 +165,13 @@ class Runner:
         if not accepted_by and (settled := self._ledger.settled(obj)):
             return FileOutcome(obj, Outcome.SKIPPED, settled)
         try:
-            with self._ledger.claim(obj, run_id=run_id, accepting=bool(accepted_by)) as claim:
+            with self._ledger.claim(
+                obj, run_id=run_id, accepting=bool(accepted_by), policy=self._retry
+            ) as claim:
                 return self._import(obj, claim, accepted_by)
+        except FileGaveUp as gave_up:
+            metrics.count_rejected("gave_up")
+            return FileOutcome(obj, Outcome.REJECTED, gave_up.reason)
         except FileSkipped as skip:
             return FileOutcome(obj, Outcome.SKIPPED, skip.reason)
 
@@ -193,11 +205,15 @@ class Runner:
                 catalog_import=published.catalog_import,
                 file_id=claim.file_id,
             )
-        if accepted_by:  # the operator is waiting for the answer: back to rejected, with why
-            reason = f"accepted by {accepted_by}, but the import failed: {reason}; accept it again"
-            claim.mark_rejected(reason=reason, records=RecordCounts())
-            return FileOutcome(obj, Outcome.REJECTED, reason, file_id=claim.file_id)
-        entry = claim.mark_failed(error=reason, max_failures=self._max_file_failures)
+        if accepted_by:
+            # Back to rejected as it was (reason, counts, drift, quarantine), the failure in `error`.
+            before = self._ledger.get_file(claim.file_id)
+            error = f"accepted by {accepted_by}, but the import failed: {reason}"
+            claim.mark_rejected(
+                reason=before.reject_reason, records=before.records, drift=before.drift, error=error
+            )
+            return FileOutcome(obj, Outcome.REJECTED, error, file_id=claim.file_id)
+        entry = claim.mark_failed(error=reason, policy=self._retry)
         if entry.state is FileState.REJECTED:
             metrics.count_rejected("gave_up")
             return FileOutcome(obj, Outcome.REJECTED, entry.reject_reason, file_id=claim.file_id)

@@ -72,6 +72,12 @@ class RunSettings(BaseSettings):
         le=100,
         description="Runs that may fail a file for a transient reason (S3, catalog) before it is rejected.",
     )
+    file_retry_window_seconds: float = Field(
+        6 * 3600,
+        ge=0,
+        le=30 * 86_400,
+        description="A file is rejected for failed runs only once they span this long (events retry fast).",
+    )
     alert_webhook_url: str | None = Field(
         None, description="Slack-compatible webhook POSTed when a run fails; unset: no alert."
     )

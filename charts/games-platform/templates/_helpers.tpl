@@ -224,6 +224,8 @@ seccompProfile:
   value: {{ $i.limits.maxGzipRatio | quote }}
 - name: INGESTION_MAX_FILE_FAILURES
   value: {{ $i.limits.maxFileFailures | quote }}
+- name: INGESTION_FILE_RETRY_WINDOW_SECONDS
+  value: {{ $i.limits.fileRetryWindowSeconds | quote }}
 {{- if $i.alertWebhook.existingSecret }}
 - name: INGESTION_ALERT_WEBHOOK_URL
   valueFrom:

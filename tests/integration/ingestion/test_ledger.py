@@ -9,7 +9,7 @@ from sqlalchemy import Engine
 
 from gamekit.errors import InvalidArgument, NotFound
 from gamekit.page_tokens import PageTokens
-from ingestion.claims import FileSkipped
+from ingestion.claims import FileGaveUp, FileSkipped
 from ingestion.db import make_engine
 from ingestion.ledger import Ledger
 from ingestion.ledger_tables import runs
@@ -19,6 +19,7 @@ from ingestion.model import (
     FileState,
     RecordCounts,
     RepairEntry,
+    RetryPolicy,
     Run,
     RunState,
     RunTrigger,
@@ -84,7 +85,7 @@ def test_each_attempt_replaces_the_quarantine_and_repairs(ledger: Ledger, run: R
         claim.begin_attempt()
         claim.add_quarantined([(1, "{}", "empty object")])
         claim.add_repairs([RepairEntry(claim.file_id, 2, "name", "Pok\\udc8emon", "Pokémon", "mac_roman")])
-        entry = claim.mark_failed(error="the catalog is unavailable", max_failures=3)
+        entry = claim.mark_failed(error="the catalog is unavailable", policy=RetryPolicy(3, 0))
     assert (entry.state, entry.attempts, entry.error) == (FileState.FAILED, 2, "the catalog is unavailable")
     assert (entry.failures, entry.reject_reason) == (1, "")
     records = ledger.list_quarantined(file_id=entry.id).items
@@ -102,7 +103,7 @@ def test_runs_end_and_page_newest_first(ledger: Ledger) -> None:
     assert ledger.last_success_time() == ended.end_time
     with ledger.running(RunTrigger.ADMIN) as bad:
         with ledger.claim(SOURCE, run_id=bad.id) as claim:
-            claim.mark_failed(error="truncated", max_failures=3)
+            claim.mark_failed(error="truncated", policy=RetryPolicy(3, 0))
         failed = ledger.end_run(bad.id, files=FileCounts(failed=1), records=RecordCounts())
     assert failed.state is RunState.FAILED
     assert failed.failures == ((SOURCE.key, "truncated"),)
@@ -166,14 +167,51 @@ def test_a_rejected_file_is_never_claimed_again_unless_accepted(ledger: Ledger, 
     assert accepted.accept_time is not None
 
 
-def test_a_file_failed_by_too_many_runs_is_rejected_with_the_last_error(ledger: Ledger) -> None:
+def fail_runs(ledger: Ledger, policy: RetryPolicy, times: int) -> list[tuple[FileState, int]]:
     states = []
-    for n in range(3):
+    for n in range(times):
         with ledger.running(RunTrigger.SCHEDULE) as run, ledger.claim(SOURCE, run_id=run.id) as claim:
             claim.begin_attempt()
-            entry = claim.mark_failed(error=f"the catalog is unavailable ({n})", max_failures=3)
+            entry = claim.mark_failed(error=f"the catalog is unavailable ({n})", policy=policy)
             states.append((entry.state, entry.failures))
         ledger.end_run(run.id, files=FileCounts(failed=1), records=RecordCounts())
+    return states
+
+
+def test_a_file_failed_by_enough_runs_over_the_window_is_rejected_with_the_last_error(ledger: Ledger) -> None:
+    states = fail_runs(ledger, RetryPolicy(3, 0), 3)
     assert states == [(FileState.FAILED, 1), (FileState.FAILED, 2), (FileState.REJECTED, 3)]
-    assert entry.reject_reason == "gave up after 3 failed runs; the last: the catalog is unavailable (2)"
+    (entry,) = ledger.list_files().items
+    assert (
+        entry.reject_reason
+        == "gave up after 3 or more failed runs over 0 h; the last: the catalog is unavailable (2)"
+    )
+    (run,) = ledger.list_runs(page_size=1).items
     assert ledger.get_run(run.id).failures == ((SOURCE.key, f"rejected: {entry.reject_reason}"),)
+
+
+def test_failed_runs_within_the_window_never_reject_a_file(ledger: Ledger) -> None:
+    # S3 events retry a file every visibility timeout: a short outage must not reject a good file.
+    states = fail_runs(ledger, RetryPolicy(3, 3600), 6)
+    assert states[-1] == (FileState.FAILED, 6)
+
+
+def test_runs_that_stop_while_importing_a_file_count_and_end_in_rejection(ledger: Ledger) -> None:
+    policy = RetryPolicy(3, 0)
+    for _ in range(3):  # each block ends without marking the file: as if the process had died
+        with (
+            ledger.running(RunTrigger.SCHEDULE) as run,
+            ledger.claim(SOURCE, run_id=run.id, policy=policy) as claim,
+        ):
+            claim.begin_attempt()
+    with (
+        ledger.running(RunTrigger.SCHEDULE) as run,
+        pytest.raises(FileGaveUp, match="gave up after 3 or more failed runs"),
+        ledger.claim(SOURCE, run_id=run.id, policy=policy),
+    ):
+        pass
+    (entry,) = ledger.list_files().items
+    assert (entry.state, entry.failures) == (FileState.REJECTED, 3)
+    assert entry.reject_reason.endswith(
+        "the last: a run stopped while importing it (killed, out of memory, its node lost)"
+    )

@@ -7,10 +7,14 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+import pytest
 from prometheus_client import REGISTRY
+from sqlalchemy import func, select
 
+from gamekit.errors import Aborted
 from games.catalog.v1 import catalog_pb2_grpc as cpb_grpc
 from ingestion.app import IngestionApp
+from ingestion.claims import lock_key
 from ingestion.model import FileState, Outcome, RunState
 from tests.factories.deliveries import app, delivery
 from tests.fixtures.catalog import RunningCatalog
@@ -105,7 +109,11 @@ def test_a_transient_failure_is_retried_by_later_runs_then_rejected(
     build_ingestion_app: Build, catalog: RunningCatalog, bucket: str, put: Put, webhook: Webhook
 ) -> None:
     ingestion = build_ingestion_app(
-        bucket=bucket, catalog_target=catalog.target, max_file_failures=2, alert_webhook_url=webhook.url
+        bucket=bucket,
+        catalog_target=catalog.target,
+        max_file_failures=2,
+        file_retry_window_seconds=0,
+        alert_webhook_url=webhook.url,
     )
     put("t/ios.top100.json", delivery([[app(1)]]))
     catalog.host.stop(0)
@@ -121,7 +129,7 @@ def test_a_transient_failure_is_retried_by_later_runs_then_rejected(
     second = ingestion.runner.run()
     (outcome,) = second.files
     assert outcome.outcome is Outcome.REJECTED
-    assert outcome.reason.startswith("gave up after 2 failed runs; the last: the catalog is unavailable")
+    assert outcome.reason.startswith("gave up after 2 or more failed runs over 0 h; the last: the catalog is")
     assert rejected("gave_up") == gave_up + 1
     assert ingestion.ledger.get_file(entry.id).state is FileState.REJECTED
 
@@ -145,3 +153,76 @@ def test_a_new_delivery_under_the_key_of_a_rejected_file_is_a_new_file(
     assert len(all_games(gateway)) == 1
     files = ingestion.ledger.list_files(page_size=10).items
     assert sorted(f.state.value for f in files) == ["imported", "rejected"]
+
+
+def test_an_accept_that_fails_keeps_the_rejection_as_it_was(
+    ingestion: IngestionApp, catalog: RunningCatalog, put: Put
+) -> None:
+    put("a/ios.top100.json", delivery([[app(1)], [{}], [{}]]))
+    (outcome,) = ingestion.runner.run().files
+    before = ingestion.ledger.get_file(outcome.file_id or 0)
+    assert before.state is FileState.REJECTED
+    catalog.host.stop(0)
+
+    summary, after = ingestion.runner.accept(before.id, accepted_by="ops")
+
+    assert summary.run.state is RunState.FAILED
+    assert after.state is FileState.REJECTED
+    assert (after.reject_reason, after.records) == (before.reject_reason, before.records)
+    assert after.error.startswith("accepted by ops, but the import failed: the catalog is unavailable")
+    kept = ingestion.ledger.list_quarantined(file_id=before.id).items
+    assert sorted(r.position for r in kept) == [1, 2], "the quarantine the operator judged by is kept"
+
+
+def test_games_with_every_field_at_its_cap_go_in_batches_the_catalog_takes(
+    build_ingestion_app: Build,
+    catalog: RunningCatalog,
+    bucket: str,
+    put: Put,
+    gateway: cpb_grpc.CatalogServiceStub,
+) -> None:
+    # 500 such games make an 8 MiB message; the catalog takes 4 MiB at most.
+    ingestion = build_ingestion_app(bucket=bucket, catalog_target=catalog.target, import_batch_size=500)
+    big = {"publisher_name": "p" * 2000, "version": "v" * 2000, "bundle_id": "b" * 2000}
+    big["categories"] = ["c" * 200] * 20
+    put("big/ios.top100.json", delivery([[app(n) | big] for n in range(1, 401)]))
+
+    summary = ingestion.runner.run()
+
+    assert summary.succeeded, summary
+    assert len(all_games(gateway)) == 400
+
+
+def test_accepting_a_file_another_run_holds_is_aborted_not_reported_done(
+    ingestion: IngestionApp, put: Put
+) -> None:
+    put("busy/ios.top100.json", b"[[{")
+    (outcome,) = ingestion.runner.run().files
+    entry = ingestion.ledger.get_file(outcome.file_id or 0)
+
+    # Another replica's accept of the same file holds its lock (and has not yet marked it importing).
+    with ingestion.engine.connect() as other:
+        other.execute(select(func.pg_advisory_lock(lock_key(entry.source))))
+        with pytest.raises(Aborted, match="being imported by a concurrent run") as busy:
+            ingestion.runner.accept(entry.id, accepted_by="ops")
+        other.execute(select(func.pg_advisory_unlock(lock_key(entry.source))))
+
+    assert busy.value.reason == "FILE_BUSY"
+    assert ingestion.ledger.get_file(entry.id).state is FileState.REJECTED
+
+
+def test_a_reason_quoting_a_huge_token_is_clipped_before_it_is_stored_or_sent(
+    ingestion: IngestionApp, put: Put
+) -> None:
+    # Past Python's 4,300-digit limit for int(): both parsers refuse it, and quote the whole token.
+    put(
+        "huge/ios.top100.json",
+        b'[[{"app_id": 1, "os": "ios", "name": "x", "rating": ' + b"9" * 100_000 + b"}]]",
+    )
+
+    (outcome,) = ingestion.runner.run().files
+
+    entry = ingestion.ledger.get_file(outcome.file_id or 0)
+    assert entry.state is FileState.REJECTED
+    assert 100 < len(entry.reject_reason) <= 2000
+    assert len(outcome.reason) <= 2000

@@ -98,14 +98,16 @@ class _FileStateEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_FileState.V
     """Published in the catalog."""
     FILE_STATE_FAILED: _FileState.ValueType  # 3
     """Failed for a transient reason (S3 or the catalog unavailable through every
-    attempt); see `error`. Taken again by the next run, until it has failed
-    INGESTION_MAX_FILE_FAILURES runs, when it is rejected.
+    attempt); see `error`. Taken again by the next run, until
+    INGESTION_MAX_FILE_FAILURES runs spanning INGESTION_FILE_RETRY_WINDOW_SECONDS
+    have failed it (a run that stopped while importing it counts), when it is
+    rejected.
     """
     FILE_STATE_REJECTED: _FileState.ValueType  # 4
     """Will not be published as it is, and no run or event takes it again; see
     `reject_reason`: not JSON, truncated, over a size bound, refused by the
     catalog, too large a share of quarantined records, or too many failed runs.
-    Nothing of it reached the catalog. AcceptFile publishes it anyway; a new
+    Ingestion published nothing of it. AcceptFile publishes it anyway; a new
     delivery under the same key (a new ETag) is a new file.
     """
 
@@ -120,14 +122,16 @@ FILE_STATE_IMPORTED: FileState.ValueType  # 2
 """Published in the catalog."""
 FILE_STATE_FAILED: FileState.ValueType  # 3
 """Failed for a transient reason (S3 or the catalog unavailable through every
-attempt); see `error`. Taken again by the next run, until it has failed
-INGESTION_MAX_FILE_FAILURES runs, when it is rejected.
+attempt); see `error`. Taken again by the next run, until
+INGESTION_MAX_FILE_FAILURES runs spanning INGESTION_FILE_RETRY_WINDOW_SECONDS
+have failed it (a run that stopped while importing it counts), when it is
+rejected.
 """
 FILE_STATE_REJECTED: FileState.ValueType  # 4
 """Will not be published as it is, and no run or event takes it again; see
 `reject_reason`: not JSON, truncated, over a size bound, refused by the
 catalog, too large a share of quarantined records, or too many failed runs.
-Nothing of it reached the catalog. AcceptFile publishes it anyway; a new
+Ingestion published nothing of it. AcceptFile publishes it anyway; a new
 delivery under the same key (a new ETag) is a new file.
 """
 Global___FileState: _TypeAlias = FileState  # noqa: Y015

@@ -112,7 +112,9 @@ class IngestionServiceServicer:
         """Publishes a rejected file anyway, whatever share of it is quarantined, after an operator has
         looked at its quarantine; records who accepted it. Runs the import and returns when it ends:
         the file is then IMPORTED, or REJECTED again with the reason (bytes that cannot be parsed stay
-        unusable). FAILED_PRECONDITION (reason FILE_NOT_REJECTED) for a file that is not rejected.
+        unusable; an import that fails for a transient reason leaves the rejection as
+        it was and says why in `error`). FAILED_PRECONDITION (reason FILE_NOT_REJECTED)
+        for a file that is not rejected; ABORTED (FILE_BUSY) while a run holds it.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')

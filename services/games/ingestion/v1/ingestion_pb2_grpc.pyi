@@ -49,7 +49,9 @@ class IngestionServiceStub:
     """Publishes a rejected file anyway, whatever share of it is quarantined, after an operator has
     looked at its quarantine; records who accepted it. Runs the import and returns when it ends:
     the file is then IMPORTED, or REJECTED again with the reason (bytes that cannot be parsed stay
-    unusable). FAILED_PRECONDITION (reason FILE_NOT_REJECTED) for a file that is not rejected.
+    unusable; an import that fails for a transient reason leaves the rejection as
+    it was and says why in `error`). FAILED_PRECONDITION (reason FILE_NOT_REJECTED)
+    for a file that is not rejected; ABORTED (FILE_BUSY) while a run holds it.
     """
 
 @_typing.type_check_only
@@ -73,7 +75,9 @@ class IngestionServiceAsyncStub(IngestionServiceStub):
     """Publishes a rejected file anyway, whatever share of it is quarantined, after an operator has
     looked at its quarantine; records who accepted it. Runs the import and returns when it ends:
     the file is then IMPORTED, or REJECTED again with the reason (bytes that cannot be parsed stay
-    unusable). FAILED_PRECONDITION (reason FILE_NOT_REJECTED) for a file that is not rejected.
+    unusable; an import that fails for a transient reason leaves the rejection as
+    it was and says why in `error`). FAILED_PRECONDITION (reason FILE_NOT_REJECTED)
+    for a file that is not rejected; ABORTED (FILE_BUSY) while a run holds it.
     """
 
 class IngestionServiceServicer(metaclass=_abc_1.ABCMeta):
@@ -130,7 +134,9 @@ class IngestionServiceServicer(metaclass=_abc_1.ABCMeta):
         """Publishes a rejected file anyway, whatever share of it is quarantined, after an operator has
         looked at its quarantine; records who accepted it. Runs the import and returns when it ends:
         the file is then IMPORTED, or REJECTED again with the reason (bytes that cannot be parsed stay
-        unusable). FAILED_PRECONDITION (reason FILE_NOT_REJECTED) for a file that is not rejected.
+        unusable; an import that fails for a transient reason leaves the rejection as
+        it was and says why in `error`). FAILED_PRECONDITION (reason FILE_NOT_REJECTED)
+        for a file that is not rejected; ABORTED (FILE_BUSY) while a run holds it.
         """
 
 def add_IngestionServiceServicer_to_server(servicer: IngestionServiceServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...

@@ -20,8 +20,10 @@ ALTER TABLE ingestion.files ADD CONSTRAINT files_state_check
 ALTER TABLE ingestion.files
     -- Why the file will not be taken again (until an operator accepts it).
     ADD COLUMN reject_reason text NOT NULL DEFAULT '',
-    -- Runs that failed the file for a transient reason; at INGESTION_MAX_FILE_FAILURES it is rejected.
+    -- Runs that failed the file for a transient reason (or stopped while importing it), and when the
+    -- first did: at INGESTION_MAX_FILE_FAILURES over INGESTION_FILE_RETRY_WINDOW_SECONDS it is rejected.
     ADD COLUMN failures integer NOT NULL DEFAULT 0,
+    ADD COLUMN first_failure_time timestamptz,
     -- [{"field", "shape", "action", "records"}]: descriptive fields that arrived in another shape.
     ADD COLUMN drift jsonb NOT NULL DEFAULT '[]',
     ADD COLUMN accepted_by text NOT NULL DEFAULT '',
@@ -36,6 +38,7 @@ ALTER TABLE ingestion.files
     DROP COLUMN accept_time,
     DROP COLUMN accepted_by,
     DROP COLUMN drift,
+    DROP COLUMN first_failure_time,
     DROP COLUMN failures,
     DROP COLUMN reject_reason;
 ALTER TABLE ingestion.files DROP CONSTRAINT files_state_check;
