@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-import io
 from collections import Counter
 from datetime import UTC, datetime
 
 import pytest
 
 from ingestion.app_reader import CONVERTED, DROPPED, AppReader
-from ingestion.records import Accepted, Quarantined, parse_delivery
+from ingestion.records import Accepted, Quarantined
 from ingestion.values import SHAPES
-from tests.factories.deliveries import app, delivery, dirty_delivery, drifting_deliveries
+from tests.factories.deliveries import app, dirty_delivery, drifting_deliveries
+from tests.unit.ingestion.parsing import accepted, one, parse
 
 # The delivered field -> the GameRecord attribute it fills.
 DESCRIPTIVE = {
@@ -31,21 +31,6 @@ DESCRIPTIVE = {
     "rank": "best_rank",
 }
 JULY_6 = datetime(2016, 7, 6, tzinfo=UTC)
-
-
-def parse(data: bytes) -> list[Accepted | Quarantined]:
-    return list(parse_delivery(io.BytesIO(data)))
-
-
-def one(element: object) -> Accepted | Quarantined:
-    (item,) = parse(delivery([[element]]))
-    return item
-
-
-def accepted(element: object) -> Accepted:
-    item = one(element)
-    assert isinstance(item, Accepted), item
-    return item
 
 
 def drift_of(item: Accepted) -> set[tuple[str, str, str]]:

@@ -12,21 +12,7 @@ import pytest
 
 from ingestion.records import Accepted, FileRejected, GameRecord, Quarantined, Repair, parse_delivery
 from tests.factories.deliveries import app, delivery, dirty_delivery, gzipped, raw_json_with_escapes
-
-
-def parse(data: bytes) -> list[Accepted | Quarantined]:
-    return list(parse_delivery(io.BytesIO(data)))
-
-
-def one(element: object) -> Accepted | Quarantined:
-    (item,) = parse(delivery([[element]]))
-    return item
-
-
-def accepted(element: object) -> Accepted:
-    item = one(element)
-    assert isinstance(item, Accepted), item
-    return item
+from tests.unit.ingestion.parsing import accepted, one, parse
 
 
 def reason(element: object) -> str:
