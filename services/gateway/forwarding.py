@@ -11,7 +11,8 @@ channel's retry policy covers: gRPC caps a policy at five attempts, at most 1.5 
 gamekit's settings (without what follows, the catalog-restart e2e test sees UNAVAILABLE after ~1.4 s).
 Nor can the service config carry the wait: its `waitForReady` waits out the whole deadline, so a backend
 that is really down would cost the caller its deadline and a DEADLINE_EXCEEDED instead of an
-UNAVAILABLE. So an idempotent call that found its backend unreachable goes once more with
+UNAVAILABLE. So an idempotent call that found its backend unreachable (or was cancelled by a backend
+beginning to shut down, before its handler ran) goes once more with
 wait_for_ready, waiting for the channel to connect again for up to RECONNECT_WAIT_SECONDS (and never
 past the caller's deadline); if it does not, the caller gets the UNAVAILABLE, as it would have at once.
 """
