@@ -20,7 +20,7 @@ from contextlib import contextmanager
 from dataclasses import asdict
 from typing import Any
 
-from sqlalchemy import ColumnElement, Connection, Engine, RowMapping, case, func, select
+from sqlalchemy import Connection, Engine, RowMapping, case, func, select
 from sqlalchemy.dialects.postgresql import insert
 
 from gamekit.database import advisory_lock_key, release_session_lock
@@ -66,15 +66,6 @@ def settled_reason(row: RowMapping) -> str:
 def lock_key(source: SourceObject) -> int:
     """The advisory lock key of a file version (namespaced apart from the catalog's import locks)."""
     return advisory_lock_key("ingestion.files", source.bucket, source.key, source.etag, source.version_id)
-
-
-def _identity(source: SourceObject) -> list[ColumnElement[bool]]:
-    return [
-        f.c.bucket == source.bucket,
-        f.c.key == source.key,
-        f.c.etag == source.etag,
-        f.c.version_id == source.version_id,
-    ]
 
 
 class FileClaim:
@@ -210,7 +201,7 @@ def _take(conn: Connection, source: SourceObject, run_id: int, accepting: bool, 
         )
         held = (
             select(f.c.id, f.c.state, f.c.catalog_import, f.c.reject_reason)
-            .where(*_identity(source))
+            .where(*t.version_of(source))
             .with_for_update()
         )
         row = conn.execute(held).mappings().one()

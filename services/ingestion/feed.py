@@ -163,7 +163,7 @@ class Feed:
 
     def _add_accepted(self, item: Accepted) -> None:
         self.imported += 1
-        for drift in set(item.drift):  # a record counts once per field and shape
+        for drift in item.drift:  # the reader notes each (field, shape, action) once per record
             self._drift[drift.field, drift.shape, drift.action] += 1
         if not item.repairs:
             return

@@ -106,10 +106,7 @@ class Ledger:
     def settled(self, source: SourceObject) -> str:
         """Why this file version needs no run ("already imported", "rejected: ..."), or "" (a cheap look)."""
         query = select(files.c.state, files.c.catalog_import, files.c.reject_reason).where(
-            files.c.bucket == source.bucket,
-            files.c.key == source.key,
-            files.c.etag == source.etag,
-            files.c.version_id == source.version_id,
+            *t.version_of(source)
         )
         with connection(self._engine) as conn:
             row = conn.execute(query).mappings().first()
@@ -175,16 +172,15 @@ class Ledger:
 
     def last_success_time(self) -> datetime | None:
         """When the last successful run ended, if any did."""
-        query = select(func.max(runs.c.end_time)).where(runs.c.state == RunState.SUCCEEDED.value)
-        with connection(self._engine) as conn:
-            value: datetime | None = conn.execute(query).scalar_one()
-        return value
+        return self._newest(runs.c.end_time, runs.c.state == RunState.SUCCEEDED.value)
 
     def last_rejection_time(self) -> datetime | None:
         """When a file still rejected was last rejected, if one is."""
-        query = select(func.max(files.c.update_time)).where(files.c.state == FileState.REJECTED.value)
+        return self._newest(files.c.update_time, files.c.state == FileState.REJECTED.value)
+
+    def _newest(self, column: Any, where: Any) -> datetime | None:
         with connection(self._engine) as conn:
-            value: datetime | None = conn.execute(query).scalar_one()
+            value: datetime | None = conn.execute(select(func.max(column)).where(where)).scalar_one()
         return value
 
     def _page(

@@ -5,7 +5,7 @@ The DDL itself is in the Alembic migrations; these definitions must match them.
 
 from __future__ import annotations
 
-from sqlalchemy import BigInteger, Column, DateTime, Integer, MetaData, RowMapping, Table, Text
+from sqlalchemy import BigInteger, Column, ColumnElement, DateTime, Integer, MetaData, RowMapping, Table, Text
 from sqlalchemy.dialects.postgresql import JSONB
 
 from ingestion.model import (
@@ -93,6 +93,16 @@ file_repairs = Table(
     Column("repaired", Text, nullable=False),
     Column("encoding", Text, nullable=False),
 )
+
+
+def version_of(source: SourceObject) -> list[ColumnElement[bool]]:
+    """The files row of this one delivered file version (its ledger identity)."""
+    return [
+        files.c.bucket == source.bucket,
+        files.c.key == source.key,
+        files.c.etag == source.etag,
+        files.c.version_id == source.version_id,
+    ]
 
 
 def record_values(counts: RecordCounts) -> dict[str, int]:
