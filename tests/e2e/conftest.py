@@ -12,10 +12,8 @@ the end of the module.
 from __future__ import annotations
 
 import os
-import random
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -193,7 +191,6 @@ class E2ESuite:
     _channels: list[grpc.Channel] = field(default_factory=list)
     _extras: list[RunningService] = field(default_factory=list)
     _log_files: list[IO[bytes]] = field(default_factory=list)
-    _ports: set[int] = field(default_factory=set)
 
     @property
     def root(self) -> Path:
@@ -287,24 +284,8 @@ class E2ESuite:
             file.close()
 
     def _new_port(self) -> int:
-        """A free port that no process of the suite was given, below the ephemeral range.
-
-        free_port alone may hand out one port twice, and its ports come from the ephemeral range, where
-        any outgoing connection made before the new process binds (a health probe) can take it first.
-        """
-        taken = {
-            int(value)
-            for service in (*self.suite.services, *self._extras)
-            for key, value in service.env.items()
-            if key.endswith("PORT") and value.isdigit()
-        }
-        low = _ephemeral_low()
-        for _ in range(100):
-            port = random.randrange(low // 2, low) if low > 2048 else free_port()
-            if port not in taken and port not in self._ports and _bindable(port):
-                self._ports.add(port)
-                return port
-        raise AssertionError("no free loopback port found")
+        """A free port below the ephemeral range that no process of this run was given."""
+        return free_port(HOST)
 
     def _spawn(self, env: dict[str, str], name: str) -> subprocess.Popen[bytes]:
         path = self.logs / f"{name}-{time.monotonic_ns()}.log"
@@ -314,23 +295,6 @@ class E2ESuite:
         return subprocess.Popen(
             [sys.executable, "-m", env_module(env), "serve"], env=env, stdout=log, stderr=subprocess.STDOUT
         )
-
-
-def _ephemeral_low() -> int:
-    """The first port of the kernel's ephemeral range (Linux), or 0 when unknown."""
-    try:
-        return int(Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()[0])
-    except (OSError, ValueError, IndexError):
-        return 0
-
-
-def _bindable(port: int) -> bool:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        try:
-            sock.bind((HOST, port))
-        except OSError:
-            return False
-    return True
 
 
 def env_module(env: dict[str, str]) -> str:
