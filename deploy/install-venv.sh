@@ -5,8 +5,8 @@
 # temporary directory and starts every service from the result, so the two share their steps.
 # What it installs: the project's own wheel with its pinned runtime dependencies, no extras (no dev
 # tools, no embedded PostgreSQL), every package from a prebuilt wheel (nothing is compiled, so no
-# compiler is needed), no pip cache, and no installer left behind. Then it byte-compiles everything,
-# so a read-only root filesystem costs no start-up time.
+# compiler is needed), no pip cache, and no installer left behind. Then it byte-compiles what the
+# services import (deploy/compile_imports.py), so a read-only root filesystem costs no start-up time.
 # PYTHON names the interpreter the virtualenv is made from (default: python3).
 set -euo pipefail
 
@@ -35,4 +35,4 @@ for model in "$venv"/lib/python3*/site-packages/botocore/data/*/; do
 done
 # Bytecode that Python trusts without checking the source's time or hash: the files never change in the
 # image, and their times may (layers), which would otherwise make every start compile them again.
-"$venv/bin/python" -m compileall -q -f -j 0 --invalidation-mode unchecked-hash "$venv/lib"
+"$venv/bin/python" -B "$source/deploy/compile_imports.py" "$venv/lib"
