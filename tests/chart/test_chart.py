@@ -18,6 +18,17 @@ from tests.chart.rendering import CHART, KUBE_VERSION, ROOT, load_values, render
 
 CUSTOM_KINDS = {"Certificate", "ServiceMonitor", "PrometheusRule"}
 
+
+def _namespace(name: str) -> dict[str, Any]:
+    """A selector of the namespace called `name`."""
+    return {"matchLabels": {"kubernetes.io/metadata.name": name}}
+
+
+def _app(name: str) -> dict[str, Any]:
+    """A selector of the pods of the application called `name`."""
+    return {"matchLabels": {"app.kubernetes.io/name": name}}
+
+
 SCENARIOS: dict[str, dict[str, Any]] = {
     "defaults": {},
     "production": load_values(ROOT / "deploy" / "helm" / "values-production.yaml"),
@@ -49,6 +60,26 @@ SCENARIOS: dict[str, dict[str, Any]] = {
             "serviceMonitor": {"enabled": True},
             "prometheusRule": {"enabled": True},
             "dashboards": {"enabled": True},
+        },
+        "networkPolicy": {
+            "metricsFrom": [
+                {"namespaceSelector": _namespace("monitoring"), "podSelector": _app("prometheus")}
+            ],
+            "egress": {
+                "database": {"to": [{"ipBlock": {"cidr": "198.51.100.0/24"}}]},
+                "redis": {"to": [{"namespaceSelector": _namespace("redis")}]},
+                "s3": {
+                    "to": [{"ipBlock": {"cidr": "0.0.0.0/0", "except": ["10.0.0.0/8", "192.168.0.0/16"]}}]
+                },
+                "otlp": {
+                    "to": [
+                        {
+                            "namespaceSelector": _namespace("observability"),
+                            "podSelector": _app("opentelemetry-collector"),
+                        }
+                    ]
+                },
+            },
         },
     },
     "every-option-off": {
@@ -118,6 +149,14 @@ def test_schema_rejects_a_wrong_type():
         {"logLevel": "TRACE"},
         {"gateway": {"apiKeys": {"keys": [{"id": "x", "hash": "plaintext", "scopes": ["games.read"]}]}}},
         {"tls": {"certManager": {"duration": "90 days"}}},
+        # Pods that cannot resolve names reach nothing; a destination must be a real peer.
+        {"networkPolicy": {"egress": {"dns": {"to": []}}}},
+        {"networkPolicy": {"egress": {"database": {"to": [{}]}}}},
+        {"networkPolicy": {"egress": {"s3": {"to": [{"ipblock": {"cidr": "10.0.0.0/8"}}]}}}},
+        {"networkPolicy": {"egress": {"otlp": {"to": [{"ipBlock": {"except": ["10.0.0.0/8"]}}]}}}},
+        {"networkPolicy": {"metricsFrom": [{"namespaceSelector": "monitoring"}]}},
+        # Without matchLabels the API server would drop the label and select every namespace.
+        {"networkPolicy": {"metricsFrom": [{"namespaceSelector": _namespace("monitoring")["matchLabels"]}]}},
     ],
 )
 def test_schema_rejects_unknown_keys_and_bad_values(values):
