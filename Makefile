@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: setup up test lint fmt protos chart-docs buf clean bench images pods
+.PHONY: setup up test lint fmt protos chart-docs buf clean bench images pods fuzz
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -36,6 +36,14 @@ fmt: setup
 
 protos: setup
 	$(BIN)/python scripts/generate_stubs.py
+
+# Coverage-guided fuzzing (atheris) of the parsers that take outside bytes, FUZZ_SECONDS each: page tokens,
+# the keys file, the delivery parser. Reports crashes (kept under build/fuzz/); tests/fuzz/campaign.py says
+# more. `make test` replays the kept corpus (tests/fuzz/corpus/) instead. FUZZ_TARGETS="keys" for one.
+FUZZ_SECONDS ?= 60
+FUZZ_TARGETS ?=
+fuzz: setup
+	$(BIN)/python -m tests.fuzz.campaign --seconds $(FUZZ_SECONDS) $(FUZZ_TARGETS)
 
 # Benchmarks (never part of `make test`): installs the `bench` extra, writes bench/results/<date>.json and .md.
 bench: setup
