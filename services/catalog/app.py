@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import Engine
 
+from catalog import converters
 from catalog.db import make_engine
 from catalog.revision import RevisionFeed
 from catalog.service import CatalogService
@@ -15,6 +17,7 @@ from catalog.settings import CatalogSettings
 from gamekit import telemetry
 from gamekit.identity import AccessPolicy
 from gamekit.page_tokens import PageTokens
+from gamekit.pages import PageBudget
 from gamekit.server import ServiceBinding
 from games.catalog.v1 import catalog_pb2, catalog_pb2_grpc
 
@@ -77,6 +80,11 @@ class CatalogApp:
         self.engine.dispose()
 
 
+def page_budget() -> PageBudget:
+    """Pages cut below the message limit, each game or import measured as the servicer sends it."""
+    return PageBudget(converters.wire_size)
+
+
 def build_catalog(settings: CatalogSettings) -> CatalogApp:
     """Create the engine, the revision feed and the domain service from settings."""
     engine = make_engine(
@@ -84,6 +92,8 @@ def build_catalog(settings: CatalogSettings) -> CatalogApp:
         pool_size=settings.db_pool_size,
         max_overflow=settings.db_max_overflow,
         pool_timeout=settings.db_pool_timeout_seconds,
+        statement_timeout=settings.db_statement_timeout_seconds,
+        lock_timeout=settings.db_lock_timeout_seconds,
     )
     telemetry.instrument_engine(engine)
     feed = RevisionFeed(engine=engine)
@@ -92,7 +102,9 @@ def build_catalog(settings: CatalogSettings) -> CatalogApp:
         engine=engine,
         revision_feed=feed,
         page_tokens=PageTokens.from_secret(settings.page_token_secret, setting="CATALOG_PAGE_TOKEN_SECRET"),
+        page_budget=page_budget(),
         default_page_size=settings.default_page_size,
         max_page_size=settings.max_page_size,
+        request_id_ttl=timedelta(seconds=settings.request_id_ttl_seconds),
     )
     return CatalogApp(settings=settings, engine=engine, feed=feed, service=service)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterable, Iterator
 from datetime import UTC, datetime
 from typing import Literal
@@ -49,8 +50,8 @@ def game_fields(game: pb.Game, *, field_prefix: str = "game.") -> GameFields:
         is_published=game.is_published,
         rating=game.rating if game.HasField("rating") else None,
         rating_count=game.rating_count if game.HasField("rating_count") else None,
-        release_time=_datetime(game, "release_time"),
-        store_update_time=_datetime(game, "store_update_time"),
+        release_time=_datetime(game, "release_time", field_prefix),
+        store_update_time=_datetime(game, "store_update_time", field_prefix),
         categories=tuple(game.categories),
         icon_uri=game.icon_uri,
         store_uri=game.store_uri,
@@ -107,6 +108,12 @@ def game_to_proto(game: Game) -> pb.Game:
     if fields.store_update_time is not None:
         message.store_update_time.CopyFrom(timestamp(fields.store_update_time))
     return message
+
+
+def wire_size(item: Game | Import) -> int:
+    """The bytes a listed game or import takes in a response: what a page's byte budget counts."""
+    message = game_to_proto(item) if isinstance(item, Game) else import_to_proto(item)
+    return message.ByteSize()
 
 
 def import_source(source: pb.ImportSource) -> ImportSource:
@@ -178,16 +185,34 @@ def import_batches(
 
 def under_game(error: InvalidArgument) -> InvalidArgument:
     """Domain violations name GameFields attributes; callers see those under `game.`."""
-    return InvalidArgument(
-        [
-            FieldViolation(f"game.{v.field}" if v.field in _GAME_FIELD_NAMES else v.field, v.description)
-            for v in error.violations
-        ]
-    )
+    violations = [
+        FieldViolation(f"game.{v.field}" if v.field in _GAME_FIELD_NAMES else v.field, v.description)
+        for v in error.violations
+    ]
+    # A message naming the fields is rebuilt with their new names; the reason always stays.
+    message = error.message if violations == error.violations else None
+    return InvalidArgument(violations, message=message, reason=error.reason)
 
 
-def _datetime(message: pb.Game, field: Literal["release_time", "store_update_time"]) -> datetime | None:
+def request_hash(request: pb.CreateGameRequest) -> bytes:
+    """SHA-256 of a request's known fields but `request_id`, deterministically serialized (AIP-155)."""
+    canonical = pb.CreateGameRequest()
+    canonical.CopyFrom(request)
+    canonical.ClearField("request_id")
+    canonical.DiscardUnknownFields()
+    return hashlib.sha256(canonical.SerializeToString(deterministic=True)).digest()
+
+
+def _datetime(
+    message: pb.Game, field: Literal["release_time", "store_update_time"], field_prefix: str
+) -> datetime | None:
+    """The timestamp as a datetime; one outside years 1-9999 or with nanos outside [0, 1e9) is refused."""
     if not message.HasField(field):
         return None
     stamp: Timestamp = getattr(message, field)
-    return stamp.ToDatetime(tzinfo=UTC)
+    try:
+        return stamp.ToDatetime(tzinfo=UTC)
+    except (ValueError, OverflowError):
+        raise InvalidArgument.field(
+            field_prefix + field, "must be a valid timestamp between years 1 and 9999"
+        ) from None

@@ -1,7 +1,9 @@
 """The catalog's database: engine settings and error translation, on gamekit.database.
 
 A connection failure, a pool timeout or a lost server leaves as `Unavailable`, a unique violation as
-`AlreadyExists`, a serialization conflict as `Aborted`, and no driver message reaches a caller.
+`AlreadyExists`, a serialization conflict as `Aborted`, and no driver message reaches a caller. Every
+statement runs under the statement and lock timeouts (see gamekit.database); the statement maximum is
+long because an import's publish is a few statements over every game it brings.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ CATALOG_DATABASE = Database(
     unavailable_message="the catalog database is unavailable",
     pool_size=10,
     pool_timeout=5.0,
+    statement_timeout=300.0,
 )
 make_engine = CATALOG_DATABASE.make_engine
 transaction = CATALOG_DATABASE.transaction

@@ -17,7 +17,7 @@ from catalog import tables
 from catalog.db import transaction
 from catalog.model import GameFields, Import, ImportSource, ImportState
 from catalog.revision import bump_revision
-from gamekit.database import advisory_lock_key
+from gamekit.database import advisory_lock_key, bound_to_deadline, patient_lock_wait
 from gamekit.errors import NotFound
 
 i = tables.imports
@@ -119,6 +119,8 @@ def _stage(conn: Connection, batches: Iterable[list[GameFields]]) -> int:
 
 
 def _publish(conn: Connection, source: ImportSource, received: int) -> Import:
+    # The stream took its time: the publish's statements get only what is left of the deadline.
+    bound_to_deadline(conn)
     import_id = conn.execute(
         insert(i)
         .values(bucket=source.bucket, key=source.key, etag=source.etag, version_id=source.version_id)
@@ -127,7 +129,9 @@ def _publish(conn: Connection, source: ImportSource, received: int) -> Import:
     ).scalar_one()
     params = {"import_id": import_id}
     conn.execute(text(_DEDUPE))
-    # Writers wait while the import publishes (readers do not), so the prior images stay exact.
+    # Writers wait while the import publishes (readers do not), so the prior images stay exact. Taking
+    # the lock waits for writers in progress only up to the lock timeout: queued behind, it would stop
+    # every later writer too.
     conn.execute(text("LOCK TABLE catalog.games IN SHARE ROW EXCLUSIVE MODE"))
     conn.execute(text(_PRIORS), params)
     conn.execute(text(_UPSERT), params)
@@ -157,7 +161,8 @@ def import_games(*, engine: Engine, source: ImportSource, batches: Iterable[list
     with transaction(engine) as conn:
         if source.bucket:
             # Two concurrent imports of one file: the second waits here, then finds the first.
-            conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _source_lock_key(source)})
+            with patient_lock_wait(conn):
+                conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _source_lock_key(source)})
             existing = _find_by_source(conn, source)
             if existing is not None:
                 return existing

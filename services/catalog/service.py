@@ -5,20 +5,22 @@ Plain Python: no grpc and no SQL here. The servicer converts protos to these cal
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable, Iterable, Iterator
+from datetime import timedelta
 from typing import TypeVar
 
 from sqlalchemy import Connection, Engine
 
-from catalog import imports, rollback, search, store, validation
+from catalog import imports, request_ids, rollback, search, store, validation
 from catalog.db import connection, ping, transaction
 from catalog.model import Game, GameFields, GameUpdate, Import, ImportSource, Page, Platform
 from catalog.revision import RevisionFeed, current_revision
-from gamekit.errors import InvalidArgument, NotFound, Unavailable
+from gamekit.errors import FieldViolation, InvalidArgument, NotFound, Unavailable
 from gamekit.page_tokens import Cursor, PageTokens, page_size
+from gamekit.pages import PageBudget
 
 R = TypeVar("R", Game, Import)  # a resource with an integer id
-MIN_QUERY = 3
 MAX_ID = 2**63 - 1
 
 
@@ -27,6 +29,13 @@ def _existing_id(kind: str, resource_id: int) -> int:
     if not 0 < resource_id <= MAX_ID:
         raise NotFound(f"{kind} {resource_id} does not exist")
     return resource_id
+
+
+def _request_id_reused() -> InvalidArgument:
+    violation = FieldViolation("request_id", "was sent before with a different request; use a new id")
+    return InvalidArgument(
+        [violation], message="this request id belongs to another request", reason="REQUEST_ID_REUSED"
+    )
 
 
 def _platform_filter(platform: Platform | None) -> str:
@@ -60,14 +69,18 @@ class CatalogService:
         engine: Engine,
         revision_feed: RevisionFeed,
         page_tokens: PageTokens,
+        page_budget: PageBudget,
         default_page_size: int = 50,
         max_page_size: int = 1000,
+        request_id_ttl: timedelta = timedelta(days=1),
     ) -> None:
         self._engine = engine
         self._feed = revision_feed
         self._tokens = page_tokens
+        self._budget = page_budget
         self._default_page_size = default_page_size
         self._max_page_size = max_page_size
+        self._request_id_ttl = request_id_ttl
 
     def _page_size(self, requested: int) -> int:
         return page_size(requested, default=self._default_page_size, maximum=self._max_page_size)
@@ -101,16 +114,14 @@ class CatalogService:
             return self._id_page("games.search", filters, page_size, page_token, _games_after(platform))
         limit = self._page_size(page_size)
         with connection(self._engine) as conn:
-            key = search.normalise(conn=conn, query=query)
-            if len(key) < MIN_QUERY:
-                raise InvalidArgument.field("query", f"must be empty or at least {MIN_QUERY} characters")
+            key = validation.search_key(search.normalise(conn=conn, query=query))
             filters = {"query": key, "platform": _platform_filter(platform)}
             after = self._search_cursor(page_token, filters)
             found = search.search_games(conn=conn, key=key, platform=platform, after=after, limit=limit + 1)
-        games = [game for game, _ in found[:limit]]
-        if len(found) <= limit:
+        games, more = self._budget.take((game for game, _ in found), limit)
+        if not more:
             return Page(games)
-        last = found[limit - 1][1]
+        last = found[len(games) - 1][1]
         token = self._tokens.encode(
             kind="games.search", filters=filters, cursor=[last.rank, last.neg_similarity, last.game_id]
         )
@@ -129,10 +140,11 @@ class CatalogService:
         cursor_id = _id_cursor(self._tokens.decode(page_token, kind=kind, filters=filters))
         with connection(self._engine) as conn:
             found = fetch(conn, cursor_id, limit + 1)
-        if len(found) <= limit:
-            return Page(found)
-        token = self._tokens.encode(kind=kind, filters=filters, cursor=[found[limit - 1].id])
-        return Page(found[:limit], token)
+        items, more = self._budget.take(found, limit)
+        if not more:
+            return Page(items)
+        token = self._tokens.encode(kind=kind, filters=filters, cursor=[items[-1].id])
+        return Page(items, token)
 
     def _search_cursor(self, page_token: str, filters: dict[str, str]) -> search.SearchCursor | None:
         cursor = self._tokens.decode(page_token, kind="games.search", filters=filters)
@@ -143,12 +155,31 @@ class CatalogService:
             raise InvalidArgument.field("page_token", "not a page token from this service")
         return search.SearchCursor(cursor[0], float(cursor[1]), cursor[2])
 
-    def create_game(self, fields: GameFields, *, request_id: str) -> Game:
-        """Create a game; the same request id again returns the same game."""
-        rid = validation.request_id(request_id)
+    def create_game(
+        self, fields: GameFields, *, request_id: str, caller: str = "", request_hash: bytes | None = None
+    ) -> Game:
+        """Create a game once per request id of a caller (AIP-155); a retry gets the first answer.
+
+        `request_hash` stands for everything in the request but its id (the transport hashes its wire
+        form); in-process callers may leave it to a hash of `fields`. Reusing the id with another
+        request is InvalidArgument (REQUEST_ID_REUSED); after the id's time to live it is new again.
+        """
+        key = request_ids.RequestKey(
+            caller=caller,
+            request_id=validation.request_id(request_id),
+            request_hash=request_hash or hashlib.sha256(repr(fields).encode()).digest(),
+        )
         validation.validate_fields(fields)
         with transaction(self._engine) as conn:
-            return store.create_game(conn=conn, fields=fields, request_id=rid)
+            earlier = request_ids.claim(conn=conn, key=key, ttl=self._request_id_ttl)
+            if earlier is not None:
+                if earlier.request_hash != key.request_hash:
+                    raise _request_id_reused()
+                return earlier.answer
+            game = store.create_game(conn=conn, fields=fields)
+            request_ids.record_answer(conn=conn, key=key, game_id=game.id)
+            request_ids.purge_expired(conn=conn)
+            return game
 
     def update_game(self, update: GameUpdate) -> Game:
         """Change the fields the mask names, honouring the etag when given."""
@@ -170,6 +201,7 @@ class CatalogService:
                 validation.validate_batch(batch, batch_number=number)
                 yield batch
 
+        validation.validate_source(source)
         return imports.import_games(engine=self._engine, source=source, batches=checked())
 
     def get_import(self, import_id: int) -> Import:

@@ -12,10 +12,27 @@ import grpc
 
 from catalog import converters
 from catalog.service import CatalogService
+from gamekit.context import CALLER_HEADER, current_peer
 from gamekit.errors import InvalidArgument
 from gamekit.protos import parse_resource_id
 from games.catalog.v1 import catalog_pb2 as pb
 from games.catalog.v1 import catalog_pb2_grpc as pb_grpc
+
+# Gateway key ids are at most 63 characters and certificate identities short URIs; a longer header is a bug.
+MAX_CALLER = 512
+
+
+def request_caller(context: grpc.ServicerContext) -> str:
+    """Whose request ids a call uses: `<key id> via <peer SPIFFE id>` when forwarded, else the peer's id.
+
+    The peer is part of it, so a peer can only ever name callers within its own scope: no trust in the
+    header is needed, and a SPIFFE id has no spaces, so no two peers' callers can collide.
+    """
+    peer = current_peer() or ""
+    forwarded = next((str(v) for k, v in context.invocation_metadata() or () if k == CALLER_HEADER), "")
+    if len(forwarded) > MAX_CALLER:
+        raise InvalidArgument.field(CALLER_HEADER, f"must be at most {MAX_CALLER} characters")
+    return f"{forwarded} via {peer}" if forwarded else peer
 
 
 class CatalogServicer(pb_grpc.CatalogServiceServicer):
@@ -56,7 +73,12 @@ class CatalogServicer(pb_grpc.CatalogServiceServicer):
     ) -> pb.CreateGameResponse:
         fields = converters.game_fields(request.game)
         try:
-            game = self._service.create_game(fields, request_id=request.request_id)
+            game = self._service.create_game(
+                fields,
+                request_id=request.request_id,
+                caller=request_caller(context),
+                request_hash=converters.request_hash(request),
+            )
         except InvalidArgument as error:
             raise converters.under_game(error) from None
         return pb.CreateGameResponse(game=converters.game_to_proto(game))

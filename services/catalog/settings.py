@@ -24,11 +24,31 @@ class CatalogSettings(ServiceSettings):
     db_pool_timeout_seconds: float = Field(
         5.0, gt=0, le=120, description="How long a call waits for a pooled connection before UNAVAILABLE."
     )
+    db_statement_timeout_seconds: float = Field(
+        300.0,
+        gt=0,
+        le=86_400,
+        description="Longest one SQL statement runs, even for a caller with a later deadline (or none);"
+        " a shorter deadline cuts it further. An import's publish must fit.",
+    )
+    db_lock_timeout_seconds: float = Field(
+        5.0,
+        gt=0,
+        le=3600,
+        description="Longest a statement waits for a lock another change holds (an import publishing)"
+        " before the call is UNAVAILABLE (LOCK_TIMEOUT).",
+    )
     page_token_secret: SecretStr | None = Field(
         None, description="HMAC key of page tokens; unset: a random key per process."
     )
     default_page_size: int = Field(50, ge=1, le=1000, description="Page size when a request says 0.")
     max_page_size: int = Field(1000, ge=1, le=10000, description="Largest page size a request may ask for.")
+    request_id_ttl_seconds: float = Field(
+        86400.0,
+        gt=0,
+        le=30 * 86400,
+        description="How long a CreateGame request id is honoured: retries within it get the first answer.",
+    )
     gateway_identities: IdentityList = Field(
         default_factory=lambda: ["spiffe://games.local/gateway"],
         description="Comma-separated SPIFFE ids allowed to call the read and write methods.",

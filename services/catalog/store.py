@@ -1,4 +1,4 @@
-"""Game rows: get, create (idempotent by request id), update by mask, delete, list by keyset.
+"""Game rows: get, create, update by mask, delete, list by keyset.
 
 Every function takes the connection of the caller's transaction, keyword-only, and returns domain
 values. Writers bump the catalog revision in the same transaction.
@@ -6,11 +6,8 @@ values. Writers bump the catalog revision in the same transaction.
 
 from __future__ import annotations
 
-import uuid
-
 from psycopg.errors import UniqueViolation
 from sqlalchemy import Connection, delete, func, insert, select, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.exc import IntegrityError
 
 from catalog import tables
@@ -51,16 +48,8 @@ def list_games(*, conn: Connection, platform: Platform | None, after_id: int, li
     return [tables.row_to_game(row) for row in conn.execute(query).mappings()]
 
 
-def create_game(*, conn: Connection, fields: GameFields, request_id: uuid.UUID) -> Game:
-    """Create a game, or return the game an earlier create with the same request id made."""
-    cr = tables.create_requests
-    # Claiming the request id first makes a concurrent retry wait on this row, then see our game.
-    claimed = conn.execute(
-        pg_insert(cr).values(request_id=request_id).on_conflict_do_nothing().returning(cr.c.request_id)
-    ).first()
-    if claimed is None:
-        game_id = conn.execute(select(cr.c.game_id).where(cr.c.request_id == request_id)).scalar_one()
-        return get_game(conn=conn, game_id=game_id)
+def create_game(*, conn: Connection, fields: GameFields) -> Game:
+    """Create a game; AlreadyExists when its platform already has its store id."""
     try:
         row = (
             conn.execute(
@@ -76,7 +65,6 @@ def create_game(*, conn: Connection, fields: GameFields, request_id: uuid.UUID) 
         raise AlreadyExists(
             f"a {fields.platform.value} game with store id {fields.store_id!r} already exists"
         ) from exc
-    conn.execute(update(cr).where(cr.c.request_id == request_id).values(game_id=row["id"]))
     bump_revision(conn=conn)
     return tables.row_to_game(row)
 

@@ -1,4 +1,4 @@
-"""SQLAlchemy Core tables of the catalog schema, mirroring migration 0001, and row <-> domain mapping."""
+"""SQLAlchemy Core tables of the catalog schema, mirroring its migrations, and row <-> domain mapping."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from sqlalchemy import (
     DateTime,
     Double,
     Integer,
+    LargeBinary,
     MetaData,
     RowMapping,
     SmallInteger,
@@ -57,12 +58,15 @@ games = Table(
     Column("last_import_id", BigInteger),
 )
 
-create_requests = Table(
-    "create_requests",
+request_ids = Table(
+    "request_ids",
     metadata,
+    Column("caller", Text, primary_key=True),
     Column("request_id", Uuid, primary_key=True),
-    Column("game_id", BigInteger),
+    Column("request_hash", LargeBinary, nullable=False),
+    Column("answer", JSONB),
     Column("create_time", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    Column("expire_time", DateTime(timezone=True), nullable=False),
 )
 
 imports = Table(

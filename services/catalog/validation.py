@@ -7,12 +7,13 @@ bad input fails as INVALID_ARGUMENT before any SQL runs.
 from __future__ import annotations
 
 import math
+import re
 import uuid
 from collections.abc import Iterable
 from datetime import datetime
 from urllib.parse import urlsplit
 
-from catalog.model import MUTABLE_FIELDS, GameFields
+from catalog.model import MUTABLE_FIELDS, GameFields, ImportSource
 from gamekit.errors import FieldViolation, InvalidArgument
 
 MAX_NAME = 500
@@ -24,6 +25,12 @@ MAX_CATEGORY = 200
 MAX_QUERY = 200
 MAX_INT32 = 2**31 - 1
 MAX_INT64 = 2**63 - 1
+# S3's own limits, in UTF-8 bytes (version ids and ETags are far shorter in practice); together they also
+# keep an import's row in its unique source index and in any page of ListImports.
+MAX_SOURCE_BYTES = {"bucket": 63, "key": 1024, "etag": 256, "version_id": 1024}
+# A search key shorter than a trigram is refused; so is one in which pg_trgm finds no trigram, for then
+# the index has nothing to look up and the search reads every name.
+MIN_QUERY = 3
 
 _TEXT_FIELDS = ("bundle_id", "publisher_id", "publisher_name", "app_version")
 _URI_FIELDS = ("icon_uri", "store_uri")
@@ -40,7 +47,11 @@ def _uri(name: str, value: str, out: list[FieldViolation]) -> None:
     before = len(out)
     _text(name, value, MAX_URI, out)
     if value and len(out) == before:
-        parts = urlsplit(value)
+        try:
+            parts = urlsplit(value)
+        except ValueError:  # an unclosed IPv6 bracket, a bad port
+            out.append(FieldViolation(name, "must be an http or https URL"))
+            return
         if parts.scheme not in ("http", "https") or not parts.netloc:
             out.append(FieldViolation(name, "must be an http or https URL"))
 
@@ -118,6 +129,19 @@ def validate_batch(batch: list[GameFields], *, batch_number: int) -> None:
         )
 
 
+def validate_source(source: ImportSource) -> None:
+    """Refuse an import source S3 could not have named, field by field."""
+    out: list[FieldViolation] = []
+    for name, limit in MAX_SOURCE_BYTES.items():
+        value: str = getattr(source, name)
+        if len(value.encode()) > limit:
+            out.append(FieldViolation(f"header.source.{name}", f"must be at most {limit} bytes of UTF-8"))
+        elif "\x00" in value:
+            out.append(FieldViolation(f"header.source.{name}", "must not contain NUL characters"))
+    if out:
+        raise InvalidArgument(out)
+
+
 def request_id(value: str) -> uuid.UUID:
     """The request id of a create, which must be a UUID."""
     if not value:
@@ -135,3 +159,28 @@ def search_query(query: str) -> str:
     if out:
         raise InvalidArgument(out)
     return query
+
+
+def _has_trigram(key: str) -> bool:
+    """Whether pg_trgm finds a trigram in `LIKE '%key%'`, as its generate_wildcard_trgm does.
+
+    Only words (runs of letters and digits) count; a word gets two blanks of padding before it when
+    something other than the wildcard precedes it, and one after it when something follows, so `abc`,
+    `ab!` and `!a` have a trigram and `!!!`, `ab` and `a!!` have none.
+    """
+    for word in re.finditer(r"[^\W_]+", key):
+        padding = (2 if word.start() > 0 else 0) + (1 if word.end() < len(key) else 0)
+        if len(word[0]) + padding >= MIN_QUERY:
+            return True
+    return False
+
+
+def search_key(key: str) -> str:
+    """The normalised query, refused when the trigram index cannot serve it (see MIN_QUERY)."""
+    if len(key) < MIN_QUERY:
+        raise InvalidArgument.field("query", f"must be empty or at least {MIN_QUERY} characters")
+    if not _has_trigram(key):
+        raise InvalidArgument.field(
+            "query", f"must hold letters or digits the name index can look up, such as {MIN_QUERY} in a row"
+        )
+    return key

@@ -28,6 +28,12 @@ def add_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) 
     create.add_argument("--rps", type=float, default=None, help="the key's own rate limit (calls/second)")
     create.add_argument("--burst", type=int, default=None, help="the key's own burst capacity")
     create.add_argument(
+        "--max-in-flight",
+        type=int,
+        default=None,
+        help="the key's own limit of calls in flight at once, per gateway replica",
+    )
+    create.add_argument(
         "--file", type=Path, default=None, help=f"the key file (default: <root>/{DEFAULT_KEY_FILE})"
     )
     create.add_argument("--json", action="store_true", help="print one JSON object instead of text")
@@ -41,6 +47,7 @@ def run(args: argparse.Namespace, *, root: Path) -> int:
         scopes=args.scopes,
         rps=args.rps,
         burst=args.burst,
+        max_in_flight=args.max_in_flight,
         as_json=args.json,
     )
 
@@ -52,6 +59,7 @@ def create(
     scopes: Sequence[str],
     rps: float | None = None,
     burst: int | None = None,
+    max_in_flight: int | None = None,
     as_json: bool = False,
     out: TextIO | None = None,
     err: TextIO | None = None,
@@ -59,7 +67,14 @@ def create(
     """Create the key, print it to `out` (stdout) once, and return the exit status."""
     out, err = out or sys.stdout, err or sys.stderr
     try:
-        key = create_key(path, key_id=key_id, scopes=scopes, rate_limit_rps=rps, rate_limit_burst=burst)
+        key = create_key(
+            path,
+            key_id=key_id,
+            scopes=scopes,
+            rate_limit_rps=rps,
+            rate_limit_burst=burst,
+            max_in_flight=max_in_flight,
+        )
     except (KeyFileError, ValueError, OSError) as exc:
         print(f"gamectl keys create: {exc}", file=err)
         return 1

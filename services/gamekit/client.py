@@ -27,11 +27,12 @@ from gamekit.context import (
     current_request_id,
     time_remaining,
 )
+from gamekit.pages import MAX_MESSAGE_BYTES
 from gamekit.tls import ReloadingTls, TlsFiles, channel_credentials
 
-MiB = 1024 * 1024
 DEFAULT_OPTIONS: tuple[tuple[str, Any], ...] = (
-    ("grpc.max_receive_message_length", 4 * MiB),
+    # Pages of every listing are cut below this limit (gamekit.pages), so they always arrive.
+    ("grpc.max_receive_message_length", MAX_MESSAGE_BYTES),
     ("grpc.keepalive_time_ms", 60_000),
     ("grpc.keepalive_timeout_ms", 20_000),
     ("grpc.enable_retries", 1),

@@ -13,6 +13,7 @@ own exceptions into these with `raise ... from exc`, so nothing above storage se
     ├── PermissionDenied        the caller is known but not allowed
     ├── Unauthenticated         the caller is not known
     ├── ResourceExhausted       a limit was hit; carries how long to wait
+    ├── DeadlineExceeded        the caller's deadline passed while the work was under way
     └── Unavailable             a dependency does not answer; safe to retry
 
 Anything else that escapes a handler is a bug: the transport turns it into INTERNAL with a request id.
@@ -35,6 +36,7 @@ class ErrorCode(enum.Enum):
     PERMISSION_DENIED = "PERMISSION_DENIED"
     UNAUTHENTICATED = "UNAUTHENTICATED"
     RESOURCE_EXHAUSTED = "RESOURCE_EXHAUSTED"
+    DEADLINE_EXCEEDED = "DEADLINE_EXCEEDED"
     UNAVAILABLE = "UNAVAILABLE"
     INTERNAL = "INTERNAL"
 
@@ -66,9 +68,11 @@ class InvalidArgument(GamesError):
     code = ErrorCode.INVALID_ARGUMENT
     reason = "INVALID_ARGUMENT"
 
-    def __init__(self, violations: list[FieldViolation], *, message: str | None = None) -> None:
+    def __init__(
+        self, violations: list[FieldViolation], *, message: str | None = None, reason: str | None = None
+    ) -> None:
         fields = ", ".join(v.field for v in violations)
-        super().__init__(message or f"invalid request: {fields}")
+        super().__init__(message or f"invalid request: {fields}", reason=reason)
         self.violations = violations
 
     @classmethod
@@ -116,6 +120,13 @@ class ResourceExhausted(GamesError):
     def __init__(self, message: str, *, retry_after: float, reason: str | None = None) -> None:
         super().__init__(message, reason=reason)
         self.retry_after = retry_after
+
+
+class DeadlineExceeded(GamesError):
+    """The caller's deadline passed first; the work was stopped (a query was cancelled) and undone."""
+
+    code = ErrorCode.DEADLINE_EXCEEDED
+    reason = "DEADLINE_EXCEEDED"
 
 
 class Unavailable(GamesError):

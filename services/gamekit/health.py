@@ -15,7 +15,9 @@ import logging
 import threading
 from collections.abc import Callable, Sequence
 
-from grpc_health.v1 import health, health_pb2
+from grpc_health.v1 import health_pb2
+
+from gamekit.health_service import HealthService
 
 log = logging.getLogger(__name__)
 
@@ -36,8 +38,8 @@ class HealthReporter:
         self.service_names = ["", *service_names]
         self.readiness = readiness
         self.interval = interval
-        self.secure = health.HealthServicer()
-        self.plaintext = health.HealthServicer()
+        self.secure = HealthService()
+        self.plaintext = HealthService()
         self._serving: bool | None = None
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="gamekit-readiness", daemon=True)
@@ -64,7 +66,7 @@ class HealthReporter:
         return ready
 
     def shutdown(self) -> None:
-        """NOT_SERVING for good on both servicers, and stop checking."""
+        """NOT_SERVING for good on both servicers, end their Watch streams, and stop checking."""
         self._stop.set()
         self.secure.enter_graceful_shutdown()
         self.plaintext.enter_graceful_shutdown()

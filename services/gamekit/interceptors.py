@@ -1,75 +1,74 @@
-"""The server interceptor every service runs: request id, deadline, authorization, errors, metrics, logs.
+"""The server interceptor every service runs: request id, deadline, admission, errors, metrics, logs.
 
 gRPC runs `intercept_service` on its polling thread without the call's context, so all per-call work
 happens in the wrapped behaviour, on the handler's pool thread, for all four arities. Response streams
-are wrapped step by step, so errors raised while iterating are mapped too.
+are wrapped step by step, so errors raised while iterating are mapped too. A non-blocking stream (the
+health servicer's Watch) stays non-blocking: it is finished, counted and logged when the call ends,
+not when its behaviour returns.
+
+Before the servicer runs, a call is refused, in this order, if it came while the server held its limit
+of calls (gamekit.admission), if its peer may not call the method (the access policy), if its request
+did not parse (gamekit.malformed), or if it is one health or reflection stream too many
+(gamekit.streams). Each refusal is a status with details, counted and logged like any other.
 """
 
 from __future__ import annotations
 
 import logging
-import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager
+from dataclasses import dataclass
 from typing import Any, NoReturn, TypeVar, cast
 
 import grpc
 from opentelemetry import trace
 
 from gamekit import metrics
+from gamekit.admission import HandlerPool, refusing, server_busy
 from gamekit.context import REQUEST_ID_HEADER, call_scope, new_request_id
 from gamekit.errors import GamesError, PermissionDenied
+from gamekit.handlers import Behavior as Behavior
+from gamekit.handlers import SendResponse, behavior_of, is_non_blocking, mark_non_blocking
+from gamekit.handlers import method_handler as method_handler
+from gamekit.handlers import wrap_behavior as wrap_behavior
 from gamekit.identity import AccessPolicy, method_of, peer_certificate, service_of, spiffe_id_from_pem
+from gamekit.inflight import InFlight
+from gamekit.malformed import parsed, parsed_stream, tolerant
 from gamekit.status import status_for
+from gamekit.streams import StreamCap, is_open_stream, peer_address
 
 log = logging.getLogger(__name__)
 access_log = logging.getLogger("gamekit.access")
 
 T = TypeVar("T")
-Behavior = Callable[..., Any]
 # grpc reports "no deadline" as a deadline centuries away; anything beyond a day is none.
 _NO_DEADLINE_SECONDS = 86_400.0
 
 
-class InFlight:
-    """Counts calls being handled, so a stopping server can tell how many it cut off."""
+@dataclass(frozen=True)
+class _Route:
+    """What the interceptor knows of a call before it starts."""
 
-    def __init__(self) -> None:
-        self._count = 0
-        self._idle = threading.Condition()
+    method: str
+    request_id: str
+    request_streaming: bool
+    open_stream: bool  # a health or reflection stream, under the stream caps
 
-    @property
-    def count(self) -> int:
-        """Calls being handled now."""
-        return self._count
-
-    def enter(self) -> None:
-        """One more call."""
-        with self._idle:
-            self._count += 1
-
-    def leave(self) -> None:
-        """One call fewer."""
-        with self._idle:
-            self._count -= 1
-            if self._count == 0:
-                self._idle.notify_all()
-
-    def wait_idle(self, timeout: float | None = None) -> bool:
-        """Block until no call is in flight or the timeout passes; True when idle."""
-        with self._idle:
-            return self._idle.wait_for(lambda: self._count == 0, timeout)
+    def parsed(self, request: Any) -> Any:
+        """The request (or request stream) for the servicer; MalformedRequest where it did not parse."""
+        return parsed_stream(request, self.method) if self.request_streaming else parsed(request, self.method)
 
 
 class _Call:
     """The state of one call as the interceptor sees it."""
 
-    def __init__(self, method: str, request_id: str, context: grpc.ServicerContext) -> None:
-        self.method = method
-        self.service = service_of(method)
-        self.method_name = method_of(method)
-        self.request_id = request_id
+    def __init__(self, route: _Route, context: grpc.ServicerContext) -> None:
+        self.route = route
+        self.method = route.method
+        self.service = service_of(route.method)
+        self.method_name = method_of(route.method)
+        self.request_id = route.request_id
         self.context = context
         # Read once: authorization and the access log both need the peer.
         certificate = peer_certificate(context)
@@ -90,11 +89,24 @@ class _Call:
 
 
 class ServerInterceptor(grpc.ServerInterceptor):  # type: ignore[type-arg]
-    """Wraps every handler with the platform's per-call behaviour."""
+    """Wraps every handler with the platform's per-call behaviour.
 
-    def __init__(self, policy: AccessPolicy, in_flight: InFlight | None = None) -> None:
+    `pool` is the server's HandlerPool (the calls it runs on its refusal threads are refused as
+    SERVER_BUSY); `streams` caps the open health and reflection streams. Without them, neither limit.
+    """
+
+    def __init__(
+        self,
+        policy: AccessPolicy,
+        in_flight: InFlight | None = None,
+        *,
+        pool: HandlerPool | None = None,
+        streams: StreamCap | None = None,
+    ) -> None:
         self.policy = policy
         self.in_flight = in_flight or InFlight()
+        self.pool = pool
+        self.streams = streams
 
     def intercept_service(
         self,
@@ -109,32 +121,43 @@ class ServerInterceptor(grpc.ServerInterceptor):  # type: ignore[type-arg]
         given = dict(handler_call_details.invocation_metadata or ()).get(REQUEST_ID_HEADER)
         # Accept a caller's id only if it is sane: it ends up in logs and headers.
         request_id = str(given) if isinstance(given, str) and 0 < len(given) <= 128 else new_request_id()
-        wrap = self._streaming if handler.response_streaming else self._unary
-        return wrap_behavior(handler, lambda behavior: wrap(method, request_id, behavior))
+        route = _Route(method, request_id, handler.request_streaming, is_open_stream(method, handler))
+        behavior = behavior_of(handler)
+        if is_non_blocking(behavior):
+            wrapped = self._non_blocking(route, behavior)
+        elif handler.response_streaming:
+            wrapped = self._streaming(route, behavior)
+        else:
+            wrapped = self._unary(route, behavior)
+        return method_handler(
+            wrapped,
+            handler.request_streaming,
+            handler.response_streaming,
+            request_deserializer=tolerant(handler.request_deserializer),
+            response_serializer=handler.response_serializer,
+        )
 
-    def _unary(
-        self, method: str, request_id: str, behavior: Behavior
-    ) -> Callable[[Any, grpc.ServicerContext], Any]:
+    def _unary(self, route: _Route, behavior: Behavior) -> Callable[[Any, grpc.ServicerContext], Any]:
         def wrapped(request: Any, context: grpc.ServicerContext) -> Any:
-            call = self._begin(method, request_id, context)
+            call = self._begin(route, context)
             try:
                 with call.scope():
-                    self._authorize(call)
-                    return self._guard(call, lambda: behavior(request, context))
+                    self._admit(call)
+                    return self._guard(call, lambda: behavior(route.parsed(request), context))
             finally:
                 self._finish(call)
 
         return wrapped
 
     def _streaming(
-        self, method: str, request_id: str, behavior: Callable[..., Iterator[Any]]
+        self, route: _Route, behavior: Callable[..., Iterator[Any]]
     ) -> Callable[[Any, grpc.ServicerContext], Iterator[Any]]:
         def wrapped(request: Any, context: grpc.ServicerContext) -> Iterator[Any]:
-            call = self._begin(method, request_id, context)
+            call = self._begin(route, context)
             try:
                 with call.scope():
-                    self._authorize(call)
-                    responses = self._guard(call, lambda: iter(behavior(request, context)))
+                    self._admit(call)
+                    responses = self._guard(call, lambda: iter(behavior(route.parsed(request), context)))
                 while True:
                     # Bind per step: the servicer's generator body runs inside next(), on this thread.
                     with call.scope():
@@ -147,20 +170,47 @@ class ServerInterceptor(grpc.ServerInterceptor):  # type: ignore[type-arg]
 
         return wrapped
 
-    def _begin(self, method: str, request_id: str, context: grpc.ServicerContext) -> _Call:
-        call = _Call(method, request_id, context)
+    def _non_blocking(self, route: _Route, behavior: Behavior) -> Behavior:
+        def wrapped(request: Any, context: grpc.ServicerContext, send_response: SendResponse) -> None:
+            call = self._begin(route, context)
+            if not context.add_callback(lambda: self._finish(call)):
+                self._finish(call)  # the caller left before the call started
+                return
+            # The stream outlives this function, and its status carries what metadata is set by now.
+            context.set_trailing_metadata(((REQUEST_ID_HEADER, call.request_id),))
+
+            def send(response: Any) -> None:
+                if response is None:
+                    call.code = grpc.StatusCode.OK  # the servicer ended the stream
+                send_response(response)
+
+            with call.scope():
+                self._admit(call)
+                self._guard(call, lambda: behavior(route.parsed(request), context, send))
+
+        return mark_non_blocking(wrapped, behavior)
+
+    def _begin(self, route: _Route, context: grpc.ServicerContext) -> _Call:
+        call = _Call(route, context)
         self.in_flight.enter()
         metrics.in_flight(call.service, call.method_name).inc()
         span = trace.get_current_span()
         if span.is_recording():
-            span.set_attribute("rpc.request_id", request_id)
+            span.set_attribute("rpc.request_id", route.request_id)
         return call
 
-    def _authorize(self, call: _Call) -> None:
+    def _admit(self, call: _Call) -> None:
+        """Refuse the call if the server is full, the peer may not call, or it is a stream too many."""
+        if self.pool is not None and refusing():
+            self._abort(call, server_busy(self.pool.limit))
         if not self.policy.allows(call.method, call.peer, authenticated=call.authenticated):
             self._abort(
                 call, PermissionDenied(f"{call.peer or 'an unidentified peer'} may not call {call.method}")
             )
+        streams = self.streams
+        if call.route.open_stream and streams is not None:
+            peer = call.peer or peer_address(call.context)
+            self._guard(call, lambda: streams.hold(peer, call.context))
 
     def _guard(self, call: _Call, step: Callable[[], T]) -> T:
         try:
@@ -188,7 +238,7 @@ class ServerInterceptor(grpc.ServerInterceptor):  # type: ignore[type-arg]
     def _finish(self, call: _Call) -> None:
         elapsed = time.perf_counter() - call.started
         code = call.code or _context_code(call.context) or grpc.StatusCode.OK
-        if code is grpc.StatusCode.OK:
+        if code is grpc.StatusCode.OK and call.code is None:
             if not call.context.is_active():
                 # Handler done but the client is gone: it cancelled or its deadline passed.
                 expired = call.remaining is not None and elapsed >= call.remaining
@@ -215,45 +265,6 @@ class ServerInterceptor(grpc.ServerInterceptor):  # type: ignore[type-arg]
             fields["reason"] = call.reason
         with call_scope(call.request_id):
             access_log.info("%s %s %.1fms", call.method, code_name, elapsed * 1000, extra={"fields": fields})
-
-
-def wrap_behavior(
-    handler: grpc.RpcMethodHandler[Any, Any], wrap: Callable[[Behavior], Behavior]
-) -> grpc.RpcMethodHandler[Any, Any]:
-    """`handler` with its behaviour replaced by `wrap(behaviour)`, whichever of the four arities it is."""
-    streaming = (handler.request_streaming, handler.response_streaming)
-    behavior = {
-        (True, True): handler.stream_stream,
-        (True, False): handler.stream_unary,
-        (False, True): handler.unary_stream,
-        (False, False): handler.unary_unary,
-    }[streaming]
-    assert behavior is not None, "a method handler without the behaviour its arity names"
-    return method_handler(
-        wrap(behavior),
-        *streaming,
-        request_deserializer=handler.request_deserializer,
-        response_serializer=handler.response_serializer,
-    )
-
-
-def method_handler(
-    behavior: Behavior,
-    request_streaming: bool,
-    response_streaming: bool,
-    *,
-    request_deserializer: Callable[[bytes], Any] | None = None,
-    response_serializer: Callable[[Any], bytes] | None = None,
-) -> grpc.RpcMethodHandler[Any, Any]:
-    """A method handler of the arity the two flags name (None for a (de)serializer: bytes as they are)."""
-    make = {
-        (True, True): grpc.stream_stream_rpc_method_handler,
-        (True, False): grpc.stream_unary_rpc_method_handler,
-        (False, True): grpc.unary_stream_rpc_method_handler,
-        (False, False): grpc.unary_unary_rpc_method_handler,
-    }[(request_streaming, response_streaming)]
-    handler: grpc.RpcMethodHandler[Any, Any] = make(behavior, request_deserializer, response_serializer)
-    return handler
 
 
 class _End:

@@ -78,7 +78,12 @@ class PageTokens:
         payload, mac = raw[:-_MAC_SIZE], raw[-_MAC_SIZE:]
         if len(raw) <= _MAC_SIZE or not hmac.compare_digest(mac, self._mac(payload)):
             raise _invalid("not a page token from this service")
-        data = json.loads(payload)
+        try:
+            data = json.loads(payload)
+        except (ValueError, RecursionError) as exc:  # a valid MAC over no JSON: a format we never wrote
+            raise _invalid("not a page token from this service") from exc
+        if not isinstance(data, dict):
+            raise _invalid("not a page token from this service")
         if data.get("v") != _VERSION or data.get("k") != kind:
             raise _invalid("the page token belongs to another method")
         if data.get("f") != _filter_hash(filters):

@@ -21,11 +21,14 @@ from grpc_health.v1 import health, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 
 from gamekit import telemetry
+from gamekit.admission import HandlerPool
 from gamekit.health import HealthReporter, Readiness, always_ready
 from gamekit.identity import AccessPolicy
-from gamekit.interceptors import InFlight, ServerInterceptor
+from gamekit.inflight import InFlight
+from gamekit.interceptors import ServerInterceptor
 from gamekit.metrics import MetricsEndpoint, follow_certificate, start_metrics_server
 from gamekit.settings import ServiceSettings
+from gamekit.streams import ProbeStreamCap, StreamCap
 from gamekit.tls import ClientAuth, ReloadingTls, TlsFiles, server_credentials
 
 log = logging.getLogger(__name__)
@@ -69,6 +72,8 @@ class ServiceHost:
     `AccessPolicy.open_to_all()` policy and an interceptor of the service's own to authenticate);
     `reflection=False` leaves the reflection service out; `compress_responses=True` compresses responses
     for callers that accept gzip (or deflate).
+    The settings' limits apply: `max_concurrent_rpcs` on the business port (gamekit.admission), the
+    health and reflection stream caps on each port, counted apart (gamekit.streams).
     """
 
     def __init__(
@@ -105,10 +110,14 @@ class ServiceHost:
         self._business_options = self._options + (
             [("grpc.default_compression_level", 1)] if compress_responses else []
         )
-        self._max_workers = max_workers
+        self._pool = HandlerPool(max_workers, limit=settings.max_concurrent_rpcs)
         self._client_auth: ClientAuth = client_auth
         self._reflection = reflection
-        self._interceptors = [ServerInterceptor(policy, self.in_flight), *interceptors]
+        # One cap per port: the probe port's peers are kubelets and in-cluster tooling, not callers.
+        self._streams = self._stream_cap()
+        self._probe_streams = self._stream_cap()
+        platform = ServerInterceptor(policy, self.in_flight, pool=self._pool, streams=self._streams)
+        self._interceptors = [platform, *interceptors]
         self._server: grpc.Server | None = None
         self._health_server: grpc.Server | None = None
         self._metrics: MetricsEndpoint | None = None
@@ -135,9 +144,10 @@ class ServiceHost:
         """Bind every port and start serving; returns self."""
         host = self.settings.host
         server = grpc.server(
-            futures.ThreadPoolExecutor(self._max_workers, thread_name_prefix="grpc-handler"),
+            self._pool,
             interceptors=self._interceptors,
             options=self._business_options,
+            maximum_concurrent_rpcs=self._pool.grpc_limit,
         )
         for binding in self.bindings:
             binding.register(server)
@@ -152,9 +162,11 @@ class ServiceHost:
             f"{host}:{self.settings.port}", server_credentials(tls, client_auth=self._client_auth)
         )
 
-        # No interceptors: probes need neither identity, nor metrics, nor an access log line.
+        # Only the stream cap: probes need neither identity, nor metrics, nor an access log line.
         probe = grpc.server(
-            futures.ThreadPoolExecutor(2, thread_name_prefix="grpc-health"), options=self._options
+            futures.ThreadPoolExecutor(2, thread_name_prefix="grpc-health"),
+            interceptors=[ProbeStreamCap(self._probe_streams)],
+            options=self._options,
         )
         health_pb2_grpc.add_HealthServicer_to_server(self.health.plaintext, probe)
         self._ports["health_port"] = probe.add_insecure_port(f"{host}:{self.settings.health_port}")
@@ -185,6 +197,7 @@ class ServiceHost:
             )
             if self._server is not None:
                 self._server.stop(grace).wait(grace + 5)
+            self._pool.shutdown(wait=False)
             if self.in_flight.count:
                 log.warning("grace period over", extra={"fields": {"cut_off_calls": self.in_flight.count}})
             _run_hooks(self._shutdown_hooks)
@@ -200,6 +213,12 @@ class ServiceHost:
     def wait(self, timeout: float | None = None) -> bool:
         """Block until stop() has finished or the timeout passes; True when stopped."""
         return self._stopped.wait(timeout)
+
+    def _stream_cap(self) -> StreamCap:
+        return StreamCap(
+            total=self.settings.max_health_reflection_streams,
+            per_peer=self.settings.max_health_reflection_streams_per_peer,
+        )
 
     def __enter__(self) -> ServiceHost:
         return self.start()

@@ -11,7 +11,7 @@ import sys
 from pathlib import Path
 from typing import Annotated, Literal, TypeVar
 
-from pydantic import AfterValidator, BeforeValidator, Field, ValidationError
+from pydantic import AfterValidator, BeforeValidator, Field, ValidationError, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 S = TypeVar("S", bound=BaseSettings)
@@ -37,7 +37,17 @@ IdentityList = Annotated[list[str], NoDecode, BeforeValidator(_split_commas), Af
 
 
 class ServiceSettings(BaseSettings):
-    """What every gRPC service needs: its ports, its certificates, its grace period."""
+    """What every gRPC service needs: its ports, its certificates, its grace period, its limits.
+
+    The limits' defaults fit the chart's pods (up to one CPU, 512 MiB) and gamekit's 16 handler threads:
+    - `max_concurrent_rpcs` 64: 16 calls running and up to 48 waiting for a thread. A waiting call has
+      not read its request yet (grpcio reads it on the handler thread), so waiting costs latency, not
+      memory; 48 is three rounds of work, within any deadline at the platform's usual milliseconds a
+      call, and past that a caller is better told at once (RESOURCE_EXHAUSTED) to retry elsewhere.
+    - `max_health_reflection_streams` 8, 4 from one peer: a reflection stream holds a handler thread
+      while open, so even if every one is, half the threads stay free for everyone else. grpcurl and
+      k6 open one stream at a time and close it; nothing in the platform holds a health Watch.
+    """
 
     model_config = SettingsConfigDict(extra="ignore", frozen=True, case_sensitive=False)
 
@@ -54,6 +64,40 @@ class ServiceSettings(BaseSettings):
         10.0, gt=0, le=300, description="On SIGTERM, how long in-flight calls may take to finish."
     )
     log_level: LogLevel = Field("INFO", description="Lowest level of log lines written.")
+    max_concurrent_rpcs: int = Field(
+        64,
+        ge=1,
+        le=10_000,
+        description="Calls handled or waiting for a handler thread at once; beyond, RESOURCE_EXHAUSTED.",
+    )
+    max_health_reflection_streams: int = Field(
+        8,
+        ge=1,
+        le=1000,
+        description="Health Watch and reflection streams open at once; beyond, RESOURCE_EXHAUSTED.",
+    )
+    max_health_reflection_streams_per_peer: int = Field(
+        4,
+        ge=1,
+        le=1000,
+        description="Of those, how many one caller (certificate identity, else address) may hold open.",
+    )
+
+    @field_validator("max_health_reflection_streams")
+    @classmethod
+    def _streams_leave_calls_room(cls, value: int, info: ValidationInfo) -> int:
+        limit = info.data.get("max_concurrent_rpcs")
+        if limit is not None and value >= limit:
+            raise ValueError(f"must be below max_concurrent_rpcs ({limit}): a reflection stream is a call")
+        return value
+
+    @field_validator("max_health_reflection_streams_per_peer")
+    @classmethod
+    def _per_peer_within_total(cls, value: int, info: ValidationInfo) -> int:
+        total = info.data.get("max_health_reflection_streams")
+        if total is not None and value > total:
+            raise ValueError(f"must be at most max_health_reflection_streams ({total})")
+        return value
 
 
 def describe_error(error: ValidationError, prefix: str) -> str:

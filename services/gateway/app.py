@@ -87,7 +87,12 @@ def build_gateway(
     backends = connect(settings)
     cache = ResponseCache(max_entries=settings.cache_max_entries, max_bytes=settings.cache_max_bytes)
     follower = RevisionFollower(backends.catalog, cache).start()
-    authenticator = Authenticator(keys=keys, limiter=limiter, identity_scopes=settings.identity_scopes)
+    authenticator = Authenticator(
+        keys=keys,
+        limiter=limiter,
+        identity_scopes=settings.identity_scopes,
+        default_max_in_flight=settings.default_max_in_flight,
+    )
     forwarder = Forwarder(
         cache=cache,
         max_page_size=settings.max_page_size,

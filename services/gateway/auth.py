@@ -1,13 +1,17 @@
-"""Who is calling and what they may do: API keys, client-certificate identities, scopes, rate limits.
+"""Who is calling and what they may do: API keys, client-certificate identities, scopes, limits.
 
 `Authenticator` is the decision, free of gRPC: a bearer key (or, without one, a client certificate's
 SPIFFE id mapped to scopes by settings) names the caller; the method's scope must be among the
-caller's; the caller's rate limit must admit the call. `AuthInterceptor` runs it before every method
-except health and reflection, inside gamekit's interceptor, which turns the errors into statuses.
+caller's; the caller's rate limit must admit the call, and the call must fit within the caller's
+limit of calls in flight (gateway.inflight) while it runs. `AuthInterceptor` runs it before every
+method except health and reflection, inside gamekit's interceptor, which turns the errors into statuses.
 
     no key and no mapped certificate, unknown, revoked or malformed key  → UNAUTHENTICATED
     known caller without the method's scope                              → PERMISSION_DENIED
     over the caller's rate limit                                          → RESOURCE_EXHAUSTED + RetryInfo
+                                                                            (reason RATE_LIMITED)
+    as many calls in flight as the caller's limit                         → RESOURCE_EXHAUSTED + RetryInfo
+                                                                            (reason TOO_MANY_IN_FLIGHT)
 
 The rate limit is charged before the scope check, so a caller hammering methods it may not call is
 slowed down too. Only the request id is forwarded to backends; `authorization` never leaves here.
@@ -15,7 +19,8 @@ slowed down too. Only the request id is forwarded to backends; `authorization` n
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+import contextlib
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -27,9 +32,12 @@ from gamekit.context import acting_for, current_peer
 from gamekit.errors import PermissionDenied, ResourceExhausted, Unauthenticated
 from gamekit.identity import OPEN_SERVICES, service_of
 from gamekit.interceptors import Behavior, wrap_behavior
+from gateway.inflight import InFlightCounts
 from gateway.surface import METHODS
 
 AUTHORIZATION_HEADER = "authorization"
+# Nobody knows when a call in flight will end; a second is a polite first wait.
+IN_FLIGHT_RETRY_SECONDS = 1.0
 
 DENIED = Counter("gateway_auth_denied_total", "Calls refused by the gateway, by reason.", ["reason"])
 
@@ -45,6 +53,8 @@ class Principal(Protocol):
     def rate_limit_rps(self) -> float | None: ...
     @property
     def rate_limit_burst(self) -> int | None: ...
+    @property
+    def max_in_flight(self) -> int | None: ...
 
 
 class KeyLookup(Protocol):
@@ -72,12 +82,13 @@ class Limiter(Protocol):
 
 @dataclass(frozen=True)
 class CertificateCaller:
-    """A caller known by its client certificate's identity; default rate limits."""
+    """A caller known by its client certificate's identity; default limits."""
 
     key_id: str
     scopes: frozenset[str]
     rate_limit_rps: float | None = None
     rate_limit_burst: int | None = None
+    max_in_flight: int | None = None
 
 
 def bearer_token(values: list[str]) -> str | None:
@@ -96,11 +107,18 @@ class Authenticator:
     """Decides whether one call may proceed, and as whom."""
 
     def __init__(
-        self, *, keys: KeyLookup, limiter: Limiter, identity_scopes: Mapping[str, frozenset[str]]
+        self,
+        *,
+        keys: KeyLookup,
+        limiter: Limiter,
+        identity_scopes: Mapping[str, frozenset[str]],
+        default_max_in_flight: int = 8,
     ) -> None:
         self._keys = keys
         self._limiter = limiter
         self._identity_scopes = identity_scopes
+        self._default_max_in_flight = default_max_in_flight
+        self._in_flight = InFlightCounts()
 
     def admit(self, full_method: str, bearer: str | None, peer: str | None) -> Principal:
         """The caller, if it may call `full_method` now; else the error to answer with."""
@@ -123,6 +141,22 @@ class Authenticator:
                 f"{caller.key_id} lacks the {method.scope} scope {full_method} needs", reason="MISSING_SCOPE"
             )
         return caller
+
+    @contextlib.contextmanager
+    def in_flight(self, caller: Principal) -> Iterator[None]:
+        """Count the block as one of the caller's calls in flight; ResourceExhausted past its limit."""
+        limit = caller.max_in_flight or self._default_max_in_flight
+        if not self._in_flight.try_enter(caller.key_id, limit):
+            DENIED.labels("TOO_MANY_IN_FLIGHT").inc()
+            raise ResourceExhausted(
+                f"{caller.key_id} has {limit} calls in flight, its limit; retry when one ends",
+                retry_after=IN_FLIGHT_RETRY_SECONDS,
+                reason="TOO_MANY_IN_FLIGHT",
+            )
+        try:
+            yield
+        finally:
+            self._in_flight.leave(caller.key_id)
 
     def _identify(self, bearer: str | None, peer: str | None) -> Principal:
         if bearer is not None:
@@ -165,7 +199,9 @@ class AuthInterceptor(grpc.ServerInterceptor):  # type: ignore[type-arg]
             # gamekit's interceptor, outside this one, read the peer's certificate once for the call.
             caller = self._authenticator.admit(method, bearer_token(values), current_peer())
             trace.get_current_span().set_attribute("gateway.caller", caller.key_id)
-            with acting_for(caller.key_id):  # backends record who asked (an accepted file, say)
+            # Every served method is unary, so the call ends when the behaviour returns. acting_for:
+            # backends record who asked (an accepted file, say).
+            with self._authenticator.in_flight(caller), acting_for(caller.key_id):
                 return behavior(request, context)
 
         return admitted

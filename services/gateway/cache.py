@@ -1,7 +1,12 @@
 """Responses of catalog reads, kept until the catalog revision changes; bounded LRU.
 
-Keys are (full method, deterministic serialization of the request, catalog revision); values are the
-catalog's answers as it serialized them, sent on unchanged. The revision comes from `RevisionFollower`;
+Keys are (full method, canonical form of the request, catalog revision); values are the catalog's
+answers as it serialized them, sent on unchanged. The canonical form is the request's known fields only,
+serialized deterministically: unknown fields are dropped, and re-encoding folds what the wire allows
+several ways to say (an explicit default, a repeated field, field order) into one, so a caller cannot
+mint entries for one query by padding it and flush everyone else's out of the LRU. The forwarder sends
+the backend that same canonical request, so an answer is never kept under a key that ignores a field
+the backend read. The revision comes from `RevisionFollower`;
 while it is unknown (the watch is down) every read bypasses the cache, so a caller gets the backend's
 answer or its error, never stale data. The entries outlive a gap in the watch (the catalog ends every
 connection after five and a half minutes) when it comes back at the revision they were kept for: the
@@ -61,6 +66,14 @@ class Ticket:
     generation: int
 
 
+def canonical_bytes(request: Message) -> bytes:
+    """The request's known fields, serialized deterministically: equal for requests that mean the same."""
+    known = type(request)()
+    known.CopyFrom(request)
+    known.DiscardUnknownFields()
+    return known.SerializeToString(deterministic=True)
+
+
 class ResponseCache:
     """An LRU of read responses, bounded by entries and bytes, valid for one catalog revision."""
 
@@ -97,11 +110,12 @@ class ResponseCache:
         if self.max_entries == 0 or self._revision is None:
             _count(method, "bypass")
             return None, None
+        body = canonical_bytes(request)
         with self._lock:
             if self._revision is None:
                 _count(method, "bypass")
                 return None, None
-            key = (method, request.SerializeToString(deterministic=True), self._revision)
+            key = (method, body, self._revision)
             found = self._entries.get(key)
             if found is not None:
                 self._entries.move_to_end(key)

@@ -3,8 +3,8 @@
 The servicers hand every call here; answers stay the backend's serialized bytes throughout. The backend
 channels come from gamekit.client, whose interceptor shortens each call to the caller's remaining
 deadline and forwards its x-request-id; OpenTelemetry's client instrumentation adds the trace context.
-`timeout` (`action_timeout` for RunIngestion, which returns when the run ends) only bounds calls whose
-caller set no deadline.
+`timeout` (`action_timeout` for the actions: AcceptFile returns when its import ends) only bounds calls
+whose caller set no deadline.
 
 A backend restart (a rollout, a crash) leaves nothing listening for a second or two, more than the
 channel's retry policy covers: gRPC caps a policy at five attempts, at most 1.5 s of backoff with
@@ -58,6 +58,9 @@ class Forwarder:
         self._check_page_size(request)
         ticket = None
         if kind is Kind.READ:
+            # The backend reads what the cache key holds: a field unknown here (a newer client, a
+            # padded request) must not change an answer stored under a key that leaves it out.
+            request.DiscardUnknownFields()
             cached, ticket = self.cache.lookup(method, request)
             if cached is not None:
                 return cached

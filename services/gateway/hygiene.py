@@ -31,6 +31,8 @@ PASS_THROUGH = frozenset(
         grpc.StatusCode.OUT_OF_RANGE,
         grpc.StatusCode.RESOURCE_EXHAUSTED,
         grpc.StatusCode.UNAVAILABLE,
+        # A backend's own: its query was cancelled as the caller's deadline (which it was given) passed.
+        grpc.StatusCode.DEADLINE_EXCEEDED,
     }
 )
 # Codes a transport reports on its own; the caller may act on the code, never on the text.

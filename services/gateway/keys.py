@@ -5,11 +5,13 @@ and hyphens, never `_`, so the first `_` after the prefix ends the id) and the s
 base64url-encoded. The file, mounted from a Kubernetes Secret, is JSON:
 
     {"keys": [{"id": "admin", "hash": "sha256:<hex>", "scopes": ["games.read"],
-               "rate_limit_rps": 100, "rate_limit_burst": 200, "revoked": false}]}
+               "rate_limit_rps": 100, "rate_limit_burst": 200, "max_in_flight": 8, "revoked": false}]}
 
-`rate_limit_rps`, `rate_limit_burst` and `revoked` are optional; other fields (such as `created_at`)
-are ignored. Only a hash of each key is stored: SHA-256 over the whole key. A fast hash is sound here,
-unlike for passwords, because every key carries 256 bits from `secrets`: slow, salted hashes exist to
+`rate_limit_rps`, `rate_limit_burst`, `max_in_flight` (calls in flight at once, per gateway replica)
+and `revoked` are optional; other fields (such as `created_at`) are ignored.
+
+Only a hash of each key is stored: SHA-256 over the whole key. A fast hash is sound here, unlike for
+passwords, because every key carries 256 bits from `secrets`: slow, salted hashes exist to
 make guessing low-entropy secrets expensive, and no amount of hashing speed brings a 2**256 search
 within reach, while a fast hash keeps authenticating every call cheap. Digests are compared with
 `hmac.compare_digest`. A plaintext key is returned once by `create_key` and never stored or logged.
@@ -56,12 +58,13 @@ class KeyFileError(ValueError):
 
 @dataclass(frozen=True)
 class ApiKey:
-    """An authenticated caller's key: its id, its scopes and its own rate limit, if any."""
+    """An authenticated caller's key: its id, its scopes and its own limits, if any."""
 
     key_id: str
     scopes: frozenset[str]
     rate_limit_rps: float | None = None
     rate_limit_burst: int | None = None
+    max_in_flight: int | None = None
 
 
 @dataclass(frozen=True)
@@ -157,6 +160,7 @@ def create_key(
     scopes: Iterable[str],
     rate_limit_rps: float | None = None,
     rate_limit_burst: int | None = None,
+    max_in_flight: int | None = None,
 ) -> str:
     """Add (or replace) `key_id` in the key file atomically and return its plaintext key, once."""
     key = f"{KEY_PREFIX}{key_id}_{secrets.token_urlsafe(_SECRET_BYTES)}"
@@ -165,6 +169,8 @@ def create_key(
         entry["rate_limit_rps"] = rate_limit_rps
     if rate_limit_burst is not None:
         entry["rate_limit_burst"] = rate_limit_burst
+    if max_in_flight is not None:
+        entry["max_in_flight"] = max_in_flight
     entry["created_at"] = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
     _parse_entry(entry)  # the same rules the store applies: reject a bad id, scope or limit here
     document: dict[str, Any] = {"keys": []}
@@ -208,7 +214,7 @@ def _read_bytes(path: Path) -> bytes:
 def _decode(path: Path, data: bytes) -> Any:
     try:
         return json.loads(data.decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as exc:  # deeper than Python recurses
         raise KeyFileError(f"{path}: not JSON: {exc}") from exc
 
 
@@ -245,8 +251,11 @@ def _parse_entry(raw: Any) -> _Entry:
         isinstance(rps, bool) or not isinstance(rps, int | float) or not (rps > 0 and math.isfinite(rps))
     ):
         raise KeyFileError(f"{key_id}: rate_limit_rps must be a positive number")
-    if burst is not None and (isinstance(burst, bool) or not isinstance(burst, int) or burst < 1):
+    if burst is not None and not _positive_int(burst):
         raise KeyFileError(f"{key_id}: rate_limit_burst must be a positive integer")
+    in_flight = raw.get("max_in_flight")
+    if in_flight is not None and not _positive_int(in_flight):
+        raise KeyFileError(f"{key_id}: max_in_flight must be a positive integer")
     if not isinstance(revoked, bool):
         raise KeyFileError(f"{key_id}: revoked must be true or false")
     key = ApiKey(
@@ -254,8 +263,13 @@ def _parse_entry(raw: Any) -> _Entry:
         scopes=frozenset(scopes),
         rate_limit_rps=None if rps is None else float(rps),
         rate_limit_burst=burst,
+        max_in_flight=in_flight,
     )
     return _Entry(key=key, digest=digest, revoked=revoked)
+
+
+def _positive_int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and value >= 1
 
 
 def _write_atomically(path: Path, text: str) -> None:

@@ -51,7 +51,11 @@ class GatewaySettings(ServiceSettings):
         10.0, gt=0, le=3600, description="Deadline of a forwarded call when the caller set none."
     )
     run_timeout_seconds: float = Field(
-        900.0, gt=0, le=86_400, description="Deadline of RunIngestion (it answers when the run ends)."
+        900.0,
+        gt=0,
+        le=86_400,
+        description="Deadline of RunIngestion and AcceptFile when the caller set none (AcceptFile answers"
+        " when its import ends).",
     )
     api_keys_file: Path = Field(description="The API keys file (id, key hash, scopes, optional limits).")
     api_keys_reload_seconds: float = Field(
@@ -64,6 +68,13 @@ class GatewaySettings(ServiceSettings):
     redis_url: str | None = Field(None, description="Redis shared by every replica's rate limiter.")
     rate_limit_rps: float = Field(50.0, gt=0, description="Default calls per second per key.")
     rate_limit_burst: int = Field(100, ge=1, description="Default burst per key.")
+    default_max_in_flight: int = Field(
+        8,
+        ge=1,
+        le=10_000,
+        description="Calls in flight at once per key (or certificate identity) in each replica, unless"
+        " the key's entry sets max_in_flight; more are refused with RESOURCE_EXHAUSTED.",
+    )
     replicas: int = Field(
         1,
         ge=1,

@@ -15,9 +15,11 @@ from gamekit import telemetry
 from gamekit.client import secure_channel
 from gamekit.identity import AccessPolicy
 from gamekit.page_tokens import PageTokens
+from gamekit.pages import PageBudget
 from gamekit.server import ServiceBinding
 from games.ingestion.v1 import ingestion_pb2, ingestion_pb2_grpc
-from ingestion import metrics
+from ingestion import converters, metrics
+from ingestion.background import BackgroundRuns
 from ingestion.db import make_engine
 from ingestion.events import SqsConsumer
 from ingestion.feed import FeedLimits
@@ -43,14 +45,15 @@ class IngestionApp:
     engine: Engine
     ledger: Ledger
     runner: Runner
+    runs: BackgroundRuns
     s3: S3Client
     channel: grpc.Channel
     _closers: list[Callable[[], None]] = field(default_factory=list)
 
     @property
     def bindings(self) -> list[ServiceBinding]:
-        """The IngestionService over this app's runner and ledger."""
-        servicer = IngestionServicer(runner=self.runner, ledger=self.ledger)
+        """The IngestionService over this app's runner, background runs and ledger."""
+        servicer = IngestionServicer(runner=self.runner, runs=self.runs, ledger=self.ledger)
         return [
             ServiceBinding(
                 SERVICE.full_name,
@@ -61,7 +64,7 @@ class IngestionApp:
     @property
     def host_options(self) -> dict[str, Any]:
         """Keyword arguments for gamekit's ServiceHost / serve: how this app stops."""
-        return {"shutdown_hooks": [self.close]}
+        return {"drain_hooks": [self.runs.stop_accepting], "shutdown_hooks": [self.close]}
 
     def ready(self) -> bool:
         """SERVING only while the ledger database answers."""
@@ -75,6 +78,8 @@ class IngestionApp:
         """Stop what was started, close the catalog channel and S3 client, dispose the engine."""
         for closer in self._closers:
             closer()
+        if not self.runs.wait_stopped():
+            return  # a run still going keeps what it uses; it ends with the process (see background)
         self.channel.close()
         self.s3.close()
         self.engine.dispose()
@@ -85,6 +90,11 @@ def page_tokens(settings: IngestionSettings) -> PageTokens:
     return PageTokens.from_secret(settings.page_token_secret, setting="INGESTION_PAGE_TOKEN_SECRET")
 
 
+def page_budget() -> PageBudget:
+    """Pages cut below the message limit, each run, file or record measured as the servicer sends it."""
+    return PageBudget(converters.wire_size)
+
+
 def access_policy(settings: IngestionSettings) -> AccessPolicy:
     """Every IngestionService method for the gateway identities; nobody else."""
     return AccessPolicy.for_service(SERVICE, settings.gateway_identities)
@@ -92,7 +102,11 @@ def access_policy(settings: IngestionSettings) -> AccessPolicy:
 
 def build_ingestion(settings: RunSettings, *, page_tokens: PageTokens | None = None) -> IngestionApp:
     """Create the engine, ledger, S3 client, catalog channel and runner from settings."""
-    engine = make_engine(settings.database_url)
+    engine = make_engine(
+        settings.database_url,
+        statement_timeout=settings.db_statement_timeout_seconds,
+        lock_timeout=settings.db_lock_timeout_seconds,
+    )
     telemetry.instrument_engine(engine)
     sizes = (
         {"default_page_size": settings.default_page_size, "max_page_size": settings.max_page_size}
@@ -100,7 +114,12 @@ def build_ingestion(settings: RunSettings, *, page_tokens: PageTokens | None = N
         else {}
     )
     # Only `serve` hands out page tokens; a run-once process can key them at random.
-    ledger = Ledger(engine=engine, page_tokens=page_tokens or PageTokens(secrets.token_bytes(32)), **sizes)
+    ledger = Ledger(
+        engine=engine,
+        page_tokens=page_tokens or PageTokens(secrets.token_bytes(32)),
+        page_budget=page_budget(),
+        **sizes,
+    )
     s3 = make_s3_client(max_attempts=settings.s3_max_attempts)
     channel = secure_channel(
         settings.catalog_target,
@@ -137,7 +156,17 @@ def build_ingestion(settings: RunSettings, *, page_tokens: PageTokens | None = N
         alert_webhook_url=settings.alert_webhook_url,
         retry_policy=RetryPolicy(settings.max_file_failures, settings.file_retry_window_seconds),
     )
-    app = IngestionApp(settings=settings, engine=engine, ledger=ledger, runner=runner, s3=s3, channel=channel)
+    # Only `serve` runs in the background; its grace period is the time a run has when it stops.
+    grace = settings.grace_period_seconds if isinstance(settings, IngestionSettings) else 0.0
+    app = IngestionApp(
+        settings=settings,
+        engine=engine,
+        ledger=ledger,
+        runner=runner,
+        runs=BackgroundRuns(runner, grace_seconds=grace),
+        s3=s3,
+        channel=channel,
+    )
     if isinstance(settings, IngestionSettings):
         # A service is what Prometheus scrapes; the CronJob's runs reach its gauge through the ledger.
         app.on_close(metrics.follow_ledger(ledger.last_success_time, ledger.last_rejection_time))

@@ -94,10 +94,12 @@ class FileClaim:
             )
 
     def add_quarantined(self, rows: Sequence[tuple[int, str, str]]) -> None:
-        """Record (position, raw, reason) of records set aside in this attempt."""
+        """Record (position, raw, reason) of records set aside in this attempt; long reasons are clipped."""
         if not rows:
             return
-        values = [{"file_id": self.file_id, "position": p, "raw": raw, "reason": why} for p, raw, why in rows]
+        values = [
+            {"file_id": self.file_id, "position": p, "raw": raw, "reason": clip(why)} for p, raw, why in rows
+        ]
         statement = insert(q).values(values)
         statement = statement.on_conflict_do_update(
             constraint="quarantined_records_position_key",

@@ -96,6 +96,15 @@ def quarantined_to_proto(record: QuarantinedRecord) -> pb.QuarantinedRecord:
     )
 
 
+def wire_size(item: Run | FileEntry | QuarantinedRecord) -> int:
+    """The bytes a listed run, file or record takes in a response: what a page's byte budget counts."""
+    if isinstance(item, Run):
+        return run_to_proto(item).ByteSize()
+    if isinstance(item, FileEntry):
+        return file_to_proto(item).ByteSize()
+    return quarantined_to_proto(item).ByteSize()
+
+
 def file_id(name: str) -> int:
     """The id of a `files/{id}` name in a request's `name` field."""
     return parse_resource_id(name, collection="files", field="name")

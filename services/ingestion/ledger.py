@@ -17,6 +17,7 @@ from sqlalchemy import Connection, Engine, Select, func, select, text
 
 from gamekit.errors import NotFound
 from gamekit.page_tokens import PageTokens, page_size
+from gamekit.pages import PageBudget
 from ingestion import ledger_tables as t
 from ingestion.claims import FileClaim, claim_file, settled_reason
 from ingestion.db import connection, transaction
@@ -49,11 +50,13 @@ class Ledger:
         *,
         engine: Engine,
         page_tokens: PageTokens,
+        page_budget: PageBudget,
         default_page_size: int = 50,
         max_page_size: int = 1000,
     ) -> None:
         self._engine = engine
         self._tokens = page_tokens
+        self._budget = page_budget
         self._default_page_size = default_page_size
         self._max_page_size = max_page_size
 
@@ -200,12 +203,13 @@ class Ledger:
         query = query.order_by(id_column.desc()).limit(size + 1)
         with connection(self._engine) as conn:
             rows: Sequence[Any] = conn.execute(query).mappings().all()
-        items = [convert(row) for row in rows[:size]]
-        more = len(rows) > size
-        next_token = (
-            self._tokens.encode(kind=kind, filters=filters, cursor=[rows[size - 1]["id"]]) if more else ""
+        items, more = self._budget.take((convert(row) for row in rows), size)
+        if not more:
+            return Page(items=items)
+        cursor = [rows[len(items) - 1]["id"]]
+        return Page(
+            items=items, next_page_token=self._tokens.encode(kind=kind, filters=filters, cursor=cursor)
         )
-        return Page(items=items, next_page_token=next_token)
 
 
 def _failures(conn: Connection, run_id: int) -> tuple[tuple[str, str], ...]:

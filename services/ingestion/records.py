@@ -102,7 +102,8 @@ def parse_delivery(stream: BinaryIO, *, exact_numbers: bool = False) -> Iterator
         except WrongShape as exc:
             where = "" if exc.offset is None else f" (near byte {exc.offset}, after {position} app objects)"
             raise FileRejected(f"wrong shape: {exc.reason}{where}") from exc
-        except (ijson.JSONError, UnicodeDecodeError) as exc:
+        # The exact (pure-Python) backend reports a bad string with json's own JSONDecodeError.
+        except (ijson.JSONError, json.JSONDecodeError, UnicodeDecodeError) as exc:
             reason = _describe(exc, shield, guard, position)
             if "integer overflow" in reason and not exact_numbers:
                 raise IntegerTooLarge(reason) from exc
@@ -147,6 +148,8 @@ def _describe(exc: Exception, shield: ShieldedStream, guard: ShapeGuard, positio
     if isinstance(exc, UnicodeDecodeError):
         return f"invalid UTF-8 before byte {consumed} ({where}): {exc.reason}"
     message = exc.args[0] if exc.args else ""
+    if isinstance(exc, json.JSONDecodeError):  # its line and column count within one string, not the file
+        message = exc.msg.removesuffix(" at")
     text = message.decode(errors="replace") if isinstance(message, bytes) else str(message)
     lines = text.splitlines() or [""]
     problem = lines[0].strip().rstrip(".")

@@ -33,6 +33,7 @@ from ingestion.model import (
     Outcome,
     RecordCounts,
     RetryPolicy,
+    Run,
     RunSummary,
     RunTrigger,
     SourceObject,
@@ -62,9 +63,11 @@ class Runner:
         self._alert_webhook_url = alert_webhook_url
         self._retry = retry_policy or RetryPolicy()
 
-    def run(self, trigger: RunTrigger = RunTrigger.SCHEDULE) -> RunSummary:
-        """One run over every delivery under the prefix."""
-        return self._run(trigger, self._source.list_objects)
+    def run(
+        self, trigger: RunTrigger = RunTrigger.SCHEDULE, *, on_start: Callable[[Run], None] | None = None
+    ) -> RunSummary:
+        """One run over every delivery under the prefix; `on_start` gets the run once the ledger holds it."""
+        return self._run(trigger, self._source.list_objects, on_start=on_start)
 
     def run_object(self, bucket: str, key: str, trigger: RunTrigger = RunTrigger.EVENT) -> EventOutcome:
         """Ingest the object an event names, if it is one of ours; what became of the event."""
@@ -99,7 +102,11 @@ class Runner:
         return summary, self._ledger.get_file(file_id)
 
     def _run(
-        self, trigger: RunTrigger, find: Callable[[], list[SourceObject]], accepted_by: str = ""
+        self,
+        trigger: RunTrigger,
+        find: Callable[[], list[SourceObject]],
+        accepted_by: str = "",
+        on_start: Callable[[Run], None] | None = None,
     ) -> RunSummary:
         started = time.monotonic()
         with tracer.start_as_current_span(
@@ -107,6 +114,8 @@ class Runner:
         ) as span:
             with self._ledger.running(trigger) as run:
                 span.set_attribute("ingestion.run", run.name)
+                if on_start is not None:
+                    on_start(run)
                 outcomes, error = self._ingest_all(find, run.id, accepted_by)
                 records = sum((o.records for o in outcomes if o.outcome is Outcome.IMPORTED), RecordCounts())
                 files = FileCounts(*(sum(o.outcome is kind for o in outcomes) for kind in Outcome))

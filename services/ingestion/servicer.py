@@ -1,60 +1,44 @@
 """Ingestion's gRPC transport: protos in, runner and ledger calls, protos out.
 
 No business rules live here; errors raised below propagate to gamekit's interceptor, which turns
-them into statuses with google.rpc details.
+them into statuses with google.rpc details. RunIngestion answers once its run has begun (the run goes
+on in `ingestion.background`); AcceptFile imports its one file within the call.
 """
 
 from __future__ import annotations
 
-import contextlib
-import threading
-from collections.abc import Iterator
-
 import grpc
 
 from gamekit.context import CALLER_HEADER, current_peer
-from gamekit.errors import Aborted
 from gamekit.protos import parse_resource_id
 from games.ingestion.v1 import ingestion_pb2 as pb
 from games.ingestion.v1 import ingestion_pb2_grpc as pb_grpc
 from ingestion import converters
+from ingestion.background import BackgroundRuns
 from ingestion.ledger import Ledger
 from ingestion.model import RunTrigger
 from ingestion.runner import Runner
 
 
 class IngestionServicer(pb_grpc.IngestionServiceServicer):
-    """Implements games.ingestion.v1.IngestionService over the runner and the ledger."""
+    """Implements games.ingestion.v1.IngestionService over the runner, its background runs and the ledger."""
 
-    def __init__(self, *, runner: Runner, ledger: Ledger) -> None:
+    def __init__(self, *, runner: Runner, runs: BackgroundRuns, ledger: Ledger) -> None:
         self._runner = runner
+        self._runs = runs
         self._ledger = ledger
-        # One admin run per process at a time; runs of other processes are kept apart by the ledger.
-        self._running = threading.Lock()
 
     def RunIngestion(
         self, request: pb.RunIngestionRequest, context: grpc.ServicerContext
     ) -> pb.RunIngestionResponse:
-        with self._one_run():
-            summary = self._runner.run(RunTrigger.ADMIN)
-        return pb.RunIngestionResponse(run=converters.run_to_proto(summary.run))
-
-    @contextlib.contextmanager
-    def _one_run(self) -> Iterator[None]:
-        if not self._running.acquire(blocking=False):
-            raise Aborted(
-                "a run started through this service is still going; retry later", reason="RUN_IN_PROGRESS"
-            )
-        try:
-            yield
-        finally:
-            self._running.release()
+        run = self._runs.start(RunTrigger.ADMIN)
+        return pb.RunIngestionResponse(run=converters.run_to_proto(run))
 
     def AcceptFile(
         self, request: pb.AcceptFileRequest, context: grpc.ServicerContext
     ) -> pb.AcceptFileResponse:
         file_id = converters.file_id(request.name)
-        with self._one_run():
+        with self._runs.exclusive():
             summary, entry = self._runner.accept(file_id, accepted_by=_accepter(context))
         return pb.AcceptFileResponse(
             file=converters.file_to_proto(entry), run=converters.run_to_proto(summary.run)

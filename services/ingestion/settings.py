@@ -22,6 +22,20 @@ class RunSettings(BaseSettings):
     database_url: str = Field(
         min_length=1, description="SQLAlchemy URL of the ledger database (postgresql+psycopg://...)."
     )
+    db_statement_timeout_seconds: float = Field(
+        60.0,
+        gt=0,
+        le=86_400,
+        description="Longest one ledger statement runs, even for a caller with a later deadline (or none);"
+        " a shorter deadline cuts it further.",
+    )
+    db_lock_timeout_seconds: float = Field(
+        5.0,
+        gt=0,
+        le=3600,
+        description="Longest a ledger statement waits for a lock before the call is UNAVAILABLE"
+        " (LOCK_TIMEOUT).",
+    )
     s3_bucket: str = Field(min_length=1, description="The bucket the deliveries land in.")
     s3_prefix: str = Field("", description="Only keys under this prefix are ingested.")
     s3_max_attempts: int = Field(

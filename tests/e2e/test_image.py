@@ -98,7 +98,8 @@ def test_the_install_has_every_console_script_compiled_code_and_no_dev_tools(ven
     # The platform's own code all has bytecode (migrations included); other packages, what is imported.
     platform = [source for source in (venv_bin.parent / "lib").rglob("*.py") if _is_platform_code(source)]
     uncompiled = [source for source in platform if not _compiled(source)]
-    assert platform and not uncompiled, f"platform code not byte-compiled: {uncompiled[:5]}"
+    assert platform, "no platform code found in the virtualenv"
+    assert not uncompiled, f"platform code not byte-compiled: {uncompiled[:5]}"
     sqlalchemy_dialects = (venv_bin.parent / "lib").glob("python3*/site-packages/sqlalchemy/dialects/*/")
     compiled = {folder.name for folder in sqlalchemy_dialects if any(map(_compiled, folder.glob("*.py")))}
     assert compiled == {"postgresql"}, "bytecode for modules no service imports"

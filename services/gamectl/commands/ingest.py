@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import time
 
 from gamectl.commands.connection import resource_name
 from gamectl.commands.console import Console, Subparsers, add_command
@@ -11,8 +12,11 @@ from gamectl.commands.views import FILES, QUARANTINE, RUNS
 from games.ingestion.v1 import ingestion_pb2 as pb
 from gamesclient import GamesClient
 
-# A run reads every new file and streams it to the catalog before it answers.
+# AcceptFile imports its file before it answers.
 RUN_TIMEOUT = 900.0
+# RunIngestion answers once its run has begun; `ingest run` follows it with GetRun, this long at most.
+RUN_WAIT = 3600.0
+POLL_FIRST, POLL_MAX = 0.2, 2.0
 
 
 def register(subparsers: Subparsers, common: argparse.ArgumentParser) -> None:
@@ -20,7 +24,16 @@ def register(subparsers: Subparsers, common: argparse.ArgumentParser) -> None:
     ingest = subparsers.add_parser("ingest", help="run ingestion and read its ledger").add_subparsers(
         dest="ingest_command", required=True, metavar="COMMAND"
     )
-    add_command(ingest, "run", common, run_ingestion, help="ingest every new file now; show the run")
+    run = add_command(
+        ingest, "run", common, run_ingestion, help="ingest every new file now; show the run when it ends"
+    )
+    run.add_argument(
+        "--wait",
+        type=_positive,
+        default=RUN_WAIT,
+        metavar="SECONDS",
+        help=f"follow the run this long at most (default: {RUN_WAIT:g})",
+    )
     runs = add_command(ingest, "runs", common, list_runs, help="list runs, newest first, or show one")
     runs.add_argument("name", nargs="?", help="runs/{id} or just the id: show this run")
     add_limit(runs)
@@ -38,10 +51,27 @@ def register(subparsers: Subparsers, common: argparse.ArgumentParser) -> None:
 
 
 def run_ingestion(client: GamesClient, args: argparse.Namespace, console: Console) -> int:
-    """`ingest run`: waits for the run (up to --timeout, default 15 min); exit 1 if it failed."""
-    run = client.ingestion.RunIngestion(pb.RunIngestionRequest(), timeout=args.timeout or RUN_TIMEOUT).run
+    """`ingest run`: starts a run, polls GetRun until it ends (up to --wait); exit 1 unless it succeeded."""
+    run = client.ingestion.RunIngestion(pb.RunIngestionRequest()).run
+    deadline, pause = time.monotonic() + args.wait, POLL_FIRST
+    while run.state == pb.RUN_STATE_RUNNING and time.monotonic() < deadline:
+        time.sleep(min(pause, max(0.0, deadline - time.monotonic())))
+        pause = min(pause * 1.5, POLL_MAX)
+        run = client.ingestion.GetRun(pb.GetRunRequest(name=run.name)).run
     write_one(RUNS, run, as_json=args.json, out=console.out)
-    return 1 if run.state == pb.RUN_STATE_FAILED else 0
+    if run.state == pb.RUN_STATE_RUNNING:
+        print(
+            f"{run.name} is still running after {args.wait:g}s; `gamectl ingest runs {run.name}` shows it",
+            file=console.err,
+        )
+    return 0 if run.state == pb.RUN_STATE_SUCCEEDED else 1
+
+
+def _positive(text: str) -> float:
+    value = float(text)
+    if not value > 0:
+        raise argparse.ArgumentTypeError(f"must be a positive number of seconds, not {text}")
+    return value
 
 
 def list_runs(client: GamesClient, args: argparse.Namespace, console: Console) -> int:

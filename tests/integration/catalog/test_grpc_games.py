@@ -7,6 +7,7 @@ import uuid
 import grpc
 import pytest
 from google.protobuf.field_mask_pb2 import FieldMask
+from google.protobuf.timestamp_pb2 import Timestamp
 
 from gamekit.status import error_details
 from games.catalog.v1 import catalog_pb2 as pb
@@ -137,8 +138,33 @@ def test_pages_walk_every_game_once(catalog_as: CatalogStubAs) -> None:
         ),
         (pb.CreateGameRequest(game=new_game(1, platform=7), request_id=str(uuid.uuid4())), "game.platform"),  # type: ignore[arg-type]
         (pb.CreateGameRequest(game=new_game(1), request_id=""), "request_id"),
+        (
+            pb.CreateGameRequest(game=new_game(1, icon_uri="http://[::1"), request_id=str(uuid.uuid4())),
+            "game.icon_uri",
+        ),
+        (
+            pb.CreateGameRequest(
+                game=new_game(1, release_time=Timestamp(seconds=0, nanos=-1)), request_id=str(uuid.uuid4())
+            ),
+            "game.release_time",
+        ),
+        (
+            pb.CreateGameRequest(
+                game=new_game(1, store_update_time=Timestamp(seconds=10**12)), request_id=str(uuid.uuid4())
+            ),
+            "game.store_update_time",
+        ),
     ],
-    ids=["empty-name", "1MB-name", "nul-byte", "unknown-enum", "no-request-id"],
+    ids=[
+        "empty-name",
+        "1MB-name",
+        "nul-byte",
+        "unknown-enum",
+        "no-request-id",
+        "unclosed-ipv6-uri",
+        "negative-nanos",
+        "year-past-9999",
+    ],
 )
 def test_bad_create_is_invalid_argument_and_writes_nothing(
     catalog_as: CatalogStubAs, request_: pb.CreateGameRequest, field: str

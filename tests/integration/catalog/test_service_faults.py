@@ -2,6 +2,7 @@ import uuid
 
 import pytest
 
+from catalog.app import page_budget
 from catalog.db import make_engine
 from catalog.migrate import upgrade
 from catalog.model import ImportSource
@@ -18,7 +19,10 @@ def service_on_private_server(private_postgres):
     upgrade(url)
     engine = make_engine(url, pool_size=2, max_overflow=0, pool_timeout=1)
     yield CatalogService(
-        engine=engine, revision_feed=RevisionFeed(engine=engine), page_tokens=PageTokens(b"k" * 32)
+        engine=engine,
+        revision_feed=RevisionFeed(engine=engine),
+        page_tokens=PageTokens(b"k" * 32),
+        page_budget=page_budget(),
     )
     engine.dispose()
 

@@ -4,6 +4,7 @@ import uuid
 
 import pytest
 
+from catalog.app import page_budget
 from catalog.db import make_engine
 from catalog.migrate import upgrade
 from catalog.model import GameUpdate, ImportSource
@@ -61,7 +62,10 @@ def test_feed_fans_out_to_subscribers(catalog_service, revision_feed):
 
 def test_watch_revision_yields_current_then_each_change(catalog_engine, revision_feed):
     service = CatalogService(
-        engine=catalog_engine, revision_feed=revision_feed, page_tokens=PageTokens(b"k" * 32)
+        engine=catalog_engine,
+        revision_feed=revision_feed,
+        page_tokens=PageTokens(b"k" * 32),
+        page_budget=page_budget(),
     )
     wait_until(lambda: revision_feed.healthy)
     active = threading.Event()
@@ -82,7 +86,9 @@ def test_feed_recovers_after_the_database_restarts(private_postgres):
     upgrade(url)
     engine = make_engine(url)
     feed = RevisionFeed(engine=engine, max_backoff=0.2)
-    service = CatalogService(engine=engine, revision_feed=feed, page_tokens=PageTokens(b"k" * 32))
+    service = CatalogService(
+        engine=engine, revision_feed=feed, page_tokens=PageTokens(b"k" * 32), page_budget=page_budget()
+    )
     feed.start()
     try:
         wait_until(lambda: feed.healthy)

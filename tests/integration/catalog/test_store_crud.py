@@ -91,12 +91,17 @@ def test_update_mask_is_honoured(catalog_service):
         catalog_service.update_game(GameUpdate(game.id, new_values, frozenset()))
 
 
-def test_create_is_idempotent_by_request_id(catalog_service, catalog_engine):
+def test_create_is_idempotent_by_request_id_of_a_caller(catalog_service, catalog_engine):
     request_id = rid()
-    first = catalog_service.create_game(make_fields(1), request_id=request_id)
-    again = catalog_service.create_game(make_fields(99, display_name="Different"), request_id=request_id)
-    assert again == first
-    assert count_games(catalog_engine) == 1
+    first = catalog_service.create_game(make_fields(1), request_id=request_id, caller="alice")
+    assert catalog_service.create_game(make_fields(1), request_id=request_id, caller="alice") == first
+    with pytest.raises(InvalidArgument) as reused:
+        catalog_service.create_game(make_fields(99), request_id=request_id, caller="alice")
+    assert reused.value.reason == "REQUEST_ID_REUSED"
+    assert [v.field for v in reused.value.violations] == ["request_id"]
+    other = catalog_service.create_game(make_fields(99), request_id=request_id, caller="bob")
+    assert other.id != first.id
+    assert count_games(catalog_engine) == 2
     with pytest.raises(InvalidArgument) as info:
         catalog_service.create_game(make_fields(2), request_id="not-a-uuid")
     assert info.value.violations[0].field == "request_id"
@@ -127,7 +132,7 @@ def test_duplicate_store_id_is_already_exists(catalog_service, catalog_engine):
     assert count_games(catalog_engine) == 2
     # The failed create left no request id behind: retrying it after fixing the input works.
     with catalog_engine.connect() as conn:
-        assert conn.execute(text("SELECT count(*) FROM catalog.create_requests")).scalar_one() == 2
+        assert conn.execute(text("SELECT count(*) FROM catalog.request_ids")).scalar_one() == 2
 
 
 @pytest.mark.parametrize(

@@ -46,11 +46,18 @@ def test_migrations_up_down_up(private_postgres):
     upgrade(url)
     upgrade(url)  # already at head: nothing to do
     assert query(private_postgres, "SELECT version_num FROM catalog.alembic_version", "migrations") == [
-        ("0001",)
+        ("0002",)
     ]
     assert query(private_postgres, "SELECT catalog.search_key('Pokémon GO')", "migrations") == [
         ("pokemon go",)
     ]
+    downgrade(url, "0001")
+    assert query(
+        private_postgres,
+        "SELECT to_regclass('catalog.request_ids') IS NULL, to_regclass('catalog.games') IS NOT NULL",
+        "migrations",
+    ) == [(True, True)]
+    upgrade(url)
     downgrade(url, "base")
     assert query(private_postgres, "SELECT to_regclass('catalog.games') IS NULL", "migrations") == [(True,)]
     upgrade(url)

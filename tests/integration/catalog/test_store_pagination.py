@@ -2,6 +2,7 @@ import uuid
 
 import pytest
 
+from catalog.app import page_budget
 from catalog.imports import import_games
 from catalog.model import ImportSource, Platform
 from catalog.service import CatalogService
@@ -75,6 +76,7 @@ def test_forged_and_mismatched_tokens(catalog_service, catalog_engine, seeded):
         engine=catalog_engine,
         revision_feed=None,  # type: ignore[arg-type]
         page_tokens=PageTokens(b"a-different-key-for-this-service"),
+        page_budget=page_budget(),
     )
     with pytest.raises(InvalidArgument):
         other_key.list_games(platform=None, page_size=10, page_token=token)

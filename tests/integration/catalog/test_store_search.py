@@ -72,7 +72,7 @@ def test_empty_query_lists_everything_in_pages(catalog_service, games):
     assert rest.next_page_token == ""
 
 
-@pytest.mark.parametrize("query", ["po", "É ", "a\x00b", "x" * 201])
+@pytest.mark.parametrize("query", ["po", "É ", "a\x00b", "x" * 201, "%%%", "a!!"])
 def test_bad_queries_are_refused(catalog_service, games, query):
     with pytest.raises(InvalidArgument) as info:
         search(catalog_service, query)
@@ -83,7 +83,6 @@ def test_like_wildcards_are_literal(catalog_service, games):
     catalog_service.create_game(make_fields(50, display_name="100% Fun_Game"), request_id=str(uuid.uuid4()))
     assert names(search(catalog_service, "0% f")) == ["100% Fun_Game"]
     assert names(search(catalog_service, "n_g")) == ["100% Fun_Game"]
-    assert names(search(catalog_service, "%%%")) == []
 
 
 def test_pages_are_stable_under_concurrent_inserts(catalog_service, catalog_engine):

@@ -12,13 +12,17 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+import grpc
 import pytest
 
 from gamectl.__main__ import main
 from gamectl.certs import DevPki
 from gamekit.server import ServiceHost
+from games.ingestion.v1 import ingestion_pb2 as pb
+from games.ingestion.v1 import ingestion_pb2_grpc as pb_grpc
 from tests.factories.deliveries import app, delivery
 from tests.fixtures.catalog import StartCatalog
+from tests.fixtures.ingestion import ended_run, files_table_held
 
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
@@ -33,7 +37,10 @@ def ingestion_target(
 ) -> tuple[str, str]:
     """(ingestion target, catalog target): both real, on one database, reading the test's bucket."""
     catalog = start_catalog(platform_database_url)
-    ingestion = start_ingestion_service(bucket=bucket, catalog_target=catalog.target)
+    # A long lock timeout: a test holds a run at a lock while gamectl follows it.
+    ingestion = start_ingestion_service(
+        bucket=bucket, catalog_target=catalog.target, db_lock_timeout_seconds=60
+    )
     return f"127.0.0.1:{ingestion.port}", catalog.target
 
 
@@ -110,3 +117,29 @@ def test_ingest_reject_read_runs_files_quarantine_accept_and_roll_back(
     code, out, err = run(capsys, dev_pki, catalog, "imports", "rollback", published["name"])
     assert code == 1
     assert err.startswith("error: FAILED_PRECONDITION: ")
+
+
+def test_ingest_run_follows_the_run_and_says_when_it_is_still_going(
+    ingestion_target: tuple[str, str],
+    dev_pki: DevPki,
+    s3_client: S3Client,
+    bucket: str,
+    platform_database_url: str,
+    channel_as: Callable[[str, str], grpc.Channel],
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    ingestion, _ = ingestion_target
+    s3_client.put_object(Bucket=bucket, Key="d/ios.top100.json", Body=delivery([[app(1), app(2)]]))
+
+    with files_table_held(platform_database_url):  # the run cannot get past its first file meanwhile
+        code, out, err = run(capsys, dev_pki, ingestion, "ingest", "run", "--wait", "0.5")
+    assert code == 1
+    record = dict(re.split(r"\s{2,}", line, maxsplit=1) for line in out.splitlines())
+    assert record["state"] == "running"
+    name = record["name"]
+    assert err == f"{name} is still running after 0.5s; `gamectl ingest runs {name}` shows it\n"
+
+    # The run went on after gamectl stopped following it.
+    admin = pb_grpc.IngestionServiceStub(channel_as(ingestion, "gateway"))
+    ended = ended_run(admin, record["name"])
+    assert (ended.state, ended.records_imported) == (pb.RUN_STATE_SUCCEEDED, 2)

@@ -20,12 +20,17 @@ SECRET = "SELECT secret FROM /etc/passwd db.internal"
 
 
 class FakeCatalog(catalog_pb2_grpc.CatalogServiceServicer):
-    """GetGame: games/bad, /boom, /limited, /slow-<s>, /flaky, /deadline, /forward; else a fixed game."""
+    """GetGame: games/bad, /boom, /limited, /slow-<s>, /flaky, /deadline, /forward, /hold; else a fixed game.
+
+    games/hold releases `holding` once in the handler, then waits until `let_go` is set.
+    """
 
     def __init__(self, *, fail_first: int = 0, downstream: grpc.Channel | None = None) -> None:
         self.fail_first = fail_first
         self.downstream = downstream
         self.calls: Counter[str] = Counter()
+        self.holding = threading.Semaphore(0)
+        self.let_go = threading.Event()
         self._lock = threading.Lock()
 
     def _count(self, key: str) -> int:
@@ -41,6 +46,9 @@ class FakeCatalog(catalog_pb2_grpc.CatalogServiceServicer):
             raise RuntimeError(SECRET)
         if name == "games/limited":
             raise ResourceExhausted("slow down", retry_after=2.5)
+        if name == "games/hold":
+            self.holding.release()
+            self.let_go.wait(30)
         if name.startswith("games/slow"):
             time.sleep(float(name.partition("-")[2] or 1.0))
         if name == "games/flaky" and self._count(name) <= self.fail_first:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import threading
 import time
 import urllib.request
@@ -10,6 +11,7 @@ import grpc
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
 from games.catalog.v1 import catalog_pb2, catalog_pb2_grpc
+from tests.integration.gamekit.conftest import settings_for
 from tests.integration.gamekit.servicers import SERVICE
 
 SERVING = health_pb2.HealthCheckResponse.SERVING
@@ -74,3 +76,41 @@ def test_metrics_endpoint_counts_calls(start_host, open_channel):
     ) in text
     assert "grpc_server_handling_seconds_bucket" in text
     assert "grpc_server_in_flight" in text
+
+
+def test_watches_ending_while_the_status_changes_never_stall_the_server(start_host, open_channel, dev_pki):
+    # Each status change is sent to every watcher while watchers leave: grpcio's own servicer
+    # deadlocks the server's polling thread here (grpc/grpc#43403), and then nothing is answered.
+    flips = itertools.cycle([True, False])
+    roomy = {"max_health_reflection_streams": 40, "max_health_reflection_streams_per_peer": 40}
+    host = start_host(
+        readiness=lambda: next(flips), readiness_interval=0.001, settings=settings_for(dev_pki, **roomy)
+    )
+    with grpc.insecure_channel(f"127.0.0.1:{host.health_port}") as plain_channel:
+        stubs = [
+            health_pb2_grpc.HealthStub(open_channel(host.port, "operator")),
+            health_pb2_grpc.HealthStub(plain_channel),
+        ]
+        request = health_pb2.HealthCheckRequest(service=SERVICE)
+        for _ in range(20):
+            for stub in stubs:
+                watches = [stub.Watch(request, timeout=10) for _ in range(30)]
+                for watch in watches:
+                    next(watch)
+                for watch in watches:
+                    watch.cancel()
+        for stub in stubs:
+            assert stub.Check(health_pb2.HealthCheckRequest(service="liveness"), timeout=10).status == SERVING
+
+
+def test_stopping_ends_open_watches_after_not_serving(start_host, open_channel):
+    # An idle watcher must not hold the drain, and with it the port, for the whole grace period.
+    host = start_host()
+    health = health_pb2_grpc.HealthStub(open_channel(host.port, "operator"))
+    watch = health.Watch(health_pb2.HealthCheckRequest(), timeout=30)
+    assert next(watch).status == SERVING
+    stopping = threading.Thread(target=host.stop, args=(20,))
+    stopping.start()
+    assert [answer.status for answer in watch] == [NOT_SERVING]
+    stopping.join(15)
+    assert host.wait(0)

@@ -11,6 +11,7 @@ from games.catalog.v1 import catalog_pb2 as cpb
 from games.catalog.v1 import catalog_pb2_grpc as cpb_grpc
 from games.ingestion.v1 import ingestion_pb2 as ipb
 from games.ingestion.v1 import ingestion_pb2_grpc as ipb_grpc
+from tests.fixtures.ingestion import ended_run
 
 C = "/games.catalog.v1.CatalogService/"
 I = "/games.ingestion.v1.IngestionService/"  # noqa: E741
@@ -28,6 +29,12 @@ def _catalog(channel: grpc.Channel) -> cpb_grpc.CatalogServiceStub:
 
 def _ingestion(channel: grpc.Channel) -> ipb_grpc.IngestionServiceStub:
     return ipb_grpc.IngestionServiceStub(channel)
+
+
+def _run_ingestion(channel: grpc.Channel) -> ipb.Run:
+    """RunIngestion, then GetRun until the run ends, so that the next one may start a run again."""
+    stub = _ingestion(channel)
+    return ended_run(stub, stub.RunIngestion(ipb.RunIngestionRequest(), timeout=T).run.name)
 
 
 T = 10
@@ -57,7 +64,7 @@ CALLS: dict[str, Call] = {
     C + "WatchRevision": lambda ch: next(
         iter(_catalog(ch).WatchRevision(cpb.WatchRevisionRequest(), timeout=T))
     ),
-    I + "RunIngestion": lambda ch: _ingestion(ch).RunIngestion(ipb.RunIngestionRequest(), timeout=30),
+    I + "RunIngestion": _run_ingestion,
     I + "GetRun": lambda ch: _ingestion(ch).GetRun(ipb.GetRunRequest(name="runs/1"), timeout=T),
     I + "ListRuns": lambda ch: _ingestion(ch).ListRuns(ipb.ListRunsRequest(), timeout=T),
     I + "ListFiles": lambda ch: _ingestion(ch).ListFiles(ipb.ListFilesRequest(), timeout=T),

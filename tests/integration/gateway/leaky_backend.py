@@ -9,7 +9,8 @@ from google.protobuf import any_pb2
 from google.rpc import code_pb2, error_details_pb2, status_pb2
 from grpc_status import rpc_status
 
-from gamekit.status import DOMAIN
+from gamekit.errors import DeadlineExceeded
+from gamekit.status import DOMAIN, status_for
 from games.catalog.v1 import catalog_pb2 as cpb
 from games.catalog.v1 import catalog_pb2_grpc as cpb_grpc
 
@@ -38,7 +39,8 @@ def _pack(message) -> any_pb2.Any:
 
 
 class LeakyCatalog(cpb_grpc.CatalogServiceServicer):
-    """GetGame games/<mode> fails as ABORTS[mode], `crash` raises, `rich-invalid` sends details."""
+    """GetGame games/<mode> fails as ABORTS[mode], `crash` raises, `rich-invalid` sends details,
+    `deadline` answers as a catalog whose query the caller's deadline cancelled."""
 
     def __init__(self) -> None:
         self.page_sizes: list[int] = []
@@ -50,6 +52,8 @@ class LeakyCatalog(cpb_grpc.CatalogServiceServicer):
             context.abort(ABORTS[mode], SECRET)
         if mode == "crash":
             raise RuntimeError(SECRET)
+        if mode == "deadline":  # what the catalog sends when the deadline it was given cancels a query
+            context.abort_with_status(status_for(DeadlineExceeded("the deadline passed"), "request-1"))
         if mode == "rich-invalid":
             violation = error_details_pb2.BadRequest.FieldViolation(
                 field="name", description="must be games/{id}"

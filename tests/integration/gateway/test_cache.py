@@ -161,3 +161,41 @@ def test_watch_down_bypasses_the_cache_and_recovers(
     hits = lookups("GetGame", "hit")
     assert stub.GetGame(request, timeout=10).game.display_name == "Outage"
     assert lookups("GetGame", "hit") == hits + 1
+
+
+def unknown_field(number: int, value: int) -> bytes:
+    """A varint field `number` = `value` as it appears on the wire: tag, then value."""
+    encoded = b""
+    for part in ((number << 3) | 0, value):
+        while part > 0x7F:
+            encoded += bytes([(part & 0x7F) | 0x80])
+            part >>= 7
+        encoded += bytes([part])
+    return encoded
+
+
+def test_unknown_fields_and_explicit_defaults_share_one_cache_entry(
+    platform: Platform, gateway_channel: OpenGatewayChannel
+) -> None:
+    writer = cpb_grpc.CatalogServiceStub(gateway_channel(platform.gateway.target, platform.keys.writer))
+    game = create(writer, "Canonical Quest")
+    wait_for_revision(platform)
+    # Bytes as a caller may send them, past any stub: no serializers on either side.
+    channel = gateway_channel(platform.gateway.target, platform.keys.reader)
+    get_game = channel.unary_unary("/games.catalog.v1.CatalogService/GetGame")
+    list_games = channel.unary_unary("/games.catalog.v1.CatalogService/ListGames")
+    plain = cpb.GetGameRequest(name=game.name).SerializeToString()
+    answer = get_game(plain, timeout=10)
+    listing = list_games(b"", timeout=10)
+    entries = len(platform.gateway.app.cache)
+    hits = lookups("GetGame", "hit")
+
+    for n in range(1, 41):
+        assert get_game(plain + unknown_field(1000 + n, n), timeout=10) == answer
+    # page_size 0 sent explicitly is the request without it; with a field the catalog does not know too.
+    assert list_games(unknown_field(1, 0), timeout=10) == listing
+    assert list_games(unknown_field(1, 0) + unknown_field(77, 5), timeout=10) == listing
+
+    assert len(platform.gateway.app.cache) == entries, "each variant of one request minted an entry"
+    assert lookups("GetGame", "hit") == hits + 40
+    assert cpb.GetGameResponse.FromString(answer).game == game

@@ -109,6 +109,14 @@ def test_expected_backend_errors_keep_their_details_but_no_debug_info(leaky: Lea
     assert [leak for leak in LEAKS if leak in everything_a_caller_sees(invalid.value)] == []
 
 
+def test_a_backend_deadline_exceeded_passes_through_with_its_reason(leaky: Leaky) -> None:
+    with pytest.raises(grpc.RpcError) as late:
+        leaky.stub.GetGame(cpb.GetGameRequest(name="games/deadline"), timeout=10)
+    details = error_details(late.value)
+    assert (details.code, details.reason) == (grpc.StatusCode.DEADLINE_EXCEEDED, "DEADLINE_EXCEEDED")
+    assert details.message == "the deadline passed"
+
+
 def test_real_catalog_invalid_argument_passes_through_with_field_violations(
     platform: Platform, gateway_channel: OpenGatewayChannel
 ) -> None:

@@ -12,6 +12,7 @@ from games.ingestion.v1 import ingestion_pb2 as ipb
 from games.ingestion.v1 import ingestion_pb2_grpc as ipb_grpc
 from tests.factories.deliveries import app, delivery
 from tests.fixtures.gateway import OpenGatewayChannel, Platform
+from tests.fixtures.ingestion import ended_run
 
 
 def test_a_rejected_file_is_accepted_through_the_gateway_and_the_ledger_names_the_key(
@@ -24,7 +25,9 @@ def test_a_rejected_file_is_accepted_through_the_gateway_and_the_ledger_names_th
     body = delivery([[app(1)], [app(2)], [{"name": "lost its id", "os": "ios"}]])
     s3_client.put_object(Bucket=platform.bucket, Key="2026-12-04/ios.top100.json", Body=body)
 
-    run = admin.RunIngestion(ipb.RunIngestionRequest(), timeout=30).run
+    started = admin.RunIngestion(ipb.RunIngestionRequest(), timeout=10).run
+    assert started.state == ipb.RUN_STATE_RUNNING, "answered at once: the caller polls GetRun"
+    run = ended_run(admin, started.name)
     assert (run.state, run.files_rejected) == (ipb.RUN_STATE_FAILED, 1)
     (file,) = admin.ListFiles(ipb.ListFilesRequest(), timeout=10).files
     assert file.state == ipb.FILE_STATE_REJECTED

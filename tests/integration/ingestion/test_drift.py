@@ -21,6 +21,7 @@ from games.ingestion.v1 import ingestion_pb2_grpc as pb_grpc
 from ingestion.app import IngestionApp
 from tests.factories.deliveries import DriftingFile, app, delivery, drifting_deliveries
 from tests.fixtures.catalog import RunningCatalog
+from tests.fixtures.ingestion import ended_run
 from tests.integration.ingestion.conftest import Put, all_games
 
 ACTIONS = {"converted": pb.DRIFT_ACTION_CONVERTED, "dropped": pb.DRIFT_ACTION_DROPPED}
@@ -52,7 +53,7 @@ def test_two_days_of_drifting_deliveries_import_every_game_with_their_drift(
             put(file.key, file.data)
         delivered += files
 
-        run = admin.RunIngestion(pb.RunIngestionRequest()).run
+        run = ended_run(admin, admin.RunIngestion(pb.RunIngestionRequest()).run.name)
 
         assert run.state == pb.RUN_STATE_SUCCEEDED
         assert (run.files_imported, run.records_quarantined) == (2, 0)

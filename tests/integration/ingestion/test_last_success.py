@@ -12,6 +12,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from gamekit.page_tokens import PageTokens
 from gamekit.server import ServiceHost
 from ingestion import metrics
+from ingestion.app import page_budget
 from ingestion.db import make_engine
 from ingestion.ledger import Ledger
 from ingestion.model import FileCounts, RecordCounts, RunState, RunTrigger
@@ -40,7 +41,11 @@ def test_a_success_recorded_by_another_process_shows_in_a_scrape(
     # The CronJob: its own process, its own engine, writing to the same ledger.
     engine = make_engine(platform_database_url)
     try:
-        cron = Ledger(engine=engine, page_tokens=PageTokens(b"cronjob-page-token-key-012345678"))
+        cron = Ledger(
+            engine=engine,
+            page_tokens=PageTokens(b"cronjob-page-token-key-012345678"),
+            page_budget=page_budget(),
+        )
         with cron.running(RunTrigger.SCHEDULE) as run:
             ended = cron.end_run(run.id, files=FileCounts(imported=1), records=RecordCounts(imported=3))
     finally:

@@ -9,6 +9,7 @@ from sqlalchemy import Engine
 
 from gamekit.errors import InvalidArgument, NotFound
 from gamekit.page_tokens import PageTokens
+from ingestion.app import page_budget
 from ingestion.claims import FileGaveUp, FileSkipped
 from ingestion.db import make_engine
 from ingestion.ledger import Ledger
@@ -38,7 +39,13 @@ def engine(platform_database_url: str) -> Iterator[Engine]:
 
 @pytest.fixture
 def ledger(engine: Engine) -> Ledger:
-    return Ledger(engine=engine, page_tokens=PageTokens(b"k" * 32), default_page_size=2, max_page_size=10)
+    return Ledger(
+        engine=engine,
+        page_tokens=PageTokens(b"k" * 32),
+        page_budget=page_budget(),
+        default_page_size=2,
+        max_page_size=10,
+    )
 
 
 @pytest.fixture

@@ -15,6 +15,7 @@ from games.ingestion.v1 import ingestion_pb2 as pb
 from games.ingestion.v1 import ingestion_pb2_grpc as pb_grpc
 from tests.factories.deliveries import app, delivery
 from tests.fixtures.catalog import RunningCatalog
+from tests.fixtures.ingestion import ended_run
 from tests.integration.ingestion.conftest import Put
 
 StubAs = Callable[[str], pb_grpc.IngestionServiceStub]
@@ -40,7 +41,7 @@ def test_a_rejected_file_is_read_page_by_page_then_accepted(
     put("a/ios.top100.json", delivery([[app(1), {}, app(2), bad, {}], [app(3), {}]]))
     put("a/broken.json", b"[[{")
 
-    run = admin.RunIngestion(pb.RunIngestionRequest()).run
+    run = ended_run(admin, admin.RunIngestion(pb.RunIngestionRequest()).run.name)
     assert run.state == pb.RUN_STATE_FAILED
     assert run.trigger == pb.RUN_TRIGGER_ADMIN
     assert (run.files_imported, run.files_failed, run.files_rejected) == (0, 0, 2)
@@ -49,7 +50,7 @@ def test_a_rejected_file_is_read_page_by_page_then_accepted(
     assert admin.GetRun(pb.GetRunRequest(name=run.name)).run == run
     assert list(gateway.ListGames(cpb.ListGamesRequest()).games) == [], "nothing published"
 
-    second = admin.RunIngestion(pb.RunIngestionRequest()).run
+    second = ended_run(admin, admin.RunIngestion(pb.RunIngestionRequest()).run.name)
     assert second.state == pb.RUN_STATE_SUCCEEDED, "rejected files are not taken again"
     assert (second.files_skipped, second.files_failed, second.files_rejected) == (2, 0, 0)
     listed = admin.ListRuns(pb.ListRunsRequest(page_size=1))

@@ -28,6 +28,14 @@ def test_defaults(env):
     assert settings.page_token_secret is None
     assert settings.gateway_identities == ["spiffe://games.local/gateway"]
     assert settings.ingestion_identities == ["spiffe://games.local/ingestion"]
+    assert settings.request_id_ttl_seconds == 86400
+
+
+@pytest.mark.parametrize("ttl", ["0", "-1", "2592001", "a day"])
+def test_a_request_id_ttl_outside_0_to_30_days_is_refused(env, ttl):
+    env.setenv("CATALOG_REQUEST_ID_TTL_SECONDS", ttl)
+    with pytest.raises(ValidationError, match="request_id_ttl_seconds"):
+        CatalogSettings()
 
 
 def test_comma_separated_identities_and_secret(env):

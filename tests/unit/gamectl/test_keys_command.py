@@ -50,3 +50,16 @@ def test_keys_create_reports_a_bad_id_in_one_line(tmp_path: Path) -> None:
     assert out.getvalue() == ""
     assert err.getvalue().count("\n") == 1
     assert not path.exists()
+
+
+def test_keys_create_with_a_limit_of_calls_in_flight(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    argv = ["--root", str(tmp_path), "keys", "create", "batch", "--scope", "ingestion.admin"]
+    assert main([*argv, "--max-in-flight", "3"]) == 0
+    key = capsys.readouterr().out.strip()
+    caller = KeyStore(tmp_path / DEFAULT_KEY_FILE).authenticate(key)
+    assert caller is not None
+    assert caller.max_in_flight == 3
+    assert main([*argv, "--max-in-flight", "0"]) == 1
+    assert "max_in_flight must be a positive integer" in capsys.readouterr().err

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import threading
 
-from gamekit.interceptors import InFlight
+from gamekit.inflight import InFlight
 
 
 def test_wait_idle():

@@ -1,4 +1,6 @@
 import base64
+import hashlib
+import hmac
 
 import pytest
 from pydantic import SecretStr
@@ -47,6 +49,19 @@ def test_token_with_a_rewritten_payload_is_refused():
     forged = payload.replace(b"[7]", b"[9]") + mac
     with pytest.raises(InvalidArgument):
         tokens.decode(base64.urlsafe_b64encode(forged).decode(), kind="games.list", filters={})
+
+
+@pytest.mark.parametrize(
+    "payload", [b"[1, 2]", b"null", b'"c"', b"\xff\xfe", b"{", b"[" * 5000], ids=lambda p: repr(p[:8])
+)
+def test_a_signed_payload_that_is_no_token_object_is_refused(payload):
+    # A valid MAC over something else than the token's JSON object (a token of an older or newer
+    # format, or the key reused): refused like any other token, never AttributeError or JSONDecodeError.
+    mac = hmac.new(KEY, payload, hashlib.sha256).digest()
+    token = base64.urlsafe_b64encode(payload + mac).decode().rstrip("=")
+    with pytest.raises(InvalidArgument) as info:
+        PageTokens(KEY).decode(token, kind="games.list", filters={})
+    assert info.value.violations[0].field == "page_token"
 
 
 def test_token_from_another_key_is_refused():

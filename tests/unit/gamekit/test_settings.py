@@ -44,3 +44,24 @@ def test_missing_required_setting_is_named(monkeypatch, capsys):
     with pytest.raises(SystemExit):
         load_settings(DemoSettings)
     assert "DEMO_TLS_CERT_FILE" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("variables", "named"),
+    [
+        (
+            {"DEMO_MAX_HEALTH_REFLECTION_STREAMS": "8", "DEMO_MAX_HEALTH_REFLECTION_STREAMS_PER_PEER": "9"},
+            "DEMO_MAX_HEALTH_REFLECTION_STREAMS_PER_PEER",
+        ),
+        (
+            {"DEMO_MAX_CONCURRENT_RPCS": "8", "DEMO_MAX_HEALTH_REFLECTION_STREAMS": "8"},
+            "DEMO_MAX_HEALTH_REFLECTION_STREAMS",
+        ),
+    ],
+)
+def test_stream_caps_that_cannot_hold_are_named(monkeypatch, capsys, tls_env, variables, named):
+    for variable, value in variables.items():
+        monkeypatch.setenv(variable, value)
+    with pytest.raises(SystemExit):
+        load_settings(DemoSettings)
+    assert capsys.readouterr().err.startswith(f"invalid setting {named}:")

@@ -105,3 +105,13 @@ def test_zero_entries_turns_the_cache_off() -> None:
     cache = ResponseCache(max_entries=0, max_bytes=10_000)
     cache.set_revision(1)
     assert cache.lookup(M, request(1)) == (None, None)
+
+
+def test_a_request_with_unknown_fields_is_the_same_request() -> None:
+    cache = ResponseCache(max_entries=10, max_bytes=10_000)
+    cache.set_revision(1)
+    fill(cache, 1)
+    padded = cpb.GetGameRequest.FromString(request(1).SerializeToString() + b"\xc0\x3e\x01")  # field 1000
+    assert padded != request(1), "the unknown field is kept by the parser"
+    assert cache.lookup(M, padded)[0] == response(1)
+    assert len(cache) == 1

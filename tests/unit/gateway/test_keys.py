@@ -206,6 +206,9 @@ def test_kubernetes_symlink_swap_is_followed(tmp_path: Path) -> None:
         {"id": "ok", "scopes": ["games.read"], "rate_limit_rps": 0},
         {"id": "ok", "scopes": ["games.read"], "rate_limit_rps": True},
         {"id": "ok", "scopes": ["games.read"], "rate_limit_burst": 1.5},
+        {"id": "ok", "scopes": ["games.read"], "max_in_flight": 0},
+        {"id": "ok", "scopes": ["games.read"], "max_in_flight": "4"},
+        {"id": "ok", "scopes": ["games.read"], "max_in_flight": True},
         {"id": "ok", "scopes": ["games.read"], "revoked": "yes"},
     ],
 )
@@ -247,3 +250,17 @@ def test_create_key_validates_and_never_clobbers_a_bad_file(key_file: Path) -> N
         create_key(key_file, key_id="reader", scopes=["games.read"])
     assert key_file.read_text() == "not json"
     assert list(key_file.parent.iterdir()) == [key_file]  # no temporary file left behind
+
+
+def test_a_key_carries_its_own_limit_of_calls_in_flight(key_file: Path) -> None:
+    limited = create_key(key_file, key_id="batch", scopes=["ingestion.admin"], max_in_flight=2)
+    default = create_key(key_file, key_id="reader", scopes=["games.read"])
+    store = KeyStore(key_file)
+    assert store.authenticate(limited) == ApiKey(
+        key_id="batch", scopes=frozenset({"ingestion.admin"}), max_in_flight=2
+    )
+    found = store.authenticate(default)
+    assert found is not None
+    assert found.max_in_flight is None, "None: the gateway's default applies"
+    with pytest.raises(KeyFileError):
+        create_key(key_file, key_id="greedy", scopes=["games.read"], max_in_flight=0)

@@ -6,7 +6,7 @@ import io
 
 import pytest
 
-from ingestion.records import Accepted, IntegerTooLarge, parse_delivery
+from ingestion.records import Accepted, FileRejected, IntegerTooLarge, parse_delivery
 from tests.factories.deliveries import app, delivery
 
 BIG = 123456789012345678901  # 21 digits: past 2**64
@@ -33,3 +33,14 @@ def test_the_fast_parser_says_so_and_the_exact_one_reads_ids_and_drops_what_is_o
     assert ("rating_count", "a number out of range", "dropped") in {
         (d.field, d.shape, d.action) for d in second.drift
     }
+
+
+@pytest.mark.parametrize("bad", [b"a\x01b", b"a\\xb"], ids=["control character", "invalid escape"])
+def test_the_exact_parser_rejects_a_broken_string_as_the_fast_one_does(bad: bytes) -> None:
+    # ijson's pure-Python backend reports these with json's own JSONDecodeError, not ijson.JSONError
+    # (found by tests/fuzz/fuzz_delivery.py): the importer's second pass must still end in FileRejected.
+    data = b'[[{"app_id": %d, "os": "ios", "name": "%s"}]]' % (BIG, bad)
+    with pytest.raises(IntegerTooLarge):
+        records(data)
+    with pytest.raises(FileRejected, match=r"not valid JSON: .*before byte \d+ \(after 0 app objects\)"):
+        records(data, exact_numbers=True)

@@ -385,7 +385,17 @@ class CreateGameRequest(_message.Message):
     GAME_FIELD_NUMBER: _builtins.int
     REQUEST_ID_FIELD_NUMBER: _builtins.int
     request_id: _builtins.str
-    """A caller-chosen id (a UUID); repeating a request with the same id returns the first result."""
+    """Required: a caller-chosen id (a UUID) that makes retries safe (AIP-155).
+    Ids are scoped to the caller: the API key through the gateway, else the
+    client certificate's identity; another caller's same id is another request.
+    Sending the same id with the same request again returns the first
+    response, even if the game changed or was deleted since. Sending it with a
+    different request (any field but `request_id` differs; fields unknown to
+    the server are ignored) fails with INVALID_ARGUMENT, reason
+    REQUEST_ID_REUSED, and a violation on `request_id`. An id is remembered
+    for CATALOG_REQUEST_ID_TTL_SECONDS (24 hours by default); after that it
+    is a new request. A create that failed is not remembered.
+    """
     @_builtins.property
     def game(self) -> Global___Game:
         """The game to create; `name`, `etag` and the times are ignored."""

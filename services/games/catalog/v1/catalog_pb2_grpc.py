@@ -120,7 +120,7 @@ class CatalogServiceServicer:
         raise NotImplementedError('Method not implemented!')
 
     def CreateGame(self, request, context):
-        """Creates a game; idempotent on `request_id`.
+        """Creates a game; idempotent on `request_id` per AIP-155 (see CreateGameRequest).
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')

@@ -42,7 +42,7 @@ class CatalogServiceStub:
     SearchGames: _grpc.UnaryUnaryMultiCallable[_catalog_pb2.SearchGamesRequest, _catalog_pb2.SearchGamesResponse]
     """Searches games by name: partial, case- and accent-insensitive, ranked."""
     CreateGame: _grpc.UnaryUnaryMultiCallable[_catalog_pb2.CreateGameRequest, _catalog_pb2.CreateGameResponse]
-    """Creates a game; idempotent on `request_id`."""
+    """Creates a game; idempotent on `request_id` per AIP-155 (see CreateGameRequest)."""
     UpdateGame: _grpc.UnaryUnaryMultiCallable[_catalog_pb2.UpdateGameRequest, _catalog_pb2.UpdateGameResponse]
     """Updates the fields named in `update_mask`; honours `etag`."""
     DeleteGame: _grpc.UnaryUnaryMultiCallable[_catalog_pb2.DeleteGameRequest, _catalog_pb2.DeleteGameResponse]
@@ -75,7 +75,7 @@ class CatalogServiceAsyncStub(CatalogServiceStub):
     SearchGames: _aio.UnaryUnaryMultiCallable[_catalog_pb2.SearchGamesRequest, _catalog_pb2.SearchGamesResponse]  # type: ignore[assignment]
     """Searches games by name: partial, case- and accent-insensitive, ranked."""
     CreateGame: _aio.UnaryUnaryMultiCallable[_catalog_pb2.CreateGameRequest, _catalog_pb2.CreateGameResponse]  # type: ignore[assignment]
-    """Creates a game; idempotent on `request_id`."""
+    """Creates a game; idempotent on `request_id` per AIP-155 (see CreateGameRequest)."""
     UpdateGame: _aio.UnaryUnaryMultiCallable[_catalog_pb2.UpdateGameRequest, _catalog_pb2.UpdateGameResponse]  # type: ignore[assignment]
     """Updates the fields named in `update_mask`; honours `etag`."""
     DeleteGame: _aio.UnaryUnaryMultiCallable[_catalog_pb2.DeleteGameRequest, _catalog_pb2.DeleteGameResponse]  # type: ignore[assignment]
@@ -129,7 +129,7 @@ class CatalogServiceServicer(metaclass=_abc_1.ABCMeta):
         request: _catalog_pb2.CreateGameRequest,
         context: _ServicerContext,
     ) -> _typing.Union[_catalog_pb2.CreateGameResponse, _abc.Awaitable[_catalog_pb2.CreateGameResponse]]:
-        """Creates a game; idempotent on `request_id`."""
+        """Creates a game; idempotent on `request_id` per AIP-155 (see CreateGameRequest)."""
 
     @_abc_1.abstractmethod
     def UpdateGame(

@@ -444,7 +444,7 @@ class RunIngestionResponse(_message.Message):
     RUN_FIELD_NUMBER: _builtins.int
     @_builtins.property
     def run(self) -> Global___Run:
-        """The run, ended."""
+        """The run, just begun: RUNNING, with its name and start_time; GetRun shows how it goes on."""
 
     def __init__(
         self,

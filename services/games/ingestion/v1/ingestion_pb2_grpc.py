@@ -74,7 +74,17 @@ class IngestionServiceServicer:
     """
 
     def RunIngestion(self, request, context):
-        """Starts a run over every file under the configured prefix and returns it when it ends.
+        """Starts a run over every file under the configured prefix and answers at once with the run,
+        RUNNING; poll GetRun with its name until it ends. ABORTED (reason RUN_IN_PROGRESS), naming the
+        run, while a run started through this service is still going.
+
+        Until December 2026 this answered only when the run had ended, holding a worker of the gateway
+        and of ingestion for up to the whole run. The messages are unchanged, so the change is
+        wire-compatible and `buf breaking` passes; the contract that changed is when the answer comes:
+        a caller that read the ended run from the answer must now poll GetRun. A new method (or a
+        google.longrunning Operation) would have kept the blocking one for old callers, and with it the
+        defect: the run in the ledger already is the long-running operation, with a name, a state and
+        GetRun.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')

@@ -36,7 +36,18 @@ class IngestionServiceStub:
     @_typing.overload
     def __new__(cls, channel: _aio.Channel) -> IngestionServiceAsyncStub: ...
     RunIngestion: _grpc.UnaryUnaryMultiCallable[_ingestion_pb2.RunIngestionRequest, _ingestion_pb2.RunIngestionResponse]
-    """Starts a run over every file under the configured prefix and returns it when it ends."""
+    """Starts a run over every file under the configured prefix and answers at once with the run,
+    RUNNING; poll GetRun with its name until it ends. ABORTED (reason RUN_IN_PROGRESS), naming the
+    run, while a run started through this service is still going.
+
+    Until December 2026 this answered only when the run had ended, holding a worker of the gateway
+    and of ingestion for up to the whole run. The messages are unchanged, so the change is
+    wire-compatible and `buf breaking` passes; the contract that changed is when the answer comes:
+    a caller that read the ended run from the answer must now poll GetRun. A new method (or a
+    google.longrunning Operation) would have kept the blocking one for old callers, and with it the
+    defect: the run in the ledger already is the long-running operation, with a name, a state and
+    GetRun.
+    """
     GetRun: _grpc.UnaryUnaryMultiCallable[_ingestion_pb2.GetRunRequest, _ingestion_pb2.GetRunResponse]
     """Returns one run by resource name (`runs/{id}`)."""
     ListRuns: _grpc.UnaryUnaryMultiCallable[_ingestion_pb2.ListRunsRequest, _ingestion_pb2.ListRunsResponse]
@@ -62,7 +73,18 @@ class IngestionServiceAsyncStub(IngestionServiceStub):
 
     def __init__(self, channel: _aio.Channel) -> None: ...
     RunIngestion: _aio.UnaryUnaryMultiCallable[_ingestion_pb2.RunIngestionRequest, _ingestion_pb2.RunIngestionResponse]  # type: ignore[assignment]
-    """Starts a run over every file under the configured prefix and returns it when it ends."""
+    """Starts a run over every file under the configured prefix and answers at once with the run,
+    RUNNING; poll GetRun with its name until it ends. ABORTED (reason RUN_IN_PROGRESS), naming the
+    run, while a run started through this service is still going.
+
+    Until December 2026 this answered only when the run had ended, holding a worker of the gateway
+    and of ingestion for up to the whole run. The messages are unchanged, so the change is
+    wire-compatible and `buf breaking` passes; the contract that changed is when the answer comes:
+    a caller that read the ended run from the answer must now poll GetRun. A new method (or a
+    google.longrunning Operation) would have kept the blocking one for old callers, and with it the
+    defect: the run in the ledger already is the long-running operation, with a name, a state and
+    GetRun.
+    """
     GetRun: _aio.UnaryUnaryMultiCallable[_ingestion_pb2.GetRunRequest, _ingestion_pb2.GetRunResponse]  # type: ignore[assignment]
     """Returns one run by resource name (`runs/{id}`)."""
     ListRuns: _aio.UnaryUnaryMultiCallable[_ingestion_pb2.ListRunsRequest, _ingestion_pb2.ListRunsResponse]  # type: ignore[assignment]
@@ -91,7 +113,18 @@ class IngestionServiceServicer(metaclass=_abc_1.ABCMeta):
         request: _ingestion_pb2.RunIngestionRequest,
         context: _ServicerContext,
     ) -> _typing.Union[_ingestion_pb2.RunIngestionResponse, _abc.Awaitable[_ingestion_pb2.RunIngestionResponse]]:
-        """Starts a run over every file under the configured prefix and returns it when it ends."""
+        """Starts a run over every file under the configured prefix and answers at once with the run,
+        RUNNING; poll GetRun with its name until it ends. ABORTED (reason RUN_IN_PROGRESS), naming the
+        run, while a run started through this service is still going.
+
+        Until December 2026 this answered only when the run had ended, holding a worker of the gateway
+        and of ingestion for up to the whole run. The messages are unchanged, so the change is
+        wire-compatible and `buf breaking` passes; the contract that changed is when the answer comes:
+        a caller that read the ended run from the answer must now poll GetRun. A new method (or a
+        google.longrunning Operation) would have kept the blocking one for old callers, and with it the
+        defect: the run in the ledger already is the long-running operation, with a name, a state and
+        GetRun.
+        """
 
     @_abc_1.abstractmethod
     def GetRun(

@@ -1,0 +1,67 @@
+"""CreateGame's request id through the gateway, real processes: each API key has request ids of its own."""
+
+from __future__ import annotations
+
+import time
+import uuid
+
+import grpc
+import pytest
+
+from gamekit.status import error_details
+from games.catalog.v1 import catalog_pb2 as cpb
+from games.catalog.v1 import catalog_pb2_grpc as cpb_grpc
+from tests.e2e.conftest import E2ESuite
+
+pytestmark = pytest.mark.slow
+
+DEADLINE = 10.0
+KEY_RELOAD_TIMEOUT = 20.0
+
+
+def stub(platform_suite: E2ESuite, api_key: str) -> cpb_grpc.CatalogServiceStub:
+    gateway = platform_suite.target(platform_suite.service("gateway"))
+    return cpb_grpc.CatalogServiceStub(platform_suite.channel(gateway, api_key))
+
+
+def wait_accepted(games: cpb_grpc.CatalogServiceStub) -> None:
+    """Block until the gateway has re-read its keys file and knows the stub's new key."""
+    deadline = time.monotonic() + KEY_RELOAD_TIMEOUT
+    while True:
+        try:
+            games.ListGames(cpb.ListGamesRequest(page_size=1), timeout=DEADLINE)
+            return
+        except grpc.RpcError as error:
+            refused = error_details(error).code
+        assert refused == grpc.StatusCode.UNAUTHENTICATED
+        assert time.monotonic() < deadline, "the gateway never accepted the new key"
+        time.sleep(0.2)
+
+
+def game(store_id: str, display_name: str) -> cpb.Game:
+    return cpb.Game(display_name=display_name, platform=cpb.PLATFORM_IOS, store_id=store_id)
+
+
+def test_two_keys_with_one_request_id_create_two_games_and_retries_answer_their_own(
+    platform_suite: E2ESuite,
+) -> None:
+    admin = stub(platform_suite, platform_suite.api_key("admin"))
+    other = stub(platform_suite, platform_suite.add_key("second-writer", ["games.read", "games.write"]))
+    wait_accepted(other)
+    request_id = str(uuid.uuid4())
+    from_admin = cpb.CreateGameRequest(game=game(uuid.uuid4().hex, "Admin's"), request_id=request_id)
+    from_other = cpb.CreateGameRequest(game=game(uuid.uuid4().hex, "Other's"), request_id=request_id)
+
+    first = admin.CreateGame(from_admin, timeout=DEADLINE)
+    second = other.CreateGame(from_other, timeout=DEADLINE)
+    assert second.game.name != first.game.name
+    assert other.CreateGame(from_other, timeout=DEADLINE) == second
+
+    admin.DeleteGame(cpb.DeleteGameRequest(name=first.game.name), timeout=DEADLINE)
+    assert admin.CreateGame(from_admin, timeout=DEADLINE) == first, "a retry answers as the first time"
+
+    with pytest.raises(grpc.RpcError) as reused:
+        other.CreateGame(from_admin, timeout=DEADLINE)
+    details = error_details(reused.value)
+    assert (details.code, details.reason) == (grpc.StatusCode.INVALID_ARGUMENT, "REQUEST_ID_REUSED")
+    assert [v.field for v in details.field_violations] == ["request_id"]
