@@ -14,6 +14,7 @@ from games.catalog.v1 import catalog_pb2 as cpb
 from games.catalog.v1 import catalog_pb2_grpc as cpb_grpc
 from tests.fixtures.catalog import RunningCatalog, StartCatalog
 from tests.fixtures.gateway import OpenGatewayChannel, Platform
+from tests.fixtures.wire import unknown_field
 
 
 def lookups(method: str, result: str) -> float:
@@ -161,17 +162,6 @@ def test_watch_down_bypasses_the_cache_and_recovers(
     hits = lookups("GetGame", "hit")
     assert stub.GetGame(request, timeout=10).game.display_name == "Outage"
     assert lookups("GetGame", "hit") == hits + 1
-
-
-def unknown_field(number: int, value: int) -> bytes:
-    """A varint field `number` = `value` as it appears on the wire: tag, then value."""
-    encoded = b""
-    for part in ((number << 3) | 0, value):
-        while part > 0x7F:
-            encoded += bytes([(part & 0x7F) | 0x80])
-            part >>= 7
-        encoded += bytes([part])
-    return encoded
 
 
 def test_unknown_fields_and_explicit_defaults_share_one_cache_entry(
