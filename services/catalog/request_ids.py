@@ -92,12 +92,12 @@ def record_answer(*, conn: Connection, key: RequestKey, game_id: int) -> None:
     conn.execute(_ANSWER, {"caller": key.caller, "request_id": key.request_id, "game_id": game_id})
 
 
-def purge_expired(*, conn: Connection, limit: int = PURGE_BATCH) -> int:
-    """Delete up to `limit` expired ids, skipping rows another transaction holds; how many went."""
+def purge_expired(*, conn: Connection) -> None:
+    """Delete up to PURGE_BATCH expired ids, skipping rows another transaction holds."""
     expired = (
         select(r.c.caller, r.c.request_id)
         .where(r.c.expire_time <= func.now())
-        .limit(limit)
+        .limit(PURGE_BATCH)
         .with_for_update(skip_locked=True)
     )
-    return conn.execute(delete(r).where(tuple_(r.c.caller, r.c.request_id).in_(expired))).rowcount
+    conn.execute(delete(r).where(tuple_(r.c.caller, r.c.request_id).in_(expired)))

@@ -69,11 +69,6 @@ class HandlerPool(futures.ThreadPoolExecutor):
         """grpcio's `maximum_concurrent_rpcs`: our limit plus room for the refusals in progress."""
         return self.limit + REFUSAL_BACKLOG
 
-    @property
-    def held(self) -> int:
-        """Calls running or waiting on the handler threads."""
-        return self._held
-
     def submit(self, fn: Callable[P, T], /, *args: P.args, **kwargs: P.kwargs) -> futures.Future[T]:
         """Run a call on a handler thread, or on a refusal thread once `limit` calls are held."""
         with self._lock:

@@ -28,10 +28,14 @@ from gamekit import metrics
 from gamekit.admission import HandlerPool, refusing, server_busy
 from gamekit.context import REQUEST_ID_HEADER, call_scope, new_request_id
 from gamekit.errors import GamesError, PermissionDenied
-from gamekit.handlers import Behavior as Behavior
-from gamekit.handlers import SendResponse, behavior_of, is_non_blocking, mark_non_blocking
-from gamekit.handlers import method_handler as method_handler
-from gamekit.handlers import wrap_behavior as wrap_behavior
+from gamekit.handlers import (
+    Behavior,
+    SendResponse,
+    behavior_of,
+    is_non_blocking,
+    mark_non_blocking,
+    method_handler,
+)
 from gamekit.identity import AccessPolicy, method_of, peer_certificate, service_of, spiffe_id_from_pem
 from gamekit.inflight import InFlight
 from gamekit.malformed import parsed, parsed_stream, tolerant

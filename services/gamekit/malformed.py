@@ -42,11 +42,10 @@ def tolerant(deserializer: Deserializer | None) -> Deserializer | None:
     """`deserializer`, answering UNPARSEABLE where it would raise (None, bytes as they are, stays None)."""
     if deserializer is None:
         return None
-    parse = deserializer
 
     def deserialize(data: bytes) -> Any:
         try:
-            return parse(data)
+            return deserializer(data)
         except Exception:
             # Any parse failure of outside bytes is the sender's; the reply says so without detail.
             return UNPARSEABLE

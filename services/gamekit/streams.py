@@ -54,12 +54,6 @@ class StreamCap:
         self._open: Counter[str] = Counter()
         self._lock = threading.Lock()
 
-    @property
-    def open(self) -> int:
-        """Streams open now."""
-        with self._lock:
-            return self._open.total()
-
     def admit(self, peer: str) -> Release:
         """Count one more stream of `peer` and return what gives its place back; ResourceExhausted if full."""
         with self._lock:

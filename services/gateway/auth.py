@@ -30,8 +30,8 @@ from prometheus_client import Counter
 
 from gamekit.context import acting_for, current_peer
 from gamekit.errors import PermissionDenied, ResourceExhausted, Unauthenticated
+from gamekit.handlers import Behavior, wrap_behavior
 from gamekit.identity import OPEN_SERVICES, service_of
-from gamekit.interceptors import Behavior, wrap_behavior
 from gateway.inflight import InFlightCounts
 from gateway.surface import METHODS
 

@@ -16,7 +16,7 @@ from google.protobuf.descriptor import MethodDescriptor, ServiceDescriptor
 from google.protobuf.message import Message
 from google.protobuf.message_factory import GetMessageClass
 
-from gamekit.interceptors import method_handler
+from gamekit.handlers import method_handler
 from gamekit.server import ServiceBinding
 from gateway.forwarding import Forwarder
 from gateway.surface import METHODS, Kind

@@ -9,13 +9,12 @@ deterministically by locking a table in the suite's database, never by timing.
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterator
 from contextlib import ExitStack, closing
 
 import grpc
 import pytest
-from sqlalchemy import Engine, text
+from sqlalchemy import Engine
 
 from gamectl.certs import ensure_dev_pki
 from gamekit.settings import ServiceSettings
@@ -29,7 +28,7 @@ from gateway.keys import create_key
 from ingestion.db import make_engine
 from tests.e2e.conftest import E2ESuite, metrics_port, sample, scrape, wait_following
 from tests.e2e.test_request_ids import wait_accepted
-from tests.fixtures.databases import holding
+from tests.fixtures.databases import holding, wait_until_a_lock_is_awaited
 from tests.fixtures.idle_streams import IdleStreams
 from tests.fixtures.ingestion import ended_run, files_table_held, wait_until_a_run_waits
 from tests.fixtures.scraped import handled_total
@@ -69,17 +68,7 @@ def database(database_url: str) -> Iterator[Engine]:
 
 def wait_until_a_statement_waits(database: Engine, timeout: float = DEADLINE) -> None:
     """Until some statement in the suite's database waits for a lock (the call a test holds there)."""
-    waiting = text(
-        "SELECT count(*) FROM pg_locks WHERE NOT granted"
-        " AND database = (SELECT oid FROM pg_database WHERE datname = current_database())"
-    )
-    deadline = time.monotonic() + timeout
-    while True:
-        with database.connect() as conn:
-            if conn.execute(waiting).scalar_one():
-                return
-        assert time.monotonic() < deadline, "the held call never reached the database"
-        time.sleep(0.02)
+    wait_until_a_lock_is_awaited(database, timeout=timeout, failure="the held call never reached PostgreSQL")
 
 
 def gateway_target(platform_suite: E2ESuite) -> str:
