@@ -11,6 +11,7 @@ from sqlalchemy import Engine
 from catalog import converters
 from catalog.db import make_engine
 from catalog.revision import RevisionFeed
+from catalog.search import SearchLimits
 from catalog.service import CatalogService
 from catalog.servicer import CatalogServicer
 from catalog.settings import CatalogSettings
@@ -106,5 +107,6 @@ def build_catalog(settings: CatalogSettings) -> CatalogApp:
         default_page_size=settings.default_page_size,
         max_page_size=settings.max_page_size,
         request_id_ttl=timedelta(seconds=settings.request_id_ttl_seconds),
+        search_limits=SearchLimits(similar_candidates=settings.search_similar_candidates),
     )
     return CatalogApp(settings=settings, engine=engine, feed=feed, service=service)

@@ -1,30 +1,73 @@
-"""Name search: partial, case- and accent-insensitive, ranked, paged by keyset over the rank.
+"""Name search in tiers, each read from an index in its own order, paged by keyset across the tiers.
 
-The name and the query go through the same `catalog.search_key` (lower(unaccent())), and a
-`LIKE '%key%'` on that expression is answered by the trigram GIN index. Matches are ordered by
-(rank class, -similarity, id): exact name, then prefix, then word prefix, then anywhere; the cursor is
-that tuple, so a page never repeats or skips a row that existed throughout.
+A page costs the same whether the query matches ten games or a hundred thousand: no tier ranks its
+matches, each walks an index from where the last page stopped. Names and the query are compared as
+`catalog.search_key` makes them (lower(unaccent())); words are what spaces separate. Best first:
+
+1. NAME: names that start with the query, by normalised name then id. The exact name comes first, as
+   the shortest such name. The order is code point order (the "C" collation): alphabetical for Latin
+   letters once accents and case are gone, and the one order in which a prefix is an index range
+   whatever the database's collation.
+2. WORD: names with a later word (up to the 16th) that starts with the query, by the name from that
+   word on, then id; a game whose name already matched, or matches at an earlier word, appears once.
+3. SIMILAR: misspellings and fragments inside words. The query's longest word is looked up in the
+   vocabulary of name words, by trigram distance and as a substring; the games holding the nearest of
+   those words, at most `similar_candidates` of them, are kept when their name contains the query or
+   is close to it (SIMILARITY_THRESHOLD), best first (containing, then closer), then id. Only this tier
+   is bounded: the games past its candidates are not found.
+
+The tables and the triggers that keep them are in migration 0003.
 """
 
 from __future__ import annotations
 
+import enum
 from dataclasses import dataclass
 
-from sqlalchemy import Connection, Float, case, func, literal, select, tuple_
+from sqlalchemy import Connection, Select, exists, literal, select, text, tuple_, union_all
 
 from catalog import tables
 from catalog.model import Game, Platform
 
 g = tables.games
+s = tables.name_suffixes
+
+# Every string that starts with `key` sorts, in the "C" collation, from `key` up to `key + PREFIX_END`
+# (U+10FFFF, the last code point): a prefix as a range, which an index serves even in a generic plan.
+PREFIX_END = "\U0010ffff"
+# How close (pg_trgm's word_similarity) a name must be to be similar: one wrong letter in a five-letter
+# word passes ("qest" is 0.4 of "quest 12"), a shared first syllable does not ("pokemon go" is 0.36 of
+# "poker night"). pg_trgm's own defaults, 0.3 for similarity and 0.6 for word similarity, let through
+# the second or stop the first.
+SIMILARITY_THRESHOLD = 0.4
+
+
+class Tier(enum.IntEnum):
+    """The tiers, best first; the value is the one page tokens carry."""
+
+    NAME = 1
+    WORD = 2
+    SIMILAR = 3
 
 
 @dataclass(frozen=True)
 class SearchCursor:
-    """Where a search page ended: the last row's rank class, negated similarity and id."""
+    """Where a page ended: its tier, the tier's sort key (a suffix, or a similarity score) and the id."""
 
-    rank: int
-    neg_similarity: float
+    tier: Tier
+    sort_key: str | float
     game_id: int
+
+
+@dataclass(frozen=True)
+class SearchLimits:
+    """How far the similar-names tier looks: vocabulary words per lookup, and games in all."""
+
+    similar_candidates: int = 1000
+    near_words: int = 50
+
+
+DEFAULT_LIMITS = SearchLimits()
 
 
 def normalise(*, conn: Connection, query: str) -> str:
@@ -33,45 +76,152 @@ def normalise(*, conn: Connection, query: str) -> str:
     return str(key or "").strip()
 
 
-def _escape_like(value: str) -> str:
-    return value.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-
-
 def search_games(
-    *, conn: Connection, key: str, platform: Platform | None, after: SearchCursor | None, limit: int
+    *,
+    conn: Connection,
+    key: str,
+    platform: Platform | None,
+    after: SearchCursor | None,
+    limit: int,
+    limits: SearchLimits = DEFAULT_LIMITS,
 ) -> list[tuple[Game, SearchCursor]]:
-    """Games whose normalised name contains `key`, best first, after the cursor."""
-    escaped = _escape_like(key)
-    name_key = tables.search_key(g.c.display_name)
-    # Rank (id, key) pairs only, with each key computed once (unaccent costs per call, and a flattened
-    # subquery would recompute it in every CASE branch), then fetch the full rows of the page alone:
-    # a broad query has thousands of matches, a page has `limit`.
-    matches = select(g.c.id, name_key.label("name_key")).where(name_key.like(f"%{escaped}%"))
-    if platform is not None:
-        matches = matches.where(g.c.platform == platform.value)
-    m = matches.cte("m").prefix_with("MATERIALIZED")
-    rank = case(
-        (m.c.name_key == key, 0),
-        (m.c.name_key.like(f"{escaped}%"), 1),
-        (m.c.name_key.like(f"% {escaped}%"), 2),
-        else_=3,
-    )
-    neg_similarity = (-func.public.similarity(m.c.name_key, key, type_=Float)).cast(Float)
-    ranked = select(m.c.id, rank.label("rank"), neg_similarity.label("neg_similarity")).subquery("r")
-    order = (ranked.c.rank, ranked.c.neg_similarity, ranked.c.id)
-    best = select(ranked).order_by(*order).limit(limit)
-    if after is not None:
-        best = best.where(
-            tuple_(*order)
-            > tuple_(literal(after.rank), literal(after.neg_similarity, Float), literal(after.game_id))
-        )
-    page = best.subquery("page")
+    """Up to `limit` games matching `key`, best first, after the cursor, tier after tier."""
+    platforms = [platform.value] if platform else [p.value for p in Platform]
+    found: list[tuple[Game, SearchCursor]] = []
+    for tier in Tier:
+        if after is not None and tier < after.tier:
+            continue
+        cursor = after if after is not None and after.tier == tier else None
+        wanted = limit - len(found)
+        if tier is Tier.SIMILAR:
+            found += _similar(conn, key, platforms, cursor, wanted, limits)
+        else:
+            found += _prefixed(conn, key, platforms, tier, cursor, wanted)
+        if len(found) >= limit:
+            break
+    return found
+
+
+def _prefixed(
+    conn: Connection, key: str, platforms: list[str], tier: Tier, after: SearchCursor | None, limit: int
+) -> list[tuple[Game, SearchCursor]]:
+    """The NAME or WORD tier: one index range per platform, merged in (suffix, id) order."""
+    branches = [_prefixed_in(key, platform, tier, after).limit(limit) for platform in platforms]
+    page = (branches[0] if len(branches) == 1 else union_all(*branches)).subquery("page")
     query = (
-        select(g, page.c.rank, page.c.neg_similarity)
-        .join_from(g, page, g.c.id == page.c.id)
-        .order_by(page.c.rank, page.c.neg_similarity, page.c.id)
+        select(g, page.c.suffix)
+        .join_from(g, page, g.c.id == page.c.game_id)
+        .order_by(page.c.suffix, page.c.game_id)
+        .limit(limit)
     )
     return [
-        (tables.row_to_game(row), SearchCursor(row["rank"], row["neg_similarity"], row["id"]))
+        (tables.row_to_game(row), SearchCursor(tier, row["suffix"], row["id"]))
         for row in conn.execute(query).mappings()
     ]
+
+
+def _prefixed_in(key: str, platform: str, tier: Tier, after: SearchCursor | None) -> Select[tuple[int, str]]:
+    """One platform's matches of a tier, in the order of its partial index."""
+    words = s.c.word_number == 1 if tier is Tier.NAME else s.c.word_number > 1
+    query = (
+        select(s.c.game_id, s.c.suffix)
+        .where(s.c.platform == platform, words, s.c.suffix >= key, s.c.suffix < key + PREFIX_END)
+        .order_by(s.c.suffix, s.c.game_id)
+    )
+    if after is not None:
+        cursor = tuple_(literal(after.sort_key), literal(after.game_id))
+        query = query.where(tuple_(s.c.suffix, s.c.game_id) > cursor)
+    if tier is Tier.WORD:
+        earlier = s.alias("earlier")
+        query = query.where(
+            ~exists().where(
+                earlier.c.game_id == s.c.game_id,
+                earlier.c.word_number < s.c.word_number,
+                earlier.c.suffix >= key,
+                earlier.c.suffix < key + PREFIX_END,
+            )
+        )
+    return query
+
+
+# The similar tier: near words first (GiST over the vocabulary, by distance and as substrings), then up to
+# :candidates games holding them, nearest word first, then those not already in an earlier tier, scored.
+SIMILAR = text(
+    r"""
+WITH near AS MATERIALIZED (
+    SELECT word, word OPERATOR(public.<->) :token AS distance
+    FROM (
+        (SELECT word FROM catalog.name_words WHERE word LIKE :containing
+         ORDER BY word OPERATOR(public.<->) :token LIMIT :near_words)
+        UNION
+        (SELECT word FROM catalog.name_words ORDER BY word OPERATOR(public.<->) :token LIMIT :near_words)
+    ) AS words
+),
+candidates AS MATERIALIZED (
+    SELECT DISTINCT held.game_id
+    FROM (
+        SELECT holder.game_id
+        FROM (SELECT word, distance FROM near ORDER BY distance) AS near CROSS JOIN LATERAL (
+            (SELECT game_id FROM catalog.name_suffixes
+             WHERE platform = ANY(:platforms) AND word_number = 1
+               AND suffix >= near.word AND suffix < near.word || :prefix_end LIMIT :candidates)
+            UNION ALL
+            (SELECT game_id FROM catalog.name_suffixes
+             WHERE platform = ANY(:platforms) AND word_number > 1
+               AND suffix >= near.word AND suffix < near.word || :prefix_end LIMIT :candidates)
+        ) AS holder
+        ORDER BY near.distance
+        LIMIT :candidates
+    ) AS held
+),
+scored AS (
+    SELECT c.game_id,
+           ((strpos(name.suffix, :key) > 0)::int + public.word_similarity(:key, name.suffix))::float8 AS score
+    FROM candidates AS c
+    JOIN catalog.name_suffixes AS name ON name.game_id = c.game_id AND name.word_number = 1
+    WHERE NOT EXISTS (
+        SELECT FROM catalog.name_suffixes AS earlier
+        WHERE earlier.game_id = c.game_id AND earlier.suffix >= :key AND earlier.suffix < :key_end
+    )
+)
+SELECT games.*, scored.score
+FROM scored JOIN catalog.games AS games ON games.id = scored.game_id
+WHERE scored.score >= :threshold AND (-scored.score, scored.game_id) > (:after_score, :after_id)
+ORDER BY scored.score DESC, scored.game_id
+LIMIT :limit
+"""
+)
+
+
+def _similar(
+    conn: Connection,
+    key: str,
+    platforms: list[str],
+    after: SearchCursor | None,
+    limit: int,
+    limits: SearchLimits,
+) -> list[tuple[Game, SearchCursor]]:
+    """The SIMILAR tier, scored over its bounded candidates."""
+    token = max(key.split(" "), key=len)
+    params = {
+        "token": token,
+        "containing": f"%{_escape_like(token)}%",
+        "near_words": limits.near_words,
+        "platforms": platforms,
+        "prefix_end": PREFIX_END,
+        "candidates": limits.similar_candidates,
+        "key": key,
+        "key_end": key + PREFIX_END,
+        "threshold": SIMILARITY_THRESHOLD,
+        "after_score": -float(after.sort_key) if after is not None else float("-inf"),
+        "after_id": after.game_id if after is not None else 0,
+        "limit": limit,
+    }
+    return [
+        (tables.row_to_game(row), SearchCursor(Tier.SIMILAR, row["score"], row["id"]))
+        for row in conn.execute(SIMILAR, params).mappings()
+    ]
+
+
+def _escape_like(value: str) -> str:
+    return value.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")

@@ -8,7 +8,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable, Iterable, Iterator
 from datetime import timedelta
-from typing import TypeVar
+from typing import TypeVar, cast
 
 from sqlalchemy import Connection, Engine
 
@@ -73,6 +73,7 @@ class CatalogService:
         default_page_size: int = 50,
         max_page_size: int = 1000,
         request_id_ttl: timedelta = timedelta(days=1),
+        search_limits: search.SearchLimits = search.DEFAULT_LIMITS,
     ) -> None:
         self._engine = engine
         self._feed = revision_feed
@@ -81,6 +82,7 @@ class CatalogService:
         self._default_page_size = default_page_size
         self._max_page_size = max_page_size
         self._request_id_ttl = request_id_ttl
+        self._limits = search_limits
 
     def _page_size(self, requested: int) -> int:
         return page_size(requested, default=self._default_page_size, maximum=self._max_page_size)
@@ -117,13 +119,15 @@ class CatalogService:
             key = validation.search_key(search.normalise(conn=conn, query=query))
             filters = {"query": key, "platform": _platform_filter(platform)}
             after = self._search_cursor(page_token, filters)
-            found = search.search_games(conn=conn, key=key, platform=platform, after=after, limit=limit + 1)
+            found = search.search_games(
+                conn=conn, key=key, platform=platform, after=after, limit=limit + 1, limits=self._limits
+            )
         games, more = self._budget.take((game for game, _ in found), limit)
         if not more:
             return Page(games)
         last = found[len(games) - 1][1]
         token = self._tokens.encode(
-            kind="games.search", filters=filters, cursor=[last.rank, last.neg_similarity, last.game_id]
+            kind="games.search", filters=filters, cursor=[int(last.tier), last.sort_key, last.game_id]
         )
         return Page(games, token)
 
@@ -150,10 +154,12 @@ class CatalogService:
         cursor = self._tokens.decode(page_token, kind="games.search", filters=filters)
         if cursor is None:
             return None
-        valid = len(cursor) == 3 and isinstance(cursor[0], int) and isinstance(cursor[2], int)
-        if not valid or not isinstance(cursor[1], int | float):
-            raise InvalidArgument.field("page_token", "not a page token from this service")
-        return search.SearchCursor(cursor[0], float(cursor[1]), cursor[2])
+        if len(cursor) == 3 and isinstance(cursor[2], int) and cursor[0] in iter(search.Tier):
+            tier, sort_key = search.Tier(cursor[0]), cursor[1]
+            expected: type | tuple[type, ...] = (int, float) if tier is search.Tier.SIMILAR else str
+            if isinstance(sort_key, expected) and not isinstance(sort_key, bool):
+                return search.SearchCursor(tier, cast(str | float, sort_key), cursor[2])
+        raise InvalidArgument.field("page_token", "not a page token from this service")
 
     def create_game(
         self, fields: GameFields, *, request_id: str, caller: str = "", request_hash: bytes | None = None

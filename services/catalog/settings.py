@@ -43,6 +43,13 @@ class CatalogSettings(ServiceSettings):
     )
     default_page_size: int = Field(50, ge=1, le=1000, description="Page size when a request says 0.")
     max_page_size: int = Field(1000, ge=1, le=10000, description="Largest page size a request may ask for.")
+    search_similar_candidates: int = Field(
+        1000,
+        ge=1,
+        le=100_000,
+        description="Most games the similar-names tier of SearchGames weighs (misspellings, fragments"
+        " inside words); its cost follows this, and matches past it are not found.",
+    )
     request_id_ttl_seconds: float = Field(
         86400.0,
         gt=0,

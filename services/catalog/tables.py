@@ -58,6 +58,19 @@ games = Table(
     Column("last_import_id", BigInteger),
 )
 
+# Kept by triggers on `games` (migration 0003): the name and each later word's suffix, normalised; the
+# vocabulary of name words. Search reads them; nothing in Python writes them.
+name_suffixes = Table(
+    "name_suffixes",
+    metadata,
+    Column("game_id", BigInteger, primary_key=True),
+    Column("word_number", SmallInteger, primary_key=True),
+    Column("platform", Text, nullable=False),
+    Column("suffix", Text(collation="C"), nullable=False),
+)
+
+name_words = Table("name_words", metadata, Column("word", Text(collation="C"), primary_key=True))
+
 request_ids = Table(
     "request_ids",
     metadata,

@@ -46,11 +46,18 @@ def test_migrations_up_down_up(private_postgres):
     upgrade(url)
     upgrade(url)  # already at head: nothing to do
     assert query(private_postgres, "SELECT version_num FROM catalog.alembic_version", "migrations") == [
-        ("0002",)
+        ("0003",)
     ]
     assert query(private_postgres, "SELECT catalog.search_key('Pokémon GO')", "migrations") == [
         ("pokemon go",)
     ]
+    downgrade(url, "0002")
+    assert query(
+        private_postgres,
+        "SELECT to_regclass('catalog.name_suffixes') IS NULL,"
+        " to_regclass('catalog.games_search_key_trgm') IS NOT NULL",
+        "migrations",
+    ) == [(True, True)]
     downgrade(url, "0001")
     assert query(
         private_postgres,

@@ -1,7 +1,6 @@
 import uuid
 
 import pytest
-from sqlalchemy import text
 
 from catalog.imports import import_games
 from catalog.model import ImportSource, Platform
@@ -117,24 +116,3 @@ def test_search_token_is_bound_to_the_query(catalog_service, games):
         search(catalog_service, "pokemon", platform=Platform.IOS, page_token=page.next_page_token)
     # The same query spelled differently normalises to the same key, so the token still fits.
     assert search(catalog_service, "POKÉMON", page_size=2, page_token=page.next_page_token).items
-
-
-def test_trigram_index_serves_the_search(catalog_service, catalog_engine):
-    batch = [make_fields(n, display_name=f"Title number {n} édition") for n in range(3000)]
-    import_games(engine=catalog_engine, source=ImportSource(), batches=[batch])
-    with catalog_engine.connect() as conn:
-        conn.execute(text("ANALYZE catalog.games"))
-        conn.execute(text("SET LOCAL enable_seqscan = off"))
-        plan = "\n".join(
-            row[0]
-            for row in conn.execute(
-                text(
-                    "EXPLAIN SELECT id FROM catalog.games "
-                    "WHERE catalog.search_key(display_name) LIKE '%' || catalog.search_key(:q) || '%'"
-                ),
-                {"q": "ber 12"},
-            )
-        )
-    assert "games_search_key_trgm" in plan
-    found = search(catalog_service, "NUMBER 123 EDITION")
-    assert names(found) == ["Title number 123 édition"]

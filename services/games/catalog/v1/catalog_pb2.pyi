@@ -360,7 +360,26 @@ class SearchGamesResponse(_message.Message):
     """Pass to the next call for the next page; empty on the last page."""
     @_builtins.property
     def games(self) -> _containers.RepeatedCompositeFieldContainer[Global___Game]:
-        """One page of games, best match first."""
+        """One page of games, best tier first. Names and the query are compared
+        lower-cased and without accents; words are what spaces separate.
+
+        1. Names that start with the query, the exact name first, then in code
+           point order of the compared name (alphabetical for Latin letters),
+           then by id. Code point order is the one an index serves for a prefix
+           in any database collation.
+        2. Names with a later word (up to the 16th) that starts with the query,
+           in code point order of the name from that word on, then by id.
+        3. Similar names: misspellings and fragments inside words. Games holding
+           a word close to the query's longest word, or containing it, at most a
+           set number of them (the catalog's SEARCH_SIMILAR_CANDIDATES, 1000 by
+           default); names containing the query first, then closer names by
+           trigram word similarity, then by id. Matches past that bound are not
+           returned.
+
+        A game appears once, in its best tier. Pages continue where the last
+        one stopped, so a game added meanwhile before that point is not shown
+        and none is repeated.
+        """
 
     def __init__(
         self,

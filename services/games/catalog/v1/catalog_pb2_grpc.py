@@ -113,7 +113,9 @@ class CatalogServiceServicer:
         raise NotImplementedError('Method not implemented!')
 
     def SearchGames(self, request, context):
-        """Searches games by name: partial, case- and accent-insensitive, ranked.
+        """Searches games by name: partial, case- and accent-insensitive, in tiers
+        (see SearchGamesResponse.games). A page costs the same however many
+        games match: each tier is read in the order of an index.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')

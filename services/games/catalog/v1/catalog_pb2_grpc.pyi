@@ -40,7 +40,10 @@ class CatalogServiceStub:
     ListGames: _grpc.UnaryUnaryMultiCallable[_catalog_pb2.ListGamesRequest, _catalog_pb2.ListGamesResponse]
     """Lists games in a stable order, page by page."""
     SearchGames: _grpc.UnaryUnaryMultiCallable[_catalog_pb2.SearchGamesRequest, _catalog_pb2.SearchGamesResponse]
-    """Searches games by name: partial, case- and accent-insensitive, ranked."""
+    """Searches games by name: partial, case- and accent-insensitive, in tiers
+    (see SearchGamesResponse.games). A page costs the same however many
+    games match: each tier is read in the order of an index.
+    """
     CreateGame: _grpc.UnaryUnaryMultiCallable[_catalog_pb2.CreateGameRequest, _catalog_pb2.CreateGameResponse]
     """Creates a game; idempotent on `request_id` per AIP-155 (see CreateGameRequest)."""
     UpdateGame: _grpc.UnaryUnaryMultiCallable[_catalog_pb2.UpdateGameRequest, _catalog_pb2.UpdateGameResponse]
@@ -73,7 +76,10 @@ class CatalogServiceAsyncStub(CatalogServiceStub):
     ListGames: _aio.UnaryUnaryMultiCallable[_catalog_pb2.ListGamesRequest, _catalog_pb2.ListGamesResponse]  # type: ignore[assignment]
     """Lists games in a stable order, page by page."""
     SearchGames: _aio.UnaryUnaryMultiCallable[_catalog_pb2.SearchGamesRequest, _catalog_pb2.SearchGamesResponse]  # type: ignore[assignment]
-    """Searches games by name: partial, case- and accent-insensitive, ranked."""
+    """Searches games by name: partial, case- and accent-insensitive, in tiers
+    (see SearchGamesResponse.games). A page costs the same however many
+    games match: each tier is read in the order of an index.
+    """
     CreateGame: _aio.UnaryUnaryMultiCallable[_catalog_pb2.CreateGameRequest, _catalog_pb2.CreateGameResponse]  # type: ignore[assignment]
     """Creates a game; idempotent on `request_id` per AIP-155 (see CreateGameRequest)."""
     UpdateGame: _aio.UnaryUnaryMultiCallable[_catalog_pb2.UpdateGameRequest, _catalog_pb2.UpdateGameResponse]  # type: ignore[assignment]
@@ -121,7 +127,10 @@ class CatalogServiceServicer(metaclass=_abc_1.ABCMeta):
         request: _catalog_pb2.SearchGamesRequest,
         context: _ServicerContext,
     ) -> _typing.Union[_catalog_pb2.SearchGamesResponse, _abc.Awaitable[_catalog_pb2.SearchGamesResponse]]:
-        """Searches games by name: partial, case- and accent-insensitive, ranked."""
+        """Searches games by name: partial, case- and accent-insensitive, in tiers
+        (see SearchGamesResponse.games). A page costs the same however many
+        games match: each tier is read in the order of an index.
+        """
 
     @_abc_1.abstractmethod
     def CreateGame(
