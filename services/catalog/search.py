@@ -64,7 +64,7 @@ class SearchLimits:
     """How far the similar-names tier looks: vocabulary words per lookup, and games in all."""
 
     similar_candidates: int = 1000
-    near_words: int = 50
+    near_words: int = 20
 
 
 DEFAULT_LIMITS = SearchLimits()
@@ -144,8 +144,9 @@ def _prefixed_in(key: str, platform: str, tier: Tier, after: SearchCursor | None
     return query
 
 
-# The similar tier: near words first (GiST over the vocabulary, by distance and as substrings), then up to
-# :candidates games holding them, nearest word first, then those not already in an earlier tier, scored.
+# The similar tier: near words first (GiST over the vocabulary, by distance and as substrings; only those
+# holding the query's word or as close to it as a name must be), then up to :candidates games holding them,
+# nearest word first, then those not already in an earlier tier, scored.
 SIMILAR = text(
     r"""
 WITH near AS MATERIALIZED (
@@ -156,6 +157,7 @@ WITH near AS MATERIALIZED (
         UNION
         (SELECT word FROM catalog.name_words ORDER BY word OPERATOR(public.<->) :token LIMIT :near_words)
     ) AS words
+    WHERE strpos(word, :token) > 0 OR public.word_similarity(:token, word) >= :threshold
 ),
 candidates AS MATERIALIZED (
     SELECT DISTINCT held.game_id
