@@ -24,17 +24,16 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass
 
-from sqlalchemy import Connection, Select, exists, literal, select, text, tuple_, union_all
+from sqlalchemy import Connection, Select, exists, literal, select, tuple_, union_all
 
-from catalog import tables
+from catalog import similar, tables
 from catalog.model import Game, Platform
+from gamekit.page_tokens import Cursor
 
 g = tables.games
 s = tables.name_suffixes
 
-# Every string that starts with `key` sorts, in the "C" collation, from `key` up to `key + PREFIX_END`
-# (U+10FFFF, the last code point): a prefix as a range, which an index serves even in a generic plan.
-PREFIX_END = "\U0010ffff"
+PREFIX_END = tables.PREFIX_END
 # How close (pg_trgm's word_similarity) a name must be to be similar: one wrong letter in a five-letter
 # word passes ("qest" is 0.4 of "quest 12"), a shared first syllable does not ("pokemon go" is 0.36 of
 # "poker night"). pg_trgm's own defaults, 0.3 for similarity and 0.6 for word similarity, let through
@@ -52,11 +51,35 @@ class Tier(enum.IntEnum):
 
 @dataclass(frozen=True)
 class SearchCursor:
-    """Where a page ended: its tier, the tier's sort key (a suffix, or a similarity score) and the id."""
+    """Where a page ended: its tier, the tier's sort key (a suffix, or a similarity score) and the id;
+    in the SIMILAR tier, also the near words its candidates came from."""
 
     tier: Tier
     sort_key: str | float
     game_id: int
+    near_words: tuple[str, ...] = ()
+
+    def to_token(self) -> Cursor:
+        """What a page token carries."""
+        token: Cursor = [int(self.tier), self.sort_key, self.game_id]
+        return [*token, list(self.near_words)] if self.tier is Tier.SIMILAR else token
+
+    @classmethod
+    def from_token(cls, token: Cursor) -> SearchCursor | None:
+        """The cursor a page token carries, or None when its shape is not one `to_token` makes."""
+        if len(token) not in (3, 4) or not isinstance(token[2], int) or token[0] not in (1, 2, 3):
+            return None
+        tier, sort_key, game_id, *rest = token
+        if tier == Tier.SIMILAR:
+            words = rest[0] if rest else None
+            if not isinstance(sort_key, int | float) or isinstance(sort_key, bool):
+                return None
+            if not isinstance(words, list) or not all(isinstance(word, str) for word in words):
+                return None
+            return cls(Tier.SIMILAR, float(sort_key), game_id, tuple(words))
+        if not isinstance(sort_key, str) or rest:
+            return None
+        return cls(Tier(tier), sort_key, game_id)
 
 
 @dataclass(frozen=True)
@@ -144,57 +167,6 @@ def _prefixed_in(key: str, platform: str, tier: Tier, after: SearchCursor | None
     return query
 
 
-# The similar tier: near words first (GiST over the vocabulary, by distance and as substrings; only those
-# holding the query's word or as close to it as a name must be), then up to :candidates games holding them,
-# nearest word first, then those not already in an earlier tier, scored.
-SIMILAR = text(
-    r"""
-WITH near AS MATERIALIZED (
-    SELECT word, word OPERATOR(public.<->) :token AS distance
-    FROM (
-        (SELECT word FROM catalog.name_words WHERE word LIKE :containing
-         ORDER BY word OPERATOR(public.<->) :token LIMIT :near_words)
-        UNION
-        (SELECT word FROM catalog.name_words ORDER BY word OPERATOR(public.<->) :token LIMIT :near_words)
-    ) AS words
-    WHERE strpos(word, :token) > 0 OR public.word_similarity(:token, word) >= :threshold
-),
-candidates AS MATERIALIZED (
-    SELECT DISTINCT held.game_id
-    FROM (
-        SELECT holder.game_id
-        FROM (SELECT word, distance FROM near ORDER BY distance) AS near CROSS JOIN LATERAL (
-            (SELECT game_id FROM catalog.name_suffixes
-             WHERE platform = ANY(:platforms) AND word_number = 1
-               AND suffix >= near.word AND suffix < near.word || :prefix_end LIMIT :candidates)
-            UNION ALL
-            (SELECT game_id FROM catalog.name_suffixes
-             WHERE platform = ANY(:platforms) AND word_number > 1
-               AND suffix >= near.word AND suffix < near.word || :prefix_end LIMIT :candidates)
-        ) AS holder
-        ORDER BY near.distance
-        LIMIT :candidates
-    ) AS held
-),
-scored AS (
-    SELECT c.game_id,
-           ((strpos(name.suffix, :key) > 0)::int + public.word_similarity(:key, name.suffix))::float8 AS score
-    FROM candidates AS c
-    JOIN catalog.name_suffixes AS name ON name.game_id = c.game_id AND name.word_number = 1
-    WHERE NOT EXISTS (
-        SELECT FROM catalog.name_suffixes AS earlier
-        WHERE earlier.game_id = c.game_id AND earlier.suffix >= :key AND earlier.suffix < :key_end
-    )
-)
-SELECT games.*, scored.score
-FROM scored JOIN catalog.games AS games ON games.id = scored.game_id
-WHERE scored.score >= :threshold AND (-scored.score, scored.game_id) > (:after_score, :after_id)
-ORDER BY scored.score DESC, scored.game_id
-LIMIT :limit
-"""
-)
-
-
 def _similar(
     conn: Connection,
     key: str,
@@ -203,27 +175,21 @@ def _similar(
     limit: int,
     limits: SearchLimits,
 ) -> list[tuple[Game, SearchCursor]]:
-    """The SIMILAR tier, scored over its bounded candidates."""
-    token = max(key.split(" "), key=len)
-    params = {
-        "token": token,
-        "containing": f"%{_escape_like(token)}%",
-        "near_words": limits.near_words,
-        "platforms": platforms,
-        "prefix_end": PREFIX_END,
-        "candidates": limits.similar_candidates,
-        "key": key,
-        "key_end": key + PREFIX_END,
-        "threshold": SIMILARITY_THRESHOLD,
-        "after_score": -float(after.sort_key) if after is not None else float("-inf"),
-        "after_id": after.game_id if after is not None else 0,
-        "limit": limit,
-    }
-    return [
-        (tables.row_to_game(row), SearchCursor(Tier.SIMILAR, row["score"], row["id"]))
-        for row in conn.execute(SIMILAR, params).mappings()
-    ]
-
-
-def _escape_like(value: str) -> str:
-    return value.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    """The SIMILAR tier; its near words ride in the cursor, so later pages skip the vocabulary search."""
+    words = after.near_words if after is not None and after.near_words else ()
+    if not words:
+        token = max(key.split(" "), key=len)
+        words = similar.near_words(conn, token=token, limit=limits.near_words, threshold=SIMILARITY_THRESHOLD)
+    if not words:
+        return []
+    found = similar.similar_games(
+        conn,
+        key=key,
+        words=words,
+        platforms=platforms,
+        after=(float(after.sort_key), after.game_id) if after is not None else None,
+        limit=limit,
+        candidates=limits.similar_candidates,
+        threshold=SIMILARITY_THRESHOLD,
+    )
+    return [(game, SearchCursor(Tier.SIMILAR, score, game.id, words)) for game, score in found]

@@ -8,7 +8,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable, Iterable, Iterator
 from datetime import timedelta
-from typing import TypeVar, cast
+from typing import TypeVar
 
 from sqlalchemy import Connection, Engine
 
@@ -126,9 +126,7 @@ class CatalogService:
         if not more:
             return Page(games)
         last = found[len(games) - 1][1]
-        token = self._tokens.encode(
-            kind="games.search", filters=filters, cursor=[int(last.tier), last.sort_key, last.game_id]
-        )
+        token = self._tokens.encode(kind="games.search", filters=filters, cursor=last.to_token())
         return Page(games, token)
 
     def _id_page(
@@ -154,12 +152,10 @@ class CatalogService:
         cursor = self._tokens.decode(page_token, kind="games.search", filters=filters)
         if cursor is None:
             return None
-        if len(cursor) == 3 and isinstance(cursor[2], int) and cursor[0] in iter(search.Tier):
-            tier, sort_key = search.Tier(cursor[0]), cursor[1]
-            expected: type | tuple[type, ...] = (int, float) if tier is search.Tier.SIMILAR else str
-            if isinstance(sort_key, expected) and not isinstance(sort_key, bool):
-                return search.SearchCursor(tier, cast(str | float, sort_key), cursor[2])
-        raise InvalidArgument.field("page_token", "not a page token from this service")
+        found = search.SearchCursor.from_token(cursor)
+        if found is None:
+            raise InvalidArgument.field("page_token", "not a page token from this service")
+        return found
 
     def create_game(
         self, fields: GameFields, *, request_id: str, caller: str = "", request_hash: bytes | None = None

@@ -69,6 +69,10 @@ name_suffixes = Table(
     Column("suffix", Text(collation="C"), nullable=False),
 )
 
+# Every string that starts with `key` sorts, in the "C" collation, from `key` up to `key + PREFIX_END`
+# (U+10FFFF, the last code point): a prefix as a range of `suffix`, which an index serves in any plan.
+PREFIX_END = "\U0010ffff"
+
 name_words = Table("name_words", metadata, Column("word", Text(collation="C"), primary_key=True))
 
 request_ids = Table(

@@ -132,6 +132,26 @@ def test_the_similar_tier_weighs_a_bounded_number_of_candidates(catalog_engine, 
     assert rows_read(catalog_engine, lambda: search(service, "qest", page_size=25)) <= 40 * 6 + 100
 
 
+def test_later_pages_of_the_similar_tier_skip_the_vocabulary_search(catalog_service, catalog_engine, crowded):
+    crowded(300)
+    first = search(catalog_service, "qest", page_size=10)
+    assert len(first.items) == 10
+    assert first.next_page_token
+    sent: list[str] = []
+
+    def capture(conn, cursor, statement, parameters, context, executemany) -> None:
+        sent.append(statement)
+
+    event.listen(catalog_engine, "before_cursor_execute", capture)
+    try:
+        second = search(catalog_service, "qest", page_size=10, page_token=first.next_page_token)
+    finally:
+        event.remove(catalog_engine, "before_cursor_execute", capture)
+    assert not any("name_words" in statement for statement in sent)
+    assert len(second.items) == 10
+    assert not {g.id for g in first.items} & {g.id for g in second.items}
+
+
 def test_misspellings_and_fragments_are_found_after_the_prefixes(catalog_service):
     for n, name in enumerate(["Pokémon GO", "Pokemon Quest", "Poker Night", "Super Pokemonish Adventure"]):
         create(catalog_service, n, name)
