@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: setup up test lint fmt protos chart-docs buf clean bench images pods fuzz
+.PHONY: setup up test lint fmt protos chart-docs buf clean bench images pods fuzz check-monitoring
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -58,6 +58,11 @@ images: setup
 # The chart's pods, run by podman as kubelet would run them, then used and stopped (tools/pods).
 pods: setup
 	$(BIN)/python -m tools.pods
+
+# What SREs see, checked with Prometheus' promtool (from PATH; as root, Debian's `prometheus` package is
+# installed when missing): the alert rules linted and unit-tested (tests/monitoring/alerts_test.yaml).
+check-monitoring: setup
+	$(BIN)/python -m tools.check_monitoring
 
 chart-docs: setup
 	$(BIN)/python scripts/chart_values_doc.py
