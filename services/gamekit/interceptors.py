@@ -1,6 +1,7 @@
 """The server interceptor every service runs: request id, deadline, admission, errors, metrics, logs.
 
-gRPC runs `intercept_service` on its polling thread without the call's context, so all per-call work
+gRPC runs `intercept_service` on its polling thread, one for the whole server, without the call's
+context: it only hands out the method's wrapped handler, built once per method, and all per-call work
 happens in the wrapped behaviour, on the handler's pool thread, for all four arities. Response streams
 are wrapped step by step, so errors raised while iterating are mapped too. A non-blocking stream (the
 health servicer's Watch) stays non-blocking: it is finished, counted and logged when the call ends,
@@ -10,6 +11,9 @@ Before the servicer runs, a call is refused, in this order, if it came while the
 of calls (gamekit.admission), if its peer may not call the method (the access policy), if its request
 did not parse (gamekit.malformed), or if it is one health or reflection stream too many
 (gamekit.streams). Each refusal is a status with details, counted and logged like any other.
+A service's own check of each call (the gateway's API keys, scopes and limits) is a `Gate` run last,
+inside this interceptor rather than as a second one: one layer of wrapping per call, and the access line
+names the caller the gate found.
 """
 
 from __future__ import annotations
@@ -17,8 +21,6 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable, Iterator
-from contextlib import AbstractContextManager
-from dataclasses import dataclass
 from typing import Any, NoReturn, TypeVar, cast
 
 import grpc
@@ -26,7 +28,8 @@ from opentelemetry import trace
 
 from gamekit import metrics
 from gamekit.admission import HandlerPool, refusing, server_busy
-from gamekit.context import REQUEST_ID_HEADER, call_scope, new_request_id
+from gamekit.calls import Call, Gate, Route
+from gamekit.context import REQUEST_ID_HEADER
 from gamekit.errors import GamesError, PermissionDenied
 from gamekit.handlers import (
     Behavior,
@@ -36,60 +39,19 @@ from gamekit.handlers import (
     mark_non_blocking,
     method_handler,
 )
-from gamekit.identity import AccessPolicy, method_of, peer_certificate, service_of, spiffe_id_from_pem
+from gamekit.identity import (
+    AccessPolicy,
+)
 from gamekit.inflight import InFlight
-from gamekit.malformed import parsed, parsed_stream, tolerant
+from gamekit.malformed import tolerant
+from gamekit.server_spans import end_span, server_span
 from gamekit.status import status_for
-from gamekit.streams import StreamCap, is_open_stream, peer_address
+from gamekit.streams import StreamCap, peer_address
 
 log = logging.getLogger(__name__)
 access_log = logging.getLogger("gamekit.access")
 
 T = TypeVar("T")
-# grpc reports "no deadline" as a deadline centuries away; anything beyond a day is none.
-_NO_DEADLINE_SECONDS = 86_400.0
-
-
-@dataclass(frozen=True)
-class _Route:
-    """What the interceptor knows of a call before it starts."""
-
-    method: str
-    request_id: str
-    request_streaming: bool
-    open_stream: bool  # a health or reflection stream, under the stream caps
-
-    def parsed(self, request: Any) -> Any:
-        """The request (or request stream) for the servicer; MalformedRequest where it did not parse."""
-        return parsed_stream(request, self.method) if self.request_streaming else parsed(request, self.method)
-
-
-class _Call:
-    """The state of one call as the interceptor sees it."""
-
-    def __init__(self, route: _Route, context: grpc.ServicerContext) -> None:
-        self.route = route
-        self.method = route.method
-        self.service = service_of(route.method)
-        self.method_name = method_of(route.method)
-        self.request_id = route.request_id
-        self.context = context
-        # Read once: authorization and the access log both need the peer.
-        certificate = peer_certificate(context)
-        self.authenticated = certificate is not None
-        self.peer = spiffe_id_from_pem(certificate) if certificate is not None else None
-        self.code: grpc.StatusCode | None = None
-        self.reason: str | None = None
-        self.started = time.perf_counter()
-        remaining = context.time_remaining()
-        self.remaining = None if remaining is None or remaining > _NO_DEADLINE_SECONDS else remaining
-
-    def scope(self) -> AbstractContextManager[None]:
-        """Bind the request id and deadline for code running on behalf of this call."""
-        remaining = None
-        if self.remaining is not None:
-            remaining = max(0.0, self.remaining - (time.perf_counter() - self.started))
-        return call_scope(self.request_id, remaining, self.peer)
 
 
 class ServerInterceptor(grpc.ServerInterceptor):  # type: ignore[type-arg]
@@ -97,6 +59,7 @@ class ServerInterceptor(grpc.ServerInterceptor):  # type: ignore[type-arg]
 
     `pool` is the server's HandlerPool (the calls it runs on its refusal threads are refused as
     SERVER_BUSY); `streams` caps the open health and reflection streams. Without them, neither limit.
+    `gate` is the service's own check of each call (see `Gate`).
     """
 
     def __init__(
@@ -106,26 +69,36 @@ class ServerInterceptor(grpc.ServerInterceptor):  # type: ignore[type-arg]
         *,
         pool: HandlerPool | None = None,
         streams: StreamCap | None = None,
+        gate: Gate | None = None,
     ) -> None:
         self.policy = policy
         self.in_flight = in_flight or InFlight()
         self.pool = pool
         self.streams = streams
+        self.gate = gate
+        # Full method → (the handler gRPC found, ours around it); only ever written by the polling thread.
+        self._wrapped: dict[str, tuple[grpc.RpcMethodHandler[Any, Any], grpc.RpcMethodHandler[Any, Any]]] = {}
 
     def intercept_service(
         self,
         continuation: Callable[[grpc.HandlerCallDetails], grpc.RpcMethodHandler[Any, Any] | None],
         handler_call_details: grpc.HandlerCallDetails,
     ) -> grpc.RpcMethodHandler[Any, Any] | None:
-        """Return the handler with every behaviour wrapped."""
+        """Return the handler with every behaviour wrapped (built at a method's first call)."""
         handler = continuation(handler_call_details)
         if handler is None:
             return None
         method = handler_call_details.method
-        given = dict(handler_call_details.invocation_metadata or ()).get(REQUEST_ID_HEADER)
-        # Accept a caller's id only if it is sane: it ends up in logs and headers.
-        request_id = str(given) if isinstance(given, str) and 0 < len(given) <= 128 else new_request_id()
-        route = _Route(method, request_id, handler.request_streaming, is_open_stream(method, handler))
+        known = self._wrapped.get(method)
+        if known is not None and known[0] is handler:
+            return known[1]
+        wrapped = self._wrap(Route.of(method, handler), handler)
+        self._wrapped[method] = (handler, wrapped)
+        return wrapped
+
+    def _wrap(
+        self, route: Route, handler: grpc.RpcMethodHandler[Any, Any]
+    ) -> grpc.RpcMethodHandler[Any, Any]:
         behavior = behavior_of(handler)
         if is_non_blocking(behavior):
             wrapped = self._non_blocking(route, behavior)
@@ -141,27 +114,37 @@ class ServerInterceptor(grpc.ServerInterceptor):  # type: ignore[type-arg]
             response_serializer=handler.response_serializer,
         )
 
-    def _unary(self, route: _Route, behavior: Behavior) -> Callable[[Any, grpc.ServicerContext], Any]:
+    def _unary(self, route: Route, behavior: Behavior) -> Callable[[Any, grpc.ServicerContext], Any]:
         def wrapped(request: Any, context: grpc.ServicerContext) -> Any:
             call = self._begin(route, context)
             try:
                 with call.scope():
                     self._admit(call)
-                    return self._guard(call, lambda: behavior(route.parsed(request), context))
+                    return self._guard(call, lambda: self._gated(call, behavior, route.parsed(request)))
             finally:
                 self._finish(call)
 
-        return wrapped
+        return _spanned(route, wrapped)
+
+    def _gated(self, call: Call, behavior: Behavior, request: Any) -> Any:
+        """The behaviour, inside the service's gate if it has one (for a response stream: the call that
+        opens it, as the gateway, whose methods are all unary, only needs)."""
+        if self.gate is None or not call.route.gated:
+            return behavior(request, call.context)
+        with self.gate(call):
+            return behavior(request, call.context)
 
     def _streaming(
-        self, route: _Route, behavior: Callable[..., Iterator[Any]]
+        self, route: Route, behavior: Callable[..., Iterator[Any]]
     ) -> Callable[[Any, grpc.ServicerContext], Iterator[Any]]:
         def wrapped(request: Any, context: grpc.ServicerContext) -> Iterator[Any]:
             call = self._begin(route, context)
             try:
                 with call.scope():
                     self._admit(call)
-                    responses = self._guard(call, lambda: iter(behavior(route.parsed(request), context)))
+                    responses = self._guard(
+                        call, lambda: iter(self._gated(call, behavior, route.parsed(request)))
+                    )
                 while True:
                     # Bind per step: the servicer's generator body runs inside next(), on this thread.
                     with call.scope():
@@ -172,9 +155,16 @@ class ServerInterceptor(grpc.ServerInterceptor):  # type: ignore[type-arg]
             finally:
                 self._finish(call)
 
-        return wrapped
+        if not route.traced:
+            return wrapped
 
-    def _non_blocking(self, route: _Route, behavior: Behavior) -> Behavior:
+        def spanned(request: Any, context: grpc.ServicerContext) -> Iterator[Any]:
+            with server_span(route.method, route.service, route.method_name, context):
+                yield from wrapped(request, context)
+
+        return spanned
+
+    def _non_blocking(self, route: Route, behavior: Behavior) -> Behavior:
         def wrapped(request: Any, context: grpc.ServicerContext, send_response: SendResponse) -> None:
             call = self._begin(route, context)
             if not context.add_callback(lambda: self._finish(call)):
@@ -194,16 +184,16 @@ class ServerInterceptor(grpc.ServerInterceptor):  # type: ignore[type-arg]
 
         return mark_non_blocking(wrapped, behavior)
 
-    def _begin(self, route: _Route, context: grpc.ServicerContext) -> _Call:
-        call = _Call(route, context)
+    def _begin(self, route: Route, context: grpc.ServicerContext) -> Call:
+        call = Call(route, context)
         self.in_flight.enter()
-        metrics.in_flight(call.service, call.method_name).inc()
+        route.in_flight.inc()
         span = trace.get_current_span()
         if span.is_recording():
-            span.set_attribute("rpc.request_id", route.request_id)
+            span.set_attribute("rpc.request_id", call.request_id)
         return call
 
-    def _admit(self, call: _Call) -> None:
+    def _admit(self, call: Call) -> None:
         """Refuse the call if the server is full, the peer may not call, or it is a stream too many."""
         if self.pool is not None and refusing():
             self._abort(call, server_busy(self.pool.limit))
@@ -216,7 +206,7 @@ class ServerInterceptor(grpc.ServerInterceptor):  # type: ignore[type-arg]
             peer = call.peer or peer_address(call.context)
             self._guard(call, lambda: streams.hold(peer, call.context))
 
-    def _guard(self, call: _Call, step: Callable[[], T]) -> T:
+    def _guard(self, call: Call, step: Callable[[], T]) -> T:
         try:
             return step()
         except GamesError as error:
@@ -231,15 +221,16 @@ class ServerInterceptor(grpc.ServerInterceptor):  # type: ignore[type-arg]
                 # ends quietly; nothing failed here. (A failed outgoing call raises a subclass.)
                 raise
             log.exception("unhandled error in %s", call.method, extra={"fields": {"method": call.method}})
+            trace.get_current_span().record_exception(error)
             self._abort(call, error)
 
-    def _abort(self, call: _Call, error: Exception) -> NoReturn:
+    def _abort(self, call: Call, error: Exception) -> NoReturn:
         status = status_for(error, call.request_id)
         call.code = status.code
         call.reason = error.reason if isinstance(error, GamesError) else "INTERNAL"
         call.context.abort_with_status(status)
 
-    def _finish(self, call: _Call) -> None:
+    def _finish(self, call: Call) -> None:
         elapsed = time.perf_counter() - call.started
         code = call.code or _context_code(call.context) or grpc.StatusCode.OK
         if code is grpc.StatusCode.OK and call.code is None:
@@ -251,24 +242,43 @@ class ServerInterceptor(grpc.ServerInterceptor):  # type: ignore[type-arg]
                 trailing = tuple(call.context.trailing_metadata() or ())
                 call.context.set_trailing_metadata((*trailing, (REQUEST_ID_HEADER, call.request_id)))
         code_name = code.name
-        metrics.handled(call.service, call.method_name, code_name).inc()
+        route = call.route
+        metrics.handled(route.service, route.method_name, code_name).inc()
         span_context = trace.get_current_span().get_span_context()
         exemplar = (
             {"trace_id": trace.format_trace_id(span_context.trace_id)} if span_context.is_valid else None
         )
-        metrics.handling_seconds(call.service, call.method_name).observe(elapsed, exemplar=exemplar)
-        metrics.in_flight(call.service, call.method_name).dec()
+        route.seconds.observe(elapsed, exemplar=exemplar)
+        end_span(code)
+        route.in_flight.dec()
         self.in_flight.leave()
+        if not access_log.isEnabledFor(logging.INFO):
+            return
         fields = {
             "method": call.method,
             "code": code_name,
             "duration_ms": round(elapsed * 1000, 3),
             "peer": call.peer,
+            # Outside the call's scope by now: the formatter takes the request id from here.
+            "request_id": call.request_id,
         }
+        if call.caller:
+            fields["key_id"] = call.caller
         if call.reason:
             fields["reason"] = call.reason
-        with call_scope(call.request_id):
-            access_log.info("%s %s %.1fms", call.method, code_name, elapsed * 1000, extra={"fields": fields})
+        access_log.info("%s %s %.1fms", call.method, code_name, elapsed * 1000, extra={"fields": fields})
+
+
+def _spanned(route: Route, wrapped: Callable[[Any, grpc.ServicerContext], Any]) -> Callable[..., Any]:
+    """`wrapped` inside the call's server span, if the method is traced."""
+    if not route.traced:
+        return wrapped
+
+    def spanned(request: Any, context: grpc.ServicerContext) -> Any:
+        with server_span(route.method, route.service, route.method_name, context):
+            return wrapped(request, context)
+
+    return spanned
 
 
 class _End:

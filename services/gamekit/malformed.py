@@ -6,8 +6,8 @@ platform's metrics and access log. So the platform interceptor gives every handl
 that hands such bytes on as `UNPARSEABLE`, and turns that into `MalformedRequest` inside the call,
 where it is answered, counted and logged like any other refusal. The reason is MALFORMED_REQUEST,
 with no field violations: there are no fields to name. It comes after the access policy but before
-the gateway's key check (an interceptor inside this one), as a parse failure in grpcio itself would:
-all a caller without a key learns is that its bytes are not a message.
+the gateway's key check (its gate, run last by the same interceptor), as a parse failure in grpcio
+itself would: all a caller without a key learns is that its bytes are not a message.
 """
 
 from __future__ import annotations

@@ -1,7 +1,8 @@
 """Server bootstrap, written once: mTLS business port, plaintext health port, metrics, graceful stop.
 
 `ServiceHost` runs in-process (tests start and stop it); `serve` runs it as a process: it blocks until
-SIGTERM or SIGINT, then NOT_SERVING, drain within the grace period, shutdown hooks, flush telemetry.
+SIGTERM or SIGINT, then NOT_SERVING, drain within the grace period, shutdown hooks, flush telemetry
+and logs.
 """
 
 from __future__ import annotations
@@ -22,10 +23,12 @@ from grpc_reflection.v1alpha import reflection
 
 from gamekit import telemetry
 from gamekit.admission import HandlerPool
+from gamekit.calls import Gate
 from gamekit.health import HealthReporter, Readiness, always_ready
 from gamekit.identity import AccessPolicy
 from gamekit.inflight import InFlight
 from gamekit.interceptors import ServerInterceptor
+from gamekit.logs import flush_logs
 from gamekit.metrics import MetricsEndpoint, follow_certificate, start_metrics_server
 from gamekit.settings import ServiceSettings
 from gamekit.streams import ProbeStreamCap, StreamCap
@@ -71,7 +74,8 @@ class ServiceHost:
     `client_auth="none"` serves TLS without asking for client certificates (with an
     `AccessPolicy.open_to_all()` policy and an interceptor of the service's own to authenticate);
     `reflection=False` leaves the reflection service out; `compress_responses=True` compresses responses
-    for callers that accept gzip (or deflate).
+    for callers that accept gzip (or deflate); `gate` is the service's own check of each call, run by the
+    platform interceptor (gamekit.calls.Gate).
     The settings' limits apply: `max_concurrent_rpcs` on the business port (gamekit.admission), the
     health and reflection stream caps on each port, counted apart (gamekit.streams).
     """
@@ -93,6 +97,7 @@ class ServiceHost:
         client_auth: ClientAuth = "require",
         reflection: bool = True,
         compress_responses: bool = False,
+        gate: Gate | None = None,
     ) -> None:
         self.settings = settings
         self.bindings = [b if isinstance(b, ServiceBinding) else ServiceBinding(*b) for b in bindings]
@@ -116,7 +121,9 @@ class ServiceHost:
         # One cap per port: the probe port's peers are kubelets and in-cluster tooling, not callers.
         self._streams = self._stream_cap()
         self._probe_streams = self._stream_cap()
-        platform = ServerInterceptor(policy, self.in_flight, pool=self._pool, streams=self._streams)
+        platform = ServerInterceptor(
+            policy, self.in_flight, pool=self._pool, streams=self._streams, gate=gate
+        )
         self._interceptors = [platform, *interceptors]
         self._server: grpc.Server | None = None
         self._health_server: grpc.Server | None = None
@@ -263,4 +270,5 @@ def serve(
         for sig, handler in previous.items():
             signal.signal(sig, handler)
         telemetry.shutdown()
+        flush_logs()  # the access lines of the last calls, queued for the log writer
     return 0

@@ -7,7 +7,7 @@ from typing import Any
 
 from gamekit.identity import AccessPolicy
 from gamekit.server import ServiceBinding
-from gateway.auth import Authenticator, AuthInterceptor, KeyLookup, Limiter
+from gateway.auth import Authenticator, KeyLookup, Limiter
 from gateway.backends import Backends, connect
 from gateway.cache import ResponseCache
 from gateway.forwarding import Forwarder
@@ -42,14 +42,14 @@ class GatewayApp:
 
     @property
     def policy(self) -> AccessPolicy:
-        """Any peer gets in; the gateway's own AuthInterceptor decides per call."""
+        """Any peer gets in; the gateway's own gate (Authenticator.gate) decides per call."""
         return AccessPolicy.open_to_all()
 
     @property
     def host_options(self) -> dict[str, Any]:
         """Keyword arguments for gamekit's ServiceHost / serve."""
         return {
-            "interceptors": [AuthInterceptor(self.authenticator)],
+            "gate": self.authenticator.gate,
             "client_auth": self.settings.client_auth,
             "reflection": self.settings.reflection,
             "max_receive_message_bytes": self.settings.max_message_bytes,

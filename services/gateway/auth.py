@@ -3,8 +3,9 @@
 `Authenticator` is the decision, free of gRPC: a bearer key (or, without one, a client certificate's
 SPIFFE id mapped to scopes by settings) names the caller; the method's scope must be among the
 caller's; the caller's rate limit must admit the call, and the call must fit within the caller's
-limit of calls in flight (gateway.inflight) while it runs. `AuthInterceptor` runs it before every
-method except health and reflection, inside gamekit's interceptor, which turns the errors into statuses.
+limit of calls in flight (gateway.inflight) while it runs. `Authenticator.gate` is the gamekit `Gate`
+the platform interceptor runs before every method except health and reflection, turning its errors into
+statuses and writing the caller's key id in the call's access line.
 
     no key and no mapped certificate, unknown, revoked or malformed key  → UNAUTHENTICATED
     known caller without the method's scope                              → PERMISSION_DENIED
@@ -20,18 +21,16 @@ slowed down too. Only the request id is forwarded to backends; `authorization` n
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Protocol
 
-import grpc
 from opentelemetry import trace
 from prometheus_client import Counter
 
-from gamekit.context import acting_for, current_peer
+from gamekit.calls import GatedCall
+from gamekit.context import acting_for
 from gamekit.errors import PermissionDenied, ResourceExhausted, Unauthenticated
-from gamekit.handlers import Behavior, wrap_behavior
-from gamekit.identity import OPEN_SERVICES, service_of
 from gateway.inflight import InFlightCounts
 from gateway.surface import METHODS
 
@@ -123,6 +122,22 @@ class Authenticator:
     def admit(self, full_method: str, bearer: str | None, peer: str | None) -> Principal:
         """The caller, if it may call `full_method` now; else the error to answer with."""
         caller = self._identify(bearer, peer)
+        self._authorize(full_method, caller)
+        return caller
+
+    @contextlib.contextmanager
+    def gate(self, call: GatedCall) -> Iterator[None]:
+        """gamekit's Gate: admit the call, naming its caller for the access line, and count it in flight
+        as that caller until its behaviour returns; backends are told who asked (acting_for)."""
+        values = [str(value) for key, value in call.metadata if key == AUTHORIZATION_HEADER]
+        caller = self._identify(bearer_token(values), call.peer)
+        call.caller = caller.key_id
+        self._authorize(call.method, caller)
+        trace.get_current_span().set_attribute("gateway.caller", caller.key_id)
+        with self.in_flight(caller), acting_for(caller.key_id):
+            yield
+
+    def _authorize(self, full_method: str, caller: Principal) -> None:
         decision = self._limiter.check(
             caller.key_id, rps=caller.rate_limit_rps, burst=caller.rate_limit_burst
         )
@@ -140,7 +155,6 @@ class Authenticator:
             raise PermissionDenied(
                 f"{caller.key_id} lacks the {method.scope} scope {full_method} needs", reason="MISSING_SCOPE"
             )
-        return caller
 
     @contextlib.contextmanager
     def in_flight(self, caller: Principal) -> Iterator[None]:
@@ -171,37 +185,3 @@ class Authenticator:
         raise Unauthenticated(
             "send an API key as 'authorization: Bearer <key>'", reason="MISSING_CREDENTIALS"
         )
-
-
-class AuthInterceptor(grpc.ServerInterceptor):  # type: ignore[type-arg]
-    """Runs the `Authenticator` before every method except health and reflection."""
-
-    def __init__(self, authenticator: Authenticator) -> None:
-        self._authenticator = authenticator
-
-    def intercept_service(
-        self,
-        continuation: Callable[[grpc.HandlerCallDetails], grpc.RpcMethodHandler[Any, Any] | None],
-        handler_call_details: grpc.HandlerCallDetails,
-    ) -> grpc.RpcMethodHandler[Any, Any] | None:
-        """The handler, its behaviour preceded by the admission check."""
-        handler = continuation(handler_call_details)
-        method = handler_call_details.method
-        if handler is None or service_of(method) in OPEN_SERVICES:
-            return handler
-        return wrap_behavior(handler, lambda behavior: self._admitting(method, behavior))
-
-    def _admitting(self, method: str, behavior: Behavior) -> Behavior:
-        def admitted(request: Any, context: grpc.ServicerContext) -> Any:
-            values = [
-                str(value) for key, value in context.invocation_metadata() if key == AUTHORIZATION_HEADER
-            ]
-            # gamekit's interceptor, outside this one, read the peer's certificate once for the call.
-            caller = self._authenticator.admit(method, bearer_token(values), current_peer())
-            trace.get_current_span().set_attribute("gateway.caller", caller.key_id)
-            # Every served method is unary, so the call ends when the behaviour returns. acting_for:
-            # backends record who asked (an accepted file, say).
-            with self._authenticator.in_flight(caller), acting_for(caller.key_id):
-                return behavior(request, context)
-
-        return admitted

@@ -18,6 +18,7 @@ was in flight, so an answer older than a write is never cached under a key that 
 
 from __future__ import annotations
 
+import functools
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass
@@ -40,8 +41,14 @@ _totals = {"hit": 0, "miss": 0}
 _totals_lock = threading.Lock()
 
 
+@functools.cache
+def _lookups(method: str, result: str) -> Counter:
+    # One child per method and result, looked up once: labels() takes a lock and builds a key.
+    return LOOKUPS.labels(method_of(method), result)
+
+
 def _count(method: str, result: str) -> None:
-    LOOKUPS.labels(method_of(method), result).inc()
+    _lookups(method, result).inc()
     with _totals_lock:
         if result in _totals:
             _totals[result] += 1

@@ -12,6 +12,7 @@ back and logs that too.
 
 from __future__ import annotations
 
+import functools
 import logging
 import math
 import threading
@@ -88,7 +89,7 @@ class RateLimiter:
         burst = self._default_burst if burst is None else burst
         _check_limit(rps, burst)
         decision = self._decide(key_id, rps, burst)
-        DECISIONS.labels(outcome="allowed" if decision.allowed else "rejected").inc()
+        _decisions(decision.allowed).inc()
         return decision
 
     def close(self) -> None:
@@ -147,6 +148,12 @@ class RateLimiter:
                 exc,
                 self.replicas,
             )
+
+
+@functools.cache
+def _decisions(allowed: bool) -> Counter:
+    # Looked up once per outcome: a decision sits in front of every call.
+    return DECISIONS.labels(outcome="allowed" if allowed else "rejected")
 
 
 def _check_limit(rps: float, burst: int) -> None:

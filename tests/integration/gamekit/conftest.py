@@ -12,7 +12,7 @@ import pytest
 from gamectl.certs import DevPki, spiffe_id
 from gamekit.health import always_ready
 from gamekit.identity import AccessPolicy
-from gamekit.logs import configure_logging
+from gamekit.logs import configure_logging, flush_logs
 from gamekit.server import ServiceHost
 from gamekit.settings import ServiceSettings
 from games.catalog.v1 import catalog_pb2
@@ -82,10 +82,18 @@ def open_channel(channel_as: ChannelAs) -> OpenChannel:
     return open_
 
 
+class _WrittenLogs(io.StringIO):
+    """Captured log lines; reading them waits for the background writer (gamekit.logs) to catch up."""
+
+    def getvalue(self) -> str:
+        flush_logs()
+        return super().getvalue()
+
+
 @pytest.fixture
 def json_logs() -> Iterator[io.StringIO]:
     """Capture the process's JSON log lines for the test."""
-    stream = io.StringIO()
+    stream = _WrittenLogs()
     handler = configure_logging("test", "INFO", stream=stream)
     yield stream
     logging.getLogger().removeHandler(handler)

@@ -19,7 +19,7 @@ from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanE
 from gamectl.certs import ensure_dev_pki
 from gamekit import telemetry
 from gamekit.client import secure_channel
-from gamekit.logs import configure_logging
+from gamekit.logs import configure_logging, flush_logs
 from gamekit.server import ServiceHost
 from games.catalog.v1 import catalog_pb2, catalog_pb2_grpc
 from tests.integration.gamekit.conftest import POLICY, settings_for
@@ -50,6 +50,7 @@ def propagation(pki_dir: Path) -> dict[str, object]:
         exemplars = [line for line in response.read().decode().splitlines() if "trace_id=" in line]
     host.stop(0)
     telemetry.shutdown()
+    flush_logs()
     spans = [
         {"name": s.name, "kind": s.kind.name, "trace_id": trace.format_trace_id(s.context.trace_id)}
         for s in exporter.get_finished_spans()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import time
 from pathlib import Path
 
@@ -213,3 +214,20 @@ def test_over_the_rate_limit_is_resource_exhausted_with_retry_info(
     assert details.code == grpc.StatusCode.RESOURCE_EXHAUSTED
     assert details.retry_after is not None
     assert details.retry_after > 0
+
+
+def test_the_access_line_names_the_callers_key(
+    platform: Platform, gateway_channel: OpenGatewayChannel, caplog: pytest.LogCaptureFixture
+) -> None:
+    stub = cpb_grpc.CatalogServiceStub(gateway_channel(platform.gateway.target, platform.keys.reader))
+    request_id = "access-line-of-the-reader"
+    with caplog.at_level(logging.INFO, logger="gamekit.access"):
+        stub.ListGames(cpb.ListGamesRequest(), metadata=[("x-request-id", request_id)], timeout=10)
+    lines = [getattr(r, "fields", {}) for r in caplog.records]
+    # The gateway's line names the key; the catalog's, for the same request id, only its peer.
+    named = [
+        (f["key_id"], f["code"], f["method"])
+        for f in lines
+        if f.get("request_id") == request_id and "key_id" in f
+    ]
+    assert named == [("reader", "OK", "/games.catalog.v1.CatalogService/ListGames")]

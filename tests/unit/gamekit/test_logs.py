@@ -11,7 +11,7 @@ from opentelemetry import trace
 from opentelemetry.sdk.trace import TracerProvider
 
 from gamekit.context import call_scope
-from gamekit.logs import configure_logging
+from gamekit.logs import configure_logging, flush_logs
 
 log = logging.getLogger("tests.gamekit.logs")
 
@@ -20,7 +20,12 @@ log = logging.getLogger("tests.gamekit.logs")
 def lines():
     stream = io.StringIO()
     handler = configure_logging("demo", "INFO", stream=stream)
-    yield lambda: [json.loads(line) for line in stream.getvalue().splitlines()]
+
+    def read() -> list[dict[str, object]]:
+        flush_logs()  # lines are written by a background thread
+        return [json.loads(line) for line in stream.getvalue().splitlines()]
+
+    yield read
     logging.getLogger().removeHandler(handler)
 
 
@@ -65,3 +70,19 @@ def test_configuring_twice_does_not_double_lines(lines):
         assert lines() == []  # the second configuration replaced the first
     finally:
         logging.getLogger().removeHandler(handler)
+
+
+def test_lines_are_written_in_order_by_the_background_writer(lines):
+    for n in range(600):  # more than one batch
+        log.info("line %d", n)
+    assert [line["message"] for line in lines()] == [f"line {n}" for n in range(600)]
+
+
+def test_ids_are_those_of_the_thread_that_logged(lines):
+    # The writer formats later, on its own thread: the ids must be taken when the record is queued.
+    with call_scope("req-queued"):
+        log.info("inside")
+    log.info("outside")
+    inside, outside = lines()
+    assert inside["request_id"] == "req-queued"
+    assert "request_id" not in outside
