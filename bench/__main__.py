@@ -15,12 +15,12 @@ import time
 from pathlib import Path
 from typing import Any
 
-from bench import games, hostile, ingest, machine, reads, report, tuning
+from bench import games, hostile, ingest, machine, production, reads, report, tuning
 from bench.calls import direct_channel
 from bench.loadgen import Load
 from bench.platform import BenchPlatform
 
-SCENARIOS = ("hot", "search", "scale", "ingest", "hostile", "tuning")
+SCENARIOS = ("hot", "production", "search", "scale", "ingest", "hostile", "tuning")
 RESULTS = Path(__file__).resolve().parent / "results"
 
 
@@ -64,7 +64,7 @@ def main(argv: list[str] | None = None) -> int:
     platform = BenchPlatform.start(args.workdir)
     try:
         results["machine"] = machine.describe(platform.database_url)
-        if set(chosen) & {"hot", "search", "scale", "tuning"}:
+        if set(chosen) & {"hot", "production", "search", "scale", "tuning"}:
             _say(f"loading {n_games:,} games into the catalog")
             with direct_channel(platform.target("catalog"), platform.tls("ingestion")) as channel:
                 loaded = games.load(channel, n_games)
@@ -73,6 +73,9 @@ def main(argv: list[str] | None = None) -> int:
         if "hot" in chosen:
             _say("hot reads")
             results["hot_reads"] = reads.hot_reads(platform, settings, queries)
+        if "production" in chosen:
+            _say("production settings: INFO logs, telemetry on, 16 VUs")
+            results["production"] = production.scenario(platform, settings, queries)
         if "scale" in chosen:
             _say("scale-out")
             results["scale_out"] = reads.scale_out(platform, settings)

@@ -2,12 +2,14 @@
 
 `BenchPlatform.start()` runs `gamectl.suite.Suite` on a fresh root (embedded PostgreSQL, moto's S3, the
 dev PKI, the three services), with telemetry off and WARNING logs (an access-log line per call would
-be measured along with the service), and adds an API key without a rate limit. Extra gateway
-processes (cache off, or a second replica) get the suite gateway's environment on new ports.
+be measured along with the service), and adds an API key without a rate limit or a limit of calls in
+flight. Extra gateway and catalog processes (cache off, a second replica, production settings) get the
+suite's environment for that service on new ports.
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import subprocess
@@ -17,13 +19,14 @@ import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import IO
 
 import grpc
 
 from bench.calls import gateway_channel, identity_files, search
 from gamectl.net import free_port
 from gamectl.processes import stop_processes
-from gamectl.suite import GATEWAY, RunningService, Suite
+from gamectl.suite import RunningService, Suite
 from gamekit.tls import TlsFiles
 from gateway.keys import create_key
 
@@ -32,6 +35,8 @@ HOST = "127.0.0.1"
 _FOREIGN_PREFIXES = ("CATALOG_", "INGESTION_", "GATEWAY_", "AWS_", "OTEL_", "GAMECTL_")
 # A rate far above anything one machine can send: the benchmark measures the gateway, not its limiter.
 UNLIMITED_RPS = 1e9
+# Above any VU count a scenario uses (the default is 8 calls in flight per key and replica).
+UNLIMITED_IN_FLIGHT = 1024
 
 
 def base_environ() -> dict[str, str]:
@@ -69,6 +74,7 @@ class BenchPlatform:
                 scopes=("games.read", "games.write", "ingestion.admin"),
                 rate_limit_rps=UNLIMITED_RPS,
                 rate_limit_burst=1_000_000,
+                max_in_flight=UNLIMITED_IN_FLIGHT,
             )
         except BaseException:
             suite.stop()
@@ -105,28 +111,46 @@ class BenchPlatform:
         return url.replace("postgresql+psycopg://", "postgresql://", 1)
 
     def start_gateway(
-        self, settings: Mapping[str, str] | None = None, *, quiet: bool = False
+        self, settings: Mapping[str, str] | None = None, *, quiet: bool = False, log_file: Path | None = None
     ) -> RunningService:
-        """One more gateway process with the suite gateway's environment, new ports and `settings`.
+        """One more gateway process with the suite gateway's environment, new ports and `settings`."""
+        return self.start_service("gateway", settings, quiet=quiet, log_file=log_file)
 
-        `quiet` sends its output to /dev/null (a gateway logging every call at INFO would flood ours).
+    def start_service(
+        self,
+        name: str,
+        settings: Mapping[str, str] | None = None,
+        *,
+        quiet: bool = False,
+        log_file: Path | None = None,
+    ) -> RunningService:
+        """One more `name` process (gateway or catalog) with the suite's environment for it, new ports
+        and `settings`; stopped by `stop_gateway` or with the platform.
+
+        `quiet` sends its output to /dev/null, `log_file` appends it to that file (a service logging every
+        call at INFO would flood ours; a file costs it what a container runtime's pipe would).
         """
-        env = dict(self.service("gateway").env)
-        env.update({f"GATEWAY_{name}": str(free_port()) for name in ("PORT", "HEALTH_PORT", "METRICS_PORT")})
+        suite_service = self.service(name)
+        spec, prefix = suite_service.spec, suite_service.spec.env_prefix
+        env = dict(suite_service.env)
+        env.update({f"{prefix}{port}": str(free_port()) for port in ("PORT", "HEALTH_PORT", "METRICS_PORT")})
         env.update(settings or {})
-        output = subprocess.DEVNULL if quiet else None
-        process = subprocess.Popen(
-            [sys.executable, "-m", "gateway", "serve"], env=env, stdout=output, stderr=output
-        )
+        with contextlib.ExitStack() as files:
+            output: int | IO[bytes] | None = subprocess.DEVNULL if quiet else None
+            if log_file is not None:
+                output = files.enter_context(log_file.open("ab"))
+            process = subprocess.Popen(
+                [sys.executable, "-m", spec.module, "serve"], env=env, stdout=output, stderr=output
+            )
         running = RunningService(
-            GATEWAY, process, int(env["GATEWAY_PORT"]), int(env["GATEWAY_HEALTH_PORT"]), env
+            spec, process, int(env[f"{prefix}PORT"]), int(env[f"{prefix}HEALTH_PORT"]), env
         )
         self.extras.append(running)
         self.suite._wait_serving(running)  # the suite's own wait, as for its services
         return running
 
     def stop_gateway(self, service: RunningService) -> None:
-        """SIGTERM one extra gateway and wait for it."""
+        """SIGTERM one extra process (a gateway, or a catalog) and wait for it."""
         stop_processes([service.process], timeout=30)
         self.extras.remove(service)
 

@@ -65,7 +65,7 @@ def gateway_run(
     )
 
 
-def _floor_run(platform: BenchPlatform, processes: int, load: Load, *, aio: bool = False) -> Figures:
+def floor_run(platform: BenchPlatform, processes: int, load: Load, *, aio: bool = False) -> Figures:
     with ExitStack() as stack:
         servers = [
             stack.enter_context(health_floor.started(platform.certs, aio=aio)) for _ in range(processes)
@@ -94,7 +94,7 @@ def cache_lookups(gateway: RunningService) -> dict[str, float]:
     return totals
 
 
-def _hit_ratio(before: dict[str, float], after: dict[str, float]) -> float:
+def hit_ratio(before: dict[str, float], after: dict[str, float]) -> float:
     delta = {k: after.get(k, 0.0) - before.get(k, 0.0) for k in ("hit", "miss", "bypass")}
     looked = sum(delta.values())
     return delta["hit"] / looked if looked else 0.0
@@ -104,19 +104,19 @@ def hot_reads(platform: BenchPlatform, settings: ReadSettings, queries: Queries)
     """The floor, then repeated SearchGames and GetGame through the gateway; last the floor on grpc.aio."""
     gateway = platform.service("gateway")
     load = settings.throughput
-    floor = _floor_run(platform, 1, load)
+    floor = floor_run(platform, 1, load)
     before = cache_lookups(gateway)
     searches = [{"query": q} for q in queries.name[:HOT_KEYS]]
     search = gateway_run(platform, SEARCH, searches, [gateway], load)
     gets = [{"name": f"games/{i}"} for i in range(1, HOT_KEYS + 1)]
     get = gateway_run(platform, GET, gets, [gateway], load)
-    hit_ratio = _hit_ratio(before, cache_lookups(gateway))
+    hits = hit_ratio(before, cache_lookups(gateway))
     return {
         "floor": floor.as_dict(),
         "search": search.as_dict(),
         "get": get.as_dict(),
-        "cache_hit_ratio": hit_ratio,
-        "floor_aio": _floor_run(platform, 1, load, aio=True).as_dict(),
+        "cache_hit_ratio": hits,
+        "floor_aio": floor_run(platform, 1, load, aio=True).as_dict(),
     }
 
 
@@ -179,6 +179,6 @@ def scale_out(platform: BenchPlatform, settings: ReadSettings) -> dict[str, Any]
     return {
         "gateway_1": one.as_dict(),
         "gateway_2": two.as_dict(),
-        "floor_1": _floor_run(platform, 1, load).as_dict(),
-        "floor_2": _floor_run(platform, 2, load).as_dict(),
+        "floor_1": floor_run(platform, 1, load).as_dict(),
+        "floor_2": floor_run(platform, 2, load).as_dict(),
     }

@@ -47,6 +47,24 @@ DECISIONS: tuple[dict[str, str], ...] = (
         " work per call and simpler code (one table-driven proxy instead of a method per RPC).",
     },
     {
+        "decision": "one interceptor, handlers wrapped once per method, the access log written off the call",
+        "measurement": "issue 13: the gateway's per-call Python (the platform interceptor, the gateway's"
+        " key check, the cache hit, the INFO access line; in-process, process CPU including the log"
+        " writer's thread, min of 5 x 5,000 calls, interleaved twice): 175-186 -> 118-123 µs a call for"
+        " cached GetGame and SearchGames; with OpenTelemetry's server interceptor on (as `make up` runs),"
+        " 329-336 -> 272-277 µs: OpenTelemetry's gRPC server interceptor alone cost ~155 µs a call (118 µs"
+        " even for an unsampled span); with the server span opened by the platform interceptor instead"
+        " (gamekit.server_spans), 316-320 -> 218-221 µs. Through k6 (16 VUs, INFO, telemetry on,"
+        " interleaved twice) the machine's other work hid much of it; see bench.production. Kept.",
+    },
+    {
+        "decision": "answers under 1 KiB go uncompressed to callers that accept gzip",
+        "measurement": "zlib sets up ~256 KB of state per message: 56 µs for a 300-byte answer, 123 µs"
+        " for 13 KB on this machine (Python's zlib, the same library grpc's core calls). A cached answer"
+        " cannot be kept already compressed: grpcio's server sets each message's flags itself and offers"
+        " no way to send compressed bytes as they are (2026-12-05).",
+    },
+    {
         "decision": "gateway response compression left on",
         "measurement": "a gateway built without it (same run, same data): cached SearchGames of 38 games"
         " (~13 KB) 1,370 -> 1,523 req/s, 0.71 -> 0.60 ms of gateway CPU per call; GetGame (one game)"
