@@ -53,22 +53,20 @@ def _search(results: dict[str, Any]) -> str:
         f"{k} ({runs[k]['mean_matches']:,.0f} matches: {runs[k]['catalog']['p50']:.1f} ms at p50 in catalog)"
         for k in ("name", "prefix", "word")
     )
-    name = runs["name"]
-    selective = (
-        "Queries as selective as a game's name meet the target;"
-        if name["gateway"]["p95"] <= 15
-        else f"In this run even a game's name missed it ({name['gateway']['p95']:.1f} ms at p95 end to"
-        f" end, the catalog spending {name['catalog']['server_cpu_ms_per_call']:.1f} ms of CPU a call);"
+    cpu = ", ".join(
+        f"{k} {runs[k]['catalog']['server_cpu_ms_per_call']:.1f} ms" for k in ("name", "prefix", "word")
     )
     return (
-        "**Uncached search.** Search ranks every match (exact, prefix, word prefix, then trigram"
-        " similarity) before it can return the best page, so its time follows the number of matches, not"
-        f" the page: {parts}. The trigram index finds the candidates; each match's row is then visited"
-        f" and scored. {selective} a few thousand matches take tens of ms and a common word"
-        " hundreds. What would: ranking a bounded candidate set (the"
-        " nearest names by a GiST trigram index's `<->` order) or a popularity cut-off, which changes"
-        " what 'best first' means (a product decision), and a database whose cache holds the table"
-        " (the embedded one has 128 MB of shared buffers for a 386 MB table)."
+        "**Uncached search.** Search reads each tier from an index in its own order (names starting with"
+        " the query, then a later word, then similar names), so a page's time no longer follows the"
+        f" number of matches: {parts}. A page of 50 (the default size) costs the catalog process {cpu} of"
+        " CPU, about 0.2 ms a game: the rows turned into protos twice (once to measure the page"
+        " against the message limit, once to send), SQLAlchemy's row handling, the statements. A brand has"
+        " 37 names starting with it, so its first page of 50 reaches the similar tier: a trigram KNN over"
+        " the vocabulary of name words (~9 ms at 27k words made of 30 syllables, where every trigram is"
+        " common) and up to 1,000 candidates scored. What would: building each game's proto once per"
+        " page, a smaller page for callers that show 20, and a vocabulary search that reads fewer"
+        " trigram lists (a GIN index and a similarity floor measured 5.6 against 7.8 ms)."
     )
 
 
