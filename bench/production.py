@@ -32,14 +32,11 @@ from bench.loadgen import Load
 from bench.platform import HOST, BenchPlatform
 from bench.reads import (
     GET,
-    HOT_KEYS,
     OVERHEAD_GETS,
     SEARCH,
     ReadSettings,
-    cache_lookups,
-    floor_run,
+    cached_reads,
     gateway_run,
-    hit_ratio,
 )
 from gamectl.suite import RunningService
 from games.catalog.v1 import catalog_pb2 as pb
@@ -77,7 +74,7 @@ def scenario(platform: BenchPlatform, settings: ReadSettings, queries: Queries) 
         load = Load(vus=VUS, duration=settings.throughput.duration, warmup=settings.throughput.warmup)
         results = {
             "settings": {"vus": VUS, "log_level": "INFO", "telemetry": "on, no exporter", "page": PAGE},
-            "hot_reads": _hot(platform, cached, load, queries),
+            "hot_reads": cached_reads(platform, cached, load, queries),
             "uncached": _uncached(platform, catalog, uncached, settings.latency, queries),
         }
     finally:
@@ -86,21 +83,6 @@ def scenario(platform: BenchPlatform, settings: ReadSettings, queries: Queries) 
     # Read after the stop: each service writes its last access lines as it exits.
     results["access_log_lines"] = {path.stem: _lines(path) for path in sorted(logs.glob("*.log"))}
     return results
-
-
-def _hot(platform: BenchPlatform, gateway: RunningService, load: Load, queries: Queries) -> dict[str, Any]:
-    floor = floor_run(platform, 1, load)
-    before = cache_lookups(gateway)
-    searches = [{"query": q} for q in queries.name[:HOT_KEYS]]
-    search = gateway_run(platform, SEARCH, searches, [gateway], load)
-    gets = [{"name": f"games/{i}"} for i in range(1, HOT_KEYS + 1)]
-    get = gateway_run(platform, GET, gets, [gateway], load)
-    return {
-        "floor": floor.as_dict(),
-        "search": search.as_dict(),
-        "get": get.as_dict(),
-        "cache_hit_ratio": hit_ratio(before, cache_lookups(gateway)),
-    }
 
 
 def _uncached(

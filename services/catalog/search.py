@@ -46,7 +46,6 @@ from gamekit.page_tokens import Cursor
 g = tables.games
 s = tables.name_suffixes
 
-PREFIX_END = tables.PREFIX_END
 # How close (pg_trgm's word_similarity) a name must be to be similar: one wrong letter in a five-letter
 # word passes ("qest" is 0.4 of "quest 12"), a shared first syllable does not ("pokemon go" is 0.36 of
 # "poker night"). pg_trgm's own defaults, 0.3 for similarity and 0.6 for word similarity, let through
@@ -80,12 +79,14 @@ class SearchCursor:
     @classmethod
     def from_token(cls, token: Cursor) -> SearchCursor | None:
         """The cursor a page token carries, or None when its shape is not one `to_token` makes."""
-        if len(token) not in (3, 4) or not isinstance(token[2], int) or token[0] not in (1, 2, 3):
+        if len(token) not in (3, 4) or not (_is_int(token[0]) and _is_int(token[2])):
+            return None
+        if token[0] not in (1, 2, 3):
             return None
         tier, sort_key, game_id, *rest = token
         if tier == Tier.SIMILAR:
             words = rest[0] if rest else None
-            if not isinstance(sort_key, int | float) or isinstance(sort_key, bool):
+            if not (_is_int(sort_key) or isinstance(sort_key, float)):
                 return None
             if not isinstance(words, list) or not all(isinstance(word, str) for word in words):
                 return None
@@ -93,6 +94,10 @@ class SearchCursor:
         if not isinstance(sort_key, str) or rest:
             return None
         return cls(Tier(tier), sort_key, game_id)
+
+
+def _is_int(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
 
 
 @dataclass(frozen=True)
@@ -142,7 +147,7 @@ def _prefixed(
     conn: Connection, key: str, platforms: list[str], tier: Tier, after: SearchCursor | None, limit: int
 ) -> list[tuple[Game, SearchCursor]]:
     """The NAME or WORD tier: one index range per platform, merged in (suffix, id) order."""
-    params = {"key": key, "key_end": key + PREFIX_END, "limit": limit}
+    params = {"key": key, "key_end": key + tables.PREFIX_END, "limit": limit}
     if after is not None:
         params |= {"after_suffix": after.sort_key, "after_id": after.game_id}
     rows = conn.execute(_prefixed_query(tier, tuple(platforms), after is not None), params).mappings()

@@ -119,12 +119,6 @@ class Authenticator:
         self._default_max_in_flight = default_max_in_flight
         self._in_flight = InFlightCounts()
 
-    def admit(self, full_method: str, bearer: str | None, peer: str | None) -> Principal:
-        """The caller, if it may call `full_method` now; else the error to answer with."""
-        caller = self._identify(bearer, peer)
-        self._authorize(full_method, caller)
-        return caller
-
     @contextlib.contextmanager
     def gate(self, call: GatedCall) -> Iterator[None]:
         """gamekit's Gate: admit the call, naming its caller for the access line, and count it in flight

@@ -52,20 +52,28 @@ CREATE TABLE catalog.name_words (
     word text COLLATE "C" PRIMARY KEY
 );
 
+-- Index the names of these games as they are now: their suffixes, then any word the vocabulary lacks, in
+-- one order, so that concurrent writers adding the same words wait for each other rather than deadlock.
+CREATE FUNCTION catalog.index_game_names(ids bigint[]) RETURNS void
+    LANGUAGE sql
+AS $$
+    WITH added AS (
+        INSERT INTO catalog.name_suffixes (game_id, word_number, platform, suffix)
+        SELECT g.id, s.word_number, g.platform, s.suffix
+        FROM catalog.games AS g, catalog.name_suffixes_of(catalog.search_key(g.display_name)) AS s
+        WHERE g.id = ANY (ids)
+        RETURNING suffix
+    )
+    INSERT INTO catalog.name_words (word)
+    SELECT DISTINCT split_part(suffix, ' ', 1) FROM added WHERE suffix <> '' ORDER BY 1
+    ON CONFLICT DO NOTHING
+$$;
+
 CREATE FUNCTION catalog.index_added_names() RETURNS trigger
     LANGUAGE plpgsql
 AS $$
 BEGIN
-    WITH added AS (
-        INSERT INTO catalog.name_suffixes (game_id, word_number, platform, suffix)
-        SELECT g.id, s.word_number, g.platform, s.suffix
-        FROM added_games AS g, catalog.name_suffixes_of(catalog.search_key(g.display_name)) AS s
-        RETURNING suffix
-    )
-    -- In one order, so that concurrent writers adding the same words wait for each other, not deadlock.
-    INSERT INTO catalog.name_words (word)
-    SELECT DISTINCT split_part(suffix, ' ', 1) FROM added WHERE suffix <> '' ORDER BY 1
-    ON CONFLICT DO NOTHING;
+    PERFORM catalog.index_game_names(array_agg(id)) FROM added_games;
     RETURN NULL;
 END
 $$;
@@ -75,24 +83,16 @@ $$;
 CREATE FUNCTION catalog.index_renamed_names() RETURNS trigger
     LANGUAGE plpgsql
 AS $$
+DECLARE
+    renamed bigint[];
 BEGIN
-    DELETE FROM catalog.name_suffixes AS s
-    USING old_games AS o JOIN new_games AS n USING (id)
-    WHERE s.game_id = n.id AND (o.display_name, o.platform) IS DISTINCT FROM (n.display_name, n.platform);
-    IF NOT FOUND THEN
-        RETURN NULL;
+    SELECT array_agg(n.id) INTO renamed
+    FROM old_games AS o JOIN new_games AS n USING (id)
+    WHERE (o.display_name, o.platform) IS DISTINCT FROM (n.display_name, n.platform);
+    IF renamed IS NOT NULL THEN
+        DELETE FROM catalog.name_suffixes WHERE game_id = ANY (renamed);
+        PERFORM catalog.index_game_names(renamed);
     END IF;
-    WITH added AS (
-        INSERT INTO catalog.name_suffixes (game_id, word_number, platform, suffix)
-        SELECT n.id, s.word_number, n.platform, s.suffix
-        FROM old_games AS o JOIN new_games AS n USING (id),
-             catalog.name_suffixes_of(catalog.search_key(n.display_name)) AS s
-        WHERE (o.display_name, o.platform) IS DISTINCT FROM (n.display_name, n.platform)
-        RETURNING suffix
-    )
-    INSERT INTO catalog.name_words (word)
-    SELECT DISTINCT split_part(suffix, ' ', 1) FROM added WHERE suffix <> '' ORDER BY 1
-    ON CONFLICT DO NOTHING;
     RETURN NULL;
 END
 $$;
@@ -115,11 +115,7 @@ BEGIN
 END
 $$;
 
-INSERT INTO catalog.name_suffixes (game_id, word_number, platform, suffix)
-SELECT g.id, s.word_number, g.platform, s.suffix
-FROM catalog.games AS g, catalog.name_suffixes_of(catalog.search_key(g.display_name)) AS s;
-INSERT INTO catalog.name_words (word)
-SELECT DISTINCT split_part(suffix, ' ', 1) FROM catalog.name_suffixes WHERE suffix <> '';
+SELECT catalog.index_game_names(array_agg(id)) FROM catalog.games;
 
 -- The tiers' orders, by platform: a search of every platform merges the platforms' ranges.
 CREATE INDEX name_suffixes_names ON catalog.name_suffixes (platform, suffix, game_id) WHERE word_number = 1;
@@ -152,6 +148,7 @@ DROP FUNCTION catalog.index_no_names();
 DROP FUNCTION catalog.index_removed_names();
 DROP FUNCTION catalog.index_renamed_names();
 DROP FUNCTION catalog.index_added_names();
+DROP FUNCTION catalog.index_game_names(bigint[]);
 DROP TABLE catalog.name_words;
 DROP TABLE catalog.name_suffixes;
 DROP FUNCTION catalog.name_suffixes_of(text);
