@@ -107,10 +107,13 @@ def run(
 
 
 def _cpu_seconds(pids: Sequence[int]) -> float:
+    """CPU of the processes and of their children (a supervisor's workers, gamekit.workers)."""
     total = 0.0
     for pid in pids:
-        times = psutil.Process(pid).cpu_times()
-        total += times.user + times.system
+        process = psutil.Process(pid)
+        for each in (process, *process.children(recursive=True)):
+            times = each.cpu_times()
+            total += times.user + times.system
     return total
 
 

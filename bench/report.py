@@ -226,6 +226,10 @@ def _latency_lines(results: dict[str, Any]) -> list[str]:
     for key, figures in prod.get("hot_reads", {}).items():
         if isinstance(figures, dict):
             runs.append((f"production hot: {key}", figures))
+    processes = prod.get("settings", {}).get("processes")
+    for key, figures in prod.get("hot_reads_processes", {}).items():
+        if isinstance(figures, dict):
+            runs.append((f"production hot, {processes} gateway processes: {key}", figures))
     for key, pair in prod.get("uncached", {}).items():
         if "catalog" in pair:
             runs += [(f"production {key}: {side}", pair[side]) for side in ("catalog", "gateway")]

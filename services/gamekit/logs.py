@@ -7,9 +7,10 @@ its trace) and the request id of the call being handled. Structured values go in
 A call's access line must not hold up its answer: a record is only queued on the calling thread, with
 the ids and the message taken there, and a background thread formats the records and writes them, as
 many as are waiting in one write (the image runs unbuffered, so a line each would be a syscall each),
-within WRITE_INTERVAL_SECONDS. The queue is bounded: a writer that cannot keep up (stdout blocked)
-slows logging callers down, as a direct write would, instead of growing memory. `flush_logs()` waits
-until everything queued is written; it runs at exit, and `gamekit.server.serve` calls it last.
+within WRITE_INTERVAL_SECONDS; a write is at most what a pipe takes whole, as the processes of one pod
+share stdout. The queue is bounded: a writer that cannot keep up (stdout blocked) slows logging
+callers down, as a direct write would, instead of growing memory. `flush_logs()` waits until everything
+queued is written; it runs at exit, and `gamekit.server.serve` calls it last.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ import json
 import logging
 import math
 import queue
+import select
 import sys
 import threading
 import time
@@ -35,6 +37,8 @@ QUEUE_RECORDS = 10_000
 BATCH_RECORDS = 256
 # How long a line may wait in the queue before the writer wakes for it.
 WRITE_INTERVAL_SECONDS = 0.05
+# The largest write a pipe takes whole (POSIX guarantees 512; Linux gives 4096).
+PIPE_BUF = getattr(select, "PIPE_BUF", 512)
 
 
 _IDS = "_gamekit_ids"
@@ -121,6 +125,28 @@ class _QueueHandler(logging.Handler):
         return record
 
 
+def _pipe_sized(lines: list[str]) -> list[str]:
+    """`lines` joined into writes of at most PIPE_BUF bytes, a line never split between two.
+
+    A pipe takes a write of up to PIPE_BUF bytes whole: the processes of one pod (gamekit.workers)
+    share its stdout, and a longer write could be interleaved with another process's lines. A line
+    longer than that is written on its own.
+    """
+    chunks: list[str] = []
+    chunk: list[str] = []
+    size = 0
+    for line in lines:
+        length = len(line.encode())
+        if chunk and size + length > PIPE_BUF:
+            chunks.append("".join(chunk))
+            chunk, size = [], 0
+        chunk.append(line)
+        size += length
+    if chunk:
+        chunks.append("".join(chunk))
+    return chunks
+
+
 # What the writer's queue holds: records, and the events of flush_logs() and stop() to set when reached.
 _Item = logging.LogRecord | threading.Event
 
@@ -188,8 +214,9 @@ class _Writer:
             return
         handler.acquire()
         try:
-            handler.stream.write("".join(lines))
-            handler.stream.flush()
+            for chunk in _pipe_sized(lines):
+                handler.stream.write(chunk)
+                handler.stream.flush()
         except Exception:
             handler.handleError(records[-1])
         finally:

@@ -17,7 +17,7 @@ from typing import Any
 from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 
 import prometheus_client
-from prometheus_client import Counter, Gauge, Histogram
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
 REQUESTS = Counter(
     "grpc_server_handled_total",
@@ -96,12 +96,16 @@ class MetricsEndpoint:
         self._thread.join(timeout=5)
 
 
-def start_metrics_server(port: int, host: str = "0.0.0.0") -> MetricsEndpoint:  # noqa: S104 - scraped from outside the pod
-    """Serve the default registry over HTTP on a daemon thread; port 0 picks a free port."""
+def start_metrics_server(
+    port: int,
+    host: str = "0.0.0.0",  # noqa: S104 - scraped from outside the pod
+    registry: CollectorRegistry = prometheus_client.REGISTRY,
+) -> MetricsEndpoint:
+    """Serve `registry` (the process's own by default) over HTTP on a daemon thread; port 0 picks one."""
     # prometheus_client.start_http_server would do, but its loop polls for shutdown every 0.5 s;
     # building the same server here makes stopping (every test, every SIGTERM) immediate.
     server_class = _Server6 if ":" in host else _Server
-    server = make_server(host, port, prometheus_client.make_wsgi_app(), server_class, _QuietHandler)
+    server = make_server(host, port, prometheus_client.make_wsgi_app(registry), server_class, _QuietHandler)
     thread = Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, name="metrics", daemon=True)
     thread.start()
     return MetricsEndpoint(port=server.server_port, _server=server, _thread=thread)

@@ -48,12 +48,13 @@ class ServiceBinding:
     register: Register
 
 
-def _server_options(max_receive: int, max_send: int) -> list[tuple[str, int]]:
+def _server_options(max_receive: int, max_send: int, *, reuse_port: bool) -> list[tuple[str, int]]:
     return [
         ("grpc.max_receive_message_length", max_receive),
         ("grpc.max_send_message_length", max_send),
-        # Two servers on one port would split traffic silently; fail to bind instead.
-        ("grpc.so_reuseport", 0),
+        # Two servers on one port would split traffic silently; fail to bind instead, unless they are
+        # the processes of one pod sharing it on purpose (gamekit.workers).
+        ("grpc.so_reuseport", int(reuse_port)),
         # Find dead peers within ~1.5 min, and accept client pings down to every 30 s.
         ("grpc.keepalive_time_ms", 60_000),
         ("grpc.keepalive_timeout_ms", 20_000),
@@ -75,7 +76,8 @@ class ServiceHost:
     `AccessPolicy.open_to_all()` policy and an interceptor of the service's own to authenticate);
     `reflection=False` leaves the reflection service out; `compress_responses=True` compresses responses
     for callers that accept gzip (or deflate); `gate` is the service's own check of each call, run by the
-    platform interceptor (gamekit.calls.Gate).
+    platform interceptor (gamekit.calls.Gate); `reuse_port=True` shares the gRPC ports with the other
+    processes of the pod (gamekit.workers), which then take turns at new connections.
     The settings' limits apply: `max_concurrent_rpcs` on the business port (gamekit.admission), the
     health and reflection stream caps on each port, counted apart (gamekit.streams).
     """
@@ -98,6 +100,7 @@ class ServiceHost:
         reflection: bool = True,
         compress_responses: bool = False,
         gate: Gate | None = None,
+        reuse_port: bool = False,
     ) -> None:
         self.settings = settings
         self.bindings = [b if isinstance(b, ServiceBinding) else ServiceBinding(*b) for b in bindings]
@@ -109,7 +112,9 @@ class ServiceHost:
         self.health = HealthReporter([b.name for b in self.bindings], readiness, interval=readiness_interval)
         self._shutdown_hooks = list(shutdown_hooks)
         self._drain_hooks = list(drain_hooks)
-        self._options = _server_options(max_receive_message_bytes, max_send_message_bytes)
+        self._options = _server_options(
+            max_receive_message_bytes, max_send_message_bytes, reuse_port=reuse_port
+        )
         # A compression *level* is resolved per call against the caller's grpc-accept-encoding (LOW:
         # gzip, else deflate, else none); a fixed algorithm would be sent even to callers without it.
         self._business_options = self._options + (
@@ -249,9 +254,14 @@ def serve(
     bindings: Sequence[ServiceBinding | tuple[str, Register]],
     policy: AccessPolicy,
     readiness: Readiness = always_ready,
+    *,
+    on_started: Callable[[ServiceHost], None] | None = None,
     **options: Any,
 ) -> int:
-    """Run the services until SIGTERM/SIGINT, then drain and flush; returns the exit code (0)."""
+    """Run the services until SIGTERM/SIGINT, then drain and flush; returns the exit code (0).
+
+    `on_started` is called once every port is bound (a worker tells its supervisor where it serves).
+    """
     host = ServiceHost(settings, bindings, policy, readiness, **options)
     stop_requested = threading.Event()
 
@@ -262,6 +272,8 @@ def serve(
     previous = {sig: signal.signal(sig, on_signal) for sig in (signal.SIGTERM, signal.SIGINT)}
     try:
         host.start()
+        if on_started is not None:
+            on_started(host)
         # A timed wait keeps the main thread responsive to signals on every platform.
         while not stop_requested.wait(timeout=1.0):
             pass

@@ -82,6 +82,13 @@ class GatewaySettings(ServiceSettings):
         description="Gateway replicas assumed until they have counted each other in Redis; while Redis"
         " fails, each admits the limit divided by the count.",
     )
+    processes: int = Field(
+        1,
+        ge=1,
+        le=64,
+        description="Gateway processes in this pod, sharing its ports (one per core given to the pod;"
+        " the chart sets it from the CPU request). Each has its own cache and in-flight limits.",
+    )
     reflection: bool = Field(True, description="Serve gRPC reflection (needs no key).")
     cache_max_entries: int = Field(
         10_000, ge=0, description="Cached responses at most; 0 turns the cache off."

@@ -226,7 +226,27 @@ def test_services_trust_each_others_spiffe_ids():
     env = _environment(gateway)
     assert env["GATEWAY_CATALOG_TARGET"] == f"{component_name('catalog')}:50061"
     assert env["GATEWAY_IDENTITY_SCOPES"] == "spiffe://games.prod.example.com/recommendations=games.read"
-    assert env["GATEWAY_REPLICAS"] == "3"
+    # Three pods of two processes each (two cores requested): six count for the rate limits.
+    assert env["GATEWAY_PROCESSES"] == "2"
+    assert env["GATEWAY_REPLICAS"] == "6"
+
+
+@pytest.mark.parametrize(
+    ("gateway", "processes"),
+    [
+        ({}, "1"),
+        ({"resources": {"requests": {"cpu": "1500m"}}}, "2"),
+        ({"resources": {"requests": {"cpu": "3"}}}, "3"),
+        ({"resources": {"requests": {"cpu": "100m"}}}, "1"),
+        ({"processes": 4, "resources": {"requests": {"cpu": "1"}}}, "4"),
+    ],
+)
+def test_gateway_runs_one_process_per_core_it_requests(gateway, processes):
+    rendered = render({"gateway": gateway})
+    (container,) = pod_spec(rendered.get("Deployment", component_name("gateway")))["containers"]
+    env = _environment(container)
+    assert env["GATEWAY_PROCESSES"] == processes
+    assert env["GATEWAY_REPLICAS"] == str(2 * int(processes))  # two pods by default
 
 
 def test_ingestion_cron_job_runs_once_a_day_without_overlap():

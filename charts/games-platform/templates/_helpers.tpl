@@ -346,7 +346,22 @@ affinity:
 {{- define "games.gatewayFallbackReplicas" -}}
 {{- $c := .Values.gateway }}
 {{- if $c.rateLimit.fallbackReplicas }}{{ $c.rateLimit.fallbackReplicas }}
-{{- else if $c.autoscaling.enabled }}{{ $c.autoscaling.minReplicas }}
-{{- else }}{{ $c.replicaCount }}
+{{- else if $c.autoscaling.enabled }}{{ mul $c.autoscaling.minReplicas (include "games.gatewayProcesses" .) }}
+{{- else }}{{ mul $c.replicaCount (include "games.gatewayProcesses" .) }}
+{{- end }}
+{{- end }}
+
+{{/*
+Gateway processes per pod (GATEWAY_PROCESSES): gateway.processes when set, else one per core the pod
+requests, rounded up ("250m" → 1, "1500m" → 2, "2" → 2). Each process counts as a replica for the rate
+limits (gateway/replicas.py counts processes).
+*/}}
+{{- define "games.gatewayProcesses" -}}
+{{- $c := .Values.gateway }}
+{{- if $c.processes }}{{ $c.processes | int }}
+{{- else }}
+{{- $cpu := toString (dig "requests" "cpu" "1" $c.resources) }}
+{{- $cores := ternary (divf (trimSuffix "m" $cpu | float64) 1000) ($cpu | float64) (hasSuffix "m" $cpu) }}
+{{- max 1 (ceil $cores) }}
 {{- end }}
 {{- end }}

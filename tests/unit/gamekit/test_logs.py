@@ -5,6 +5,9 @@ from __future__ import annotations
 import io
 import json
 import logging
+import os
+import subprocess
+import sys
 
 import pytest
 from opentelemetry import trace
@@ -86,3 +89,29 @@ def test_ids_are_those_of_the_thread_that_logged(lines):
     inside, outside = lines()
     assert inside["request_id"] == "req-queued"
     assert "request_id" not in outside
+
+
+LOGGING_PROCESS = """
+import logging, sys
+from gamekit.logs import configure_logging, flush_logs
+configure_logging("worker-" + sys.argv[1])
+log = logging.getLogger("load")
+for n in range(4000):
+    log.info("line %d of a process sharing stdout %s", n, "x" * 200)
+flush_logs()
+"""
+
+
+def test_processes_sharing_one_stdout_pipe_never_split_each_others_lines():
+    # The processes of one pod (gamekit.workers) write to the same pipe; every line must stay whole.
+    read_end, write_end = os.pipe()
+    writers = [
+        subprocess.Popen([sys.executable, "-c", LOGGING_PROCESS, str(n)], stdout=write_end) for n in range(3)
+    ]
+    os.close(write_end)
+    with os.fdopen(read_end, "rb") as pipe:
+        received = pipe.read().decode().splitlines()
+    assert [w.wait(60) for w in writers] == [0, 0, 0]
+    parsed = [json.loads(line) for line in received]
+    assert len(parsed) == 3 * 4000
+    assert {p["service"] for p in parsed} == {"worker-0", "worker-1", "worker-2"}
