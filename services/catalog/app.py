@@ -82,7 +82,11 @@ class CatalogApp:
 
 
 def page_budget() -> PageBudget:
-    """Pages cut below the message limit, each game or import measured as the servicer sends it."""
+    """Pages cut below the message limit, each game or import measured as the servicer sends it.
+
+    The servicer passes its renderings (converters.GAME_MESSAGES) and so measures the messages it sends;
+    `wire_size` measures the domain values that in-process callers take.
+    """
     return PageBudget(converters.wire_size)
 
 

@@ -7,10 +7,12 @@ from collections.abc import Iterable, Iterator
 from datetime import UTC, datetime
 from typing import Literal
 
+from google.protobuf.message import Message
 from google.protobuf.timestamp_pb2 import Timestamp
 
 from catalog.model import Game, GameFields, GameUpdate, Import, ImportSource, ImportState, Platform
 from gamekit.errors import FieldViolation, InvalidArgument
+from gamekit.pages import Rendering
 from gamekit.protos import parse_resource_id, timestamp
 from games.catalog.v1 import catalog_pb2 as pb
 
@@ -21,6 +23,8 @@ _IMPORT_STATE_TO_PROTO = {
     ImportState.PUBLISHED: pb.IMPORT_STATE_PUBLISHED,
     ImportState.ROLLED_BACK: pb.IMPORT_STATE_ROLLED_BACK,
 }
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_NAIVE_EPOCH = _EPOCH.replace(tzinfo=None)  # a naive datetime is UTC, as Timestamp.FromDatetime takes it
 
 
 def platform_filter(value: int, *, field: str = "platform") -> Platform | None:
@@ -80,7 +84,7 @@ def game_update(request: pb.UpdateGameRequest) -> GameUpdate:
 def game_to_proto(game: Game) -> pb.Game:
     """A stored game as the contract shows it."""
     fields = game.fields
-    message = pb.Game(
+    return pb.Game(
         name=f"games/{game.id}",
         display_name=fields.display_name,
         platform=_PLATFORM_TO_PROTO[fields.platform],
@@ -91,29 +95,26 @@ def game_to_proto(game: Game) -> pb.Game:
         app_version=fields.app_version,
         is_published=fields.is_published,
         etag=game.etag,
-        create_time=timestamp(game.create_time),
-        update_time=timestamp(game.update_time),
-        categories=list(fields.categories),
+        create_time=_timestamp(game.create_time),
+        update_time=_timestamp(game.update_time),
+        categories=fields.categories,
         icon_uri=fields.icon_uri,
         store_uri=fields.store_uri,
         rating=fields.rating,
         rating_count=fields.rating_count,
+        release_time=None if fields.release_time is None else _timestamp(fields.release_time),
+        store_update_time=None if fields.store_update_time is None else _timestamp(fields.store_update_time),
         price=fields.price,
         in_app_purchases=fields.in_app_purchases,
         best_rank=fields.best_rank,
         last_import=f"imports/{game.last_import_id}" if game.last_import_id else "",
     )
-    if fields.release_time is not None:
-        message.release_time.CopyFrom(timestamp(fields.release_time))
-    if fields.store_update_time is not None:
-        message.store_update_time.CopyFrom(timestamp(fields.store_update_time))
-    return message
 
 
-def wire_size(item: Game | Import) -> int:
-    """The bytes a listed game or import takes in a response: what a page's byte budget counts."""
-    message = game_to_proto(item) if isinstance(item, Game) else import_to_proto(item)
-    return message.ByteSize()
+def _timestamp(value: datetime) -> Timestamp:
+    """`gamekit.protos.timestamp` at half the cost (exact integer arithmetic): a listed game has four."""
+    since = value - (_NAIVE_EPOCH if value.tzinfo is None else _EPOCH)
+    return Timestamp(seconds=since.days * 86_400 + since.seconds, nanos=since.microseconds * 1000)
 
 
 def import_source(source: pb.ImportSource) -> ImportSource:
@@ -142,6 +143,21 @@ def import_to_proto(record: Import) -> pb.Import:
     if record.rollback_time is not None:
         message.rollback_time.CopyFrom(timestamp(record.rollback_time))
     return message
+
+
+def _byte_size(message: Message) -> int:
+    return message.ByteSize()
+
+
+# How ListGames, SearchGames and ListImports send their items: each message built once per page.
+GAME_MESSAGES: Rendering[Game, pb.Game] = Rendering(game_to_proto, _byte_size)
+IMPORT_MESSAGES: Rendering[Import, pb.Import] = Rendering(import_to_proto, _byte_size)
+
+
+def wire_size(item: Game | Import) -> int:
+    """The bytes a listed game or import takes in a response: what a page's byte budget counts."""
+    message = game_to_proto(item) if isinstance(item, Game) else import_to_proto(item)
+    return message.ByteSize()
 
 
 def import_batches(

@@ -83,8 +83,9 @@ def claim(*, conn: Connection, key: RequestKey, ttl: timedelta) -> Earlier | Non
     ).first()
     if claimed is not None:
         return None
-    row = conn.execute(_EARLIER, {"caller": key.caller, "request_id": key.request_id}).mappings().one()
-    return Earlier(request_hash=bytes(row["request_hash"]), answer=tables.row_to_game(row))
+    result = conn.execute(_EARLIER, {"caller": key.caller, "request_id": key.request_id})
+    row = result.one()
+    return Earlier(request_hash=bytes(row.request_hash), answer=tables.game_reader(result.keys())(row))
 
 
 def record_answer(*, conn: Connection, key: RequestKey, game_id: int) -> None:

@@ -150,8 +150,9 @@ def _prefixed(
     params = {"key": key, "key_end": key + tables.PREFIX_END, "limit": limit}
     if after is not None:
         params |= {"after_suffix": after.sort_key, "after_id": after.game_id}
-    rows = conn.execute(_prefixed_query(tier, tuple(platforms), after is not None), params).mappings()
-    return [(tables.row_to_game(row), SearchCursor(tier, row["suffix"], row["id"])) for row in rows]
+    result = conn.execute(_prefixed_query(tier, tuple(platforms), after is not None), params)
+    game_of = tables.game_reader(result.keys())
+    return [(game_of(row), SearchCursor(tier, row.suffix, row.id)) for row in result.all()]
 
 
 @functools.cache

@@ -8,7 +8,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable, Iterable, Iterator
 from datetime import timedelta
-from typing import TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from sqlalchemy import Connection, Engine
 
@@ -18,9 +18,16 @@ from catalog.model import Game, GameFields, GameUpdate, Import, ImportSource, Pa
 from catalog.revision import RevisionFeed, current_revision
 from gamekit.errors import FieldViolation, InvalidArgument, NotFound, Unavailable
 from gamekit.page_tokens import Cursor, PageTokens, page_size
-from gamekit.pages import PageBudget
+from gamekit.pages import PageBudget, Rendering
 
 R = TypeVar("R", Game, Import)  # a resource with an integer id
+if TYPE_CHECKING:  # a TypeVar default (PEP 696) needs typing_extensions before Python 3.13
+    from typing_extensions import TypeVar as DefaultedTypeVar
+
+    # What a listing's page holds: domain values, unless the caller passes a rendering.
+    GameItem = DefaultedTypeVar("GameItem", default=Game)
+    ImportItem = DefaultedTypeVar("ImportItem", default=Import)
+
 MAX_ID = 2**63 - 1
 
 
@@ -100,20 +107,34 @@ class CatalogService:
         with connection(self._engine) as conn:
             return store.get_game(conn=conn, game_id=_existing_id("game", game_id))
 
-    def list_games(self, *, platform: Platform | None, page_size: int, page_token: str) -> Page[Game]:
-        """Games in id order, one page at a time."""
+    def list_games(
+        self,
+        *,
+        platform: Platform | None,
+        page_size: int,
+        page_token: str,
+        rendering: Rendering[Game, GameItem] | None = None,
+    ) -> Page[GameItem]:
+        """Games in id order, one page at a time; as `rendering` makes them when given (see _take)."""
         filters = {"platform": _platform_filter(platform)}
-        return self._id_page("games.list", filters, page_size, page_token, _games_after(platform))
+        return self._id_page("games.list", filters, page_size, page_token, _games_after(platform), rendering)
 
     def search_games(
-        self, *, query: str, platform: Platform | None, page_size: int, page_token: str
-    ) -> Page[Game]:
+        self,
+        *,
+        query: str,
+        platform: Platform | None,
+        page_size: int,
+        page_token: str,
+        rendering: Rendering[Game, GameItem] | None = None,
+    ) -> Page[GameItem]:
         """Games whose name contains the query, best match first; an empty query lists every game."""
         validation.search_query(query)
         if not query.strip():
             # An empty query pages like ListGames, under its own token kind and filters.
             filters = {"query": "", "platform": _platform_filter(platform)}
-            return self._id_page("games.search", filters, page_size, page_token, _games_after(platform))
+            fetch = _games_after(platform)
+            return self._id_page("games.search", filters, page_size, page_token, fetch, rendering)
         limit = self._page_size(page_size)
         with connection(self._engine) as conn:
             key = validation.search_key(search.normalise(conn=conn, query=query))
@@ -122,12 +143,23 @@ class CatalogService:
             found = search.search_games(
                 conn=conn, key=key, platform=platform, after=after, limit=limit + 1, limits=self._limits
             )
-        games, more = self._budget.take((game for game, _ in found), limit)
+        games, more = self._take([game for game, _ in found], limit, rendering)
         if not more:
             return Page(games)
         last = found[len(games) - 1][1]
         token = self._tokens.encode(kind="games.search", filters=filters, cursor=last.to_token())
         return Page(games, token)
+
+    def _take(
+        self, found: list[R], limit: int, rendering: Rendering[R, Any] | None
+    ) -> tuple[list[Any], bool]:
+        """The page's share of `found` under the byte budget: domain values, or as `rendering` makes them.
+
+        A transport passes the rendering it sends, so each item is built once: measured as sent, then sent.
+        """
+        if rendering is None:
+            return self._budget.take(found, limit)
+        return self._budget.take_rendered(found, limit, rendering)
 
     def _id_page(
         self,
@@ -136,16 +168,17 @@ class CatalogService:
         page_size: int,
         page_token: str,
         fetch: Callable[[Connection, int | None, int], list[R]],
-    ) -> Page[R]:
+        rendering: Rendering[R, Any] | None,
+    ) -> Page[Any]:
         """One page of a listing in id order; `fetch(conn, cursor_id, limit)` reads the rows after it."""
         limit = self._page_size(page_size)
         cursor_id = _id_cursor(self._tokens.decode(page_token, kind=kind, filters=filters))
         with connection(self._engine) as conn:
             found = fetch(conn, cursor_id, limit + 1)
-        items, more = self._budget.take(found, limit)
+        items, more = self._take(found, limit, rendering)
         if not more:
             return Page(items)
-        token = self._tokens.encode(kind=kind, filters=filters, cursor=[items[-1].id])
+        token = self._tokens.encode(kind=kind, filters=filters, cursor=[found[len(items) - 1].id])
         return Page(items, token)
 
     def _search_cursor(self, page_token: str, filters: dict[str, str]) -> search.SearchCursor | None:
@@ -211,13 +244,15 @@ class CatalogService:
         with connection(self._engine) as conn:
             return imports.get_import(conn=conn, import_id=_existing_id("import", import_id))
 
-    def list_imports(self, *, page_size: int, page_token: str) -> Page[Import]:
-        """Imports newest first, one page at a time."""
+    def list_imports(
+        self, *, page_size: int, page_token: str, rendering: Rendering[Import, ImportItem] | None = None
+    ) -> Page[ImportItem]:
+        """Imports newest first, one page at a time; as `rendering` makes them when given."""
 
         def fetch(conn: Connection, before_id: int | None, limit: int) -> list[Import]:
             return imports.list_imports(conn=conn, before_id=before_id, limit=limit)
 
-        return self._id_page("imports.list", {}, page_size, page_token, fetch)
+        return self._id_page("imports.list", {}, page_size, page_token, fetch, rendering)
 
     def rollback_import(self, import_id: int) -> Import:
         """Restore every game the import changed to its state before it."""

@@ -50,10 +50,9 @@ class CatalogServicer(pb_grpc.CatalogServiceServicer):
             platform=converters.platform_filter(request.platform),
             page_size=request.page_size,
             page_token=request.page_token,
+            rendering=converters.GAME_MESSAGES,
         )
-        return pb.ListGamesResponse(
-            games=[converters.game_to_proto(g) for g in page.items], next_page_token=page.next_page_token
-        )
+        return pb.ListGamesResponse(games=page.items, next_page_token=page.next_page_token)
 
     def SearchGames(
         self, request: pb.SearchGamesRequest, context: grpc.ServicerContext
@@ -63,10 +62,9 @@ class CatalogServicer(pb_grpc.CatalogServiceServicer):
             platform=converters.platform_filter(request.platform),
             page_size=request.page_size,
             page_token=request.page_token,
+            rendering=converters.GAME_MESSAGES,
         )
-        return pb.SearchGamesResponse(
-            games=[converters.game_to_proto(g) for g in page.items], next_page_token=page.next_page_token
-        )
+        return pb.SearchGamesResponse(games=page.items, next_page_token=page.next_page_token)
 
     def CreateGame(
         self, request: pb.CreateGameRequest, context: grpc.ServicerContext
@@ -115,10 +113,10 @@ class CatalogServicer(pb_grpc.CatalogServiceServicer):
     def ListImports(
         self, request: pb.ListImportsRequest, context: grpc.ServicerContext
     ) -> pb.ListImportsResponse:
-        page = self._service.list_imports(page_size=request.page_size, page_token=request.page_token)
-        return pb.ListImportsResponse(
-            imports=[converters.import_to_proto(i) for i in page.items], next_page_token=page.next_page_token
+        page = self._service.list_imports(
+            page_size=request.page_size, page_token=request.page_token, rendering=converters.IMPORT_MESSAGES
         )
+        return pb.ListImportsResponse(imports=page.items, next_page_token=page.next_page_token)
 
     def RollbackImport(
         self, request: pb.RollbackImportRequest, context: grpc.ServicerContext

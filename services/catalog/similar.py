@@ -110,7 +110,9 @@ def similar_games(
         "after_id": after[1] if after is not None else 0,
         "limit": limit,
     }
-    return [(tables.row_to_game(row), row["score"]) for row in conn.execute(SIMILAR_GAMES, params).mappings()]
+    result = conn.execute(SIMILAR_GAMES, params)
+    game_of = tables.game_reader(result.keys())
+    return [(game_of(row), row.score) for row in result.all()]
 
 
 def escape_like(value: str) -> str:

@@ -34,10 +34,11 @@ def get_game(*, conn: Connection, game_id: int, for_update: bool = False) -> Gam
     query = select(g).where(g.c.id == game_id)
     if for_update:
         query = query.with_for_update()
-    row = conn.execute(query).mappings().first()
+    result = conn.execute(query)
+    row = result.first()
     if row is None:
         raise _not_found(game_id)
-    return tables.row_to_game(row)
+    return tables.game_reader(result.keys())(row)
 
 
 def list_games(*, conn: Connection, platform: Platform | None, after_id: int, limit: int) -> list[Game]:
@@ -45,19 +46,17 @@ def list_games(*, conn: Connection, platform: Platform | None, after_id: int, li
     query = select(g).where(g.c.id > after_id).order_by(g.c.id).limit(limit)
     if platform is not None:
         query = query.where(g.c.platform == platform.value)
-    return [tables.row_to_game(row) for row in conn.execute(query).mappings()]
+    result = conn.execute(query)
+    return list(map(tables.game_reader(result.keys()), result.all()))
 
 
 def create_game(*, conn: Connection, fields: GameFields) -> Game:
     """Create a game; AlreadyExists when its platform already has its store id."""
     try:
-        row = (
-            conn.execute(
-                insert(g).values(**tables.fields_to_row(fields), etag=tables.new_etag()).returning(g)
-            )
-            .mappings()
-            .one()
+        result = conn.execute(
+            insert(g).values(**tables.fields_to_row(fields), etag=tables.new_etag()).returning(g)
         )
+        row = result.one()
     except IntegrityError as exc:
         if not isinstance(exc.orig, UniqueViolation):
             raise
@@ -66,7 +65,7 @@ def create_game(*, conn: Connection, fields: GameFields) -> Game:
             f"a {fields.platform.value} game with store id {fields.store_id!r} already exists"
         ) from exc
     bump_revision(conn=conn)
-    return tables.row_to_game(row)
+    return tables.game_reader(result.keys())(row)
 
 
 def update_game(*, conn: Connection, change: GameUpdate) -> Game:
@@ -74,18 +73,15 @@ def update_game(*, conn: Connection, change: GameUpdate) -> Game:
     current = get_game(conn=conn, game_id=change.game_id, for_update=True)
     _check_etag(current, change.etag)
     values = {k: v for k, v in tables.fields_to_row(change.values).items() if k in change.paths}
-    row = (
-        conn.execute(
-            update(g)
-            .where(g.c.id == change.game_id)
-            .values(**values, etag=tables.new_etag(), update_time=func.now())
-            .returning(g)
-        )
-        .mappings()
-        .one()
+    result = conn.execute(
+        update(g)
+        .where(g.c.id == change.game_id)
+        .values(**values, etag=tables.new_etag(), update_time=func.now())
+        .returning(g)
     )
+    row = result.one()
     bump_revision(conn=conn)
-    return tables.row_to_game(row)
+    return tables.game_reader(result.keys())(row)
 
 
 def delete_game(*, conn: Connection, game_id: int, etag: str = "") -> None:

@@ -13,8 +13,10 @@ storable item far below the budget by its input limits (tests/unit/*/test_larges
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from typing import Any, TypeVar
+from dataclasses import dataclass
+from typing import Any, Generic, TypeVar
 
+S = TypeVar("S")
 T = TypeVar("T")
 KiB = 1024
 MiB = 1024 * KiB
@@ -24,6 +26,22 @@ MAX_MESSAGE_BYTES = 4 * MiB
 HEADROOM_BYTES = 64 * KiB
 # An item of a repeated message field costs its tag (at most 2 bytes) and its length (at most 5).
 _ITEM_FRAMING = 7
+
+
+@dataclass(frozen=True)
+class Rendering(Generic[S, T]):
+    """How a listing's items are sent: `render` builds an item's wire form, `size_of` measures that form.
+
+    A listing given one renders each item once, measures what it rendered and returns that: the page's
+    messages are built once, not once to measure and again to send.
+    """
+
+    render: Callable[[S], T]
+    size_of: Callable[[T], int]
+
+
+def _as_is(item: T) -> T:
+    return item
 
 
 class PageBudget:
@@ -40,13 +58,20 @@ class PageBudget:
 
     def take(self, items: Iterable[T], count: int) -> tuple[list[T], bool]:
         """The first items that fit both `count` and the byte budget, and whether any were left over."""
+        return self.take_rendered(items, count, Rendering(_as_is, self._size_of))
+
+    def take_rendered(
+        self, items: Iterable[S], count: int, rendering: Rendering[S, T]
+    ) -> tuple[list[T], bool]:
+        """As `take`, but each item rendered once by `rendering`, measured as rendered and kept so."""
         page: list[T] = []
         used = 0
         for item in items:
             if len(page) == count:
                 return page, True
-            used += self._size_of(item) + _ITEM_FRAMING
+            rendered = rendering.render(item)
+            used += rendering.size_of(rendered) + _ITEM_FRAMING
             if page and used > self.bytes:
                 return page, True
-            page.append(item)
+            page.append(rendered)
         return page, False
