@@ -60,13 +60,12 @@ def _search(results: dict[str, Any]) -> str:
         "**Uncached search.** Search reads each tier from an index in its own order (names starting with"
         " the query, then a later word, then similar names), so a page's time no longer follows the"
         f" number of matches: {parts}. A page of 50 (the default size) costs the catalog process {cpu} of"
-        " CPU, about 0.2 ms a game: the rows turned into protos twice (once to measure the page"
-        " against the message limit, once to send), SQLAlchemy's row handling, the statements. A brand has"
-        " 37 names starting with it, so its first page of 50 reaches the similar tier: a trigram KNN over"
-        " the vocabulary of name words (~9 ms at 27k words made of 30 syllables, where every trigram is"
-        " common) and up to 1,000 candidates scored. What would: building each game's proto once per"
-        " page, a smaller page for callers that show 20, and a vocabulary search that reads fewer"
-        " trigram lists (a GIN index and a similarity floor measured 5.6 against 7.8 ms)."
+        " CPU (each game's proto is built once per page). A brand has 37 names starting with it, so its"
+        " first page of 50 reaches the similar tier: a trigram KNN over the vocabulary of name words (~9 ms"
+        " at 27k words made of 30 syllables, where every trigram is common) and up to 1,000 candidates"
+        " scored. What would: a smaller page for callers that show 20 (a brand's first page of 20 never"
+        " reaches the similar tier), and a vocabulary search that reads fewer trigram lists (a GIN index"
+        " and a similarity floor measured 5.6 against 7.8 ms)."
     )
 
 

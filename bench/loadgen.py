@@ -19,6 +19,9 @@ from bench.calls import k6_environment
 from gamekit.tls import TlsFiles
 
 SCRIPT = Path(__file__).resolve().parent / "k6" / "unary.js"
+# The platform's contract, loaded by k6 for its methods instead of asking each server by reflection.
+PROTO_ROOT = Path(__file__).resolve().parents[1] / "protos"
+PROTO_FILES = ("games/catalog/v1/catalog.proto", "games/ingestion/v1/ingestion.proto")
 
 
 @dataclass(frozen=True)
@@ -90,6 +93,8 @@ def run(
             "OFFSET": str(offset),
             "SUMMARY_FILE": str(summary_file),
             "API_KEY": api_key or "",
+            "PROTO_ROOT": str(PROTO_ROOT),
+            "PROTO_FILES": ",".join(PROTO_FILES) if method.startswith("games.") else "",
             "K6_NO_USAGE_REPORT": "true",
         }
         cpu_before = _cpu_seconds(watch)
@@ -102,8 +107,13 @@ def run(
         )
         if completed.returncode != 0 or not summary_file.exists():
             raise RuntimeError(f"k6 failed ({completed.returncode}): {completed.stderr[-2000:]}")
+        summary = json.loads(summary_file.read_text())
+        refused = summary["metrics"].get("connect_failures", {}).get("values", {}).get("count", 0)
+        if refused:
+            # A VU without a connection makes no calls: the run would measure fewer callers than asked.
+            raise RuntimeError(f"k6: {refused:.0f} connects failed: {completed.stderr[-2000:]}")
         cpu = _cpu_seconds(watch) - cpu_before
-        return _figures(json.loads(summary_file.read_text()), load, cpu if watch else None)
+        return _figures(summary, load, cpu if watch else None)
 
 
 def _cpu_seconds(pids: Sequence[int]) -> float:

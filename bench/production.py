@@ -278,9 +278,10 @@ def findings(results: dict[str, Any]) -> list[str]:
     """What the production settings cost the hot reads, with this run's figures."""
     if "production" not in results:
         return []
-    hot = results["production"]["hot_reads"]
+    prod = results["production"]
+    hot = prod["hot_reads"]
     floor, get, search = hot["floor"], hot["get"], hot["search"]
-    return [
+    text = (
         f"**Production settings.** At {floor['vus']} VUs, INFO logs and telemetry on, the gateway spends"
         f" {get['server_cpu_ms_per_call']:.2f} ms of CPU on a cached GetGame and"
         f" {search['server_cpu_ms_per_call']:.2f} ms on a cached SearchGames, the bare server"
@@ -288,4 +289,14 @@ def findings(results: dict[str, Any]) -> list[str]:
         " also makes a server span (opened by the platform interceptor; OpenTelemetry's SDK span itself"
         " costs ~0.1 ms of Python) and an access line (a log record queued for the writer thread, which"
         " formats and writes it with the others waiting)."
-    ]
+    )
+    pod = prod.get("hot_reads_processes")
+    if pod:
+        gain = pod["get"]["rps"] / get["rps"]
+        cores = pod["get"]["rps"] * pod["get"]["server_cpu_ms_per_call"] / 1000
+        text += (
+            f" A pod of {prod['settings']['processes']} gateway processes on one port answers"
+            f" {pod['get']['rps']:,.0f} cached GetGame a second, {gain:.2f}x one process, using"
+            f" {cores:.2f} cores of gateway CPU while k6 takes its own share of this machine's cores."
+        )
+    return [text]

@@ -65,6 +65,15 @@ DECISIONS: tuple[dict[str, str], ...] = (
         " no way to send compressed bytes as they are (2026-12-05).",
     },
     {
+        "decision": "k6 loads the contract's protos instead of asking the gateway by reflection",
+        "measurement": "the services allow one peer 4 reflection streams at once, so of 16 VUs connecting"
+        " together most saw their connect refused and then spun without calling (142,851 iterations for"
+        " 7,983 calls): every gateway figure before 2026-12-05's second run measured a few VUs. Same"
+        " gateway, same run, 16 VUs, cached GetGame: 798 -> 1,174 req/s at production settings, 971 ->"
+        " 1,820 at WARNING with telemetry off. A VU whose connect fails now retries and fails the run"
+        " (2026-12-05).",
+    },
+    {
         "decision": "gateway response compression left on",
         "measurement": "a gateway built without it (same run, same data): cached SearchGames of 38 games"
         " (~13 KB) 1,370 -> 1,523 req/s, 0.71 -> 0.60 ms of gateway CPU per call; GetGame (one game)"
