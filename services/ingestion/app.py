@@ -169,7 +169,11 @@ def build_ingestion(settings: RunSettings, *, page_tokens: PageTokens | None = N
     )
     if isinstance(settings, IngestionSettings):
         # A service is what Prometheus scrapes; the CronJob's runs reach its gauge through the ledger.
-        app.on_close(metrics.follow_ledger(ledger.last_success_time, ledger.last_rejection_time))
+        app.on_close(
+            metrics.follow_ledger(
+                ledger.last_success_time, ledger.last_rejection_time, ledger.newest_file_records
+            )
+        )
     return app
 
 

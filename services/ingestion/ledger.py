@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
 from sqlalchemy import Connection, Engine, Select, func, select, text
@@ -180,6 +180,28 @@ class Ledger:
     def last_rejection_time(self) -> datetime | None:
         """When a file still rejected was last rejected, if one is."""
         return self._newest(files.c.update_time, files.c.state == FileState.REJECTED.value)
+
+    def newest_file_records(self, *, within: timedelta = timedelta(days=7)) -> dict[str, RecordCounts]:
+        """Record counts of the newest finished (imported or rejected) version of each delivered file name.
+
+        A name is the key's last segment, the same file whether delivered under dated prefixes or over
+        one key. Only versions finished in the last `within` count, so a name no longer delivered drops
+        out. "Newest" is the version first seen last (the highest id), not the last one touched: an
+        operator accepting an old version does not make it the newest delivery.
+        """
+        name = func.regexp_replace(files.c.key, "^.*/", "").label("name")
+        window = func.make_interval(0, 0, 0, 0, 0, 0, within.total_seconds())
+        query = (
+            select(files, name)
+            .where(
+                files.c.state.in_([FileState.IMPORTED.value, FileState.REJECTED.value]),
+                files.c.update_time >= func.now() - window,
+            )
+            .distinct(name)  # PostgreSQL's DISTINCT ON: the first row of each name in this order
+            .order_by(name, files.c.id.desc())
+        )
+        with connection(self._engine) as conn:
+            return {row["name"]: t.row_to_file(row).records for row in conn.execute(query).mappings()}
 
     def _newest(self, column: Any, where: Any) -> datetime | None:
         with connection(self._engine) as conn:

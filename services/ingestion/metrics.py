@@ -1,10 +1,11 @@
 """Ingestion's own Prometheus figures (gamekit.metrics serves them with the gRPC ones).
 
-The last-success and last-rejection gauges answer at scrape time. The daily run is a CronJob, another
-process with no metrics port, so the `serve` process that Prometheus scrapes follows the ledger: it
-asks for the last successful run (and the last rejected file) at most every `LEDGER_READ_SECONDS` and
-keeps the last good answer when the database fails. What the process did itself counts at once,
-without waiting for the next read. The counters count only what this process did.
+The last-success, last-rejection and quarantine-share gauges answer at scrape time. The daily run is a
+CronJob, another process with no metrics port, so the `serve` process that Prometheus scrapes follows the
+ledger: it asks for the last successful run, the last rejected file and each file's newest record counts
+at most every `LEDGER_READ_SECONDS`, and keeps the last good answer when the database fails. A success or
+rejection of the process itself counts at once, without waiting for the next read. The counters count
+only what this process did.
 """
 
 from __future__ import annotations
@@ -13,14 +14,18 @@ import logging
 import math
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Mapping
 from datetime import UTC, datetime
+from typing import Generic, TypeVar
 
-from prometheus_client import Counter, Gauge, Histogram
+from prometheus_client import REGISTRY, Counter, Gauge, Histogram
+from prometheus_client.core import GaugeMetricFamily
+from prometheus_client.registry import Collector
 
 from ingestion.model import Outcome, RecordCounts
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 LEDGER_READ_SECONDS = 15.0
 
@@ -58,27 +63,23 @@ for _cause in REJECT_CAUSES:
     FILES_REJECTED.labels(_cause)
 
 LedgerRead = Callable[[], datetime | None]
+FileRecordsRead = Callable[[], Mapping[str, RecordCounts]]
 
 
-class LedgerTime:
-    """The newest time of an event this process knows of (a run's success, say): its own, or the ledger's."""
+class LedgerAnswer(Generic[T]):
+    """The last answer of a ledger query, asked again at most every interval; kept when the query fails."""
 
-    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(self, empty: T, *, what: str, clock: Callable[[], float] = time.monotonic) -> None:
+        self._what = what
         self._clock = clock
         self._lock = threading.Lock()
-        self._own = 0.0
-        self._ledger = 0.0
-        self._read: LedgerRead | None = None
+        self._answer = empty
+        self._read: Callable[[], T] | None = None
         self._interval = LEDGER_READ_SECONDS
         self._next_read = 0.0
 
-    def mark(self, ended: datetime) -> None:
-        """The event happened in this process, at `ended`."""
-        with self._lock:
-            self._own = max(self._own, ended.timestamp())
-
-    def follow(self, read: LedgerRead, *, interval: float | None = None) -> Callable[[], None]:
-        """Ask `read` at the next scrape and then every `interval` s; returns a call that stops it."""
+    def follow(self, read: Callable[[], T], *, interval: float | None = None) -> Callable[[], None]:
+        """Ask `read` at the next `get` and then every `interval` s; returns a call that stops it."""
         with self._lock:
             self._read = read
             self._interval = LEDGER_READ_SECONDS if interval is None else interval
@@ -91,31 +92,113 @@ class LedgerTime:
 
         return stop
 
-    def value(self) -> float:
-        """Unix time of the last success (0 if none), reading the ledger when the last read is stale."""
+    def get(self) -> T:
+        """The last good answer, asking the ledger first when it is stale; never raises."""
         with self._lock:
             now = self._clock()
             if self._read is not None and now >= self._next_read:
                 # Also after a failure: a database that is down is asked again later, not at every scrape.
                 self._next_read = now + self._interval
                 try:
-                    ended = self._read()
+                    self._answer = self._read()
                 except Exception:
-                    log.warning("cannot read the last successful run from the ledger", exc_info=True)
-                else:
-                    self._ledger = 0.0 if ended is None else ended.timestamp()
-            return max(self._own, self._ledger)
+                    log.warning("cannot read %s from the ledger", self._what, exc_info=True)
+            return self._answer
+
+
+class LedgerTime:
+    """The newest time of an event this process knows of (a run's success, say): its own, or the ledger's."""
+
+    def __init__(
+        self, clock: Callable[[], float] = time.monotonic, *, what: str = "the last successful run"
+    ) -> None:
+        self._lock = threading.Lock()
+        self._own = 0.0
+        self._ledger: LedgerAnswer[datetime | None] = LedgerAnswer(None, what=what, clock=clock)
+
+    def mark(self, ended: datetime) -> None:
+        """The event happened in this process, at `ended`."""
+        with self._lock:
+            self._own = max(self._own, ended.timestamp())
+
+    def follow(self, read: LedgerRead, *, interval: float | None = None) -> Callable[[], None]:
+        """Ask `read` at the next scrape and then every `interval` s; returns a call that stops it."""
+        return self._ledger.follow(read, interval=interval)
+
+    def value(self) -> float:
+        """Unix time of the last event (0 if none), reading the ledger when the last read is stale."""
+        ended = self._ledger.get()
+        with self._lock:
+            return max(self._own, 0.0 if ended is None else ended.timestamp())
+
+
+def quarantine_ratio(records: RecordCounts) -> float | None:
+    """Quarantined records / records read, as the rejection limit counts them; None when none was read.
+
+    Duplicates are among the imported records (the catalog collapses them), so they are not added.
+    """
+    read = records.imported + records.quarantined
+    return records.quarantined / read if read else None
+
+
+class QuarantineRatios(Collector):
+    """`ingestion_file_quarantine_ratio{file}`: one series per file name the ledger finished lately.
+
+    A name appears once a version of it was imported or rejected, and disappears when the ledger stops
+    listing it (see `Ledger.newest_file_records`); a version that read no record has no share to show.
+    """
+
+    NAME = "ingestion_file_quarantine_ratio"
+    HELP = (
+        "Quarantined share (0 to 1) of the records read from the newest imported or rejected version of "
+        "each delivered file name (the key's last segment) processed in the last 7 days, read from the "
+        "ledger."
+    )
+
+    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
+        self._records: LedgerAnswer[Mapping[str, RecordCounts]] = LedgerAnswer(
+            {}, what="the files' record counts", clock=clock
+        )
+
+    def follow(self, read: FileRecordsRead, *, interval: float | None = None) -> Callable[[], None]:
+        """Ask `read` at the next scrape and then every `interval` s; returns a call that stops it."""
+        return self._records.follow(read, interval=interval)
+
+    def ratios(self) -> dict[str, float]:
+        """File name -> quarantined share, reading the ledger when the last read is stale."""
+        shares = {name: quarantine_ratio(records) for name, records in self._records.get().items()}
+        return {name: share for name, share in sorted(shares.items()) if share is not None}
+
+    def describe(self) -> Iterator[GaugeMetricFamily]:
+        yield GaugeMetricFamily(self.NAME, self.HELP, labels=["file"])
+
+    def collect(self) -> Iterator[GaugeMetricFamily]:
+        family = GaugeMetricFamily(self.NAME, self.HELP, labels=["file"])
+        for name, share in self.ratios().items():
+            family.add_metric([name], share)
+        yield family
 
 
 LAST_SUCCESS_TIME = LedgerTime()
 LAST_SUCCESS.set_function(LAST_SUCCESS_TIME.value)
-LAST_REJECTION_TIME = LedgerTime()
+LAST_REJECTION_TIME = LedgerTime(what="the last rejected file")
 LAST_REJECTION.set_function(LAST_REJECTION_TIME.value)
+QUARANTINE_RATIOS = QuarantineRatios()
+REGISTRY.register(QUARANTINE_RATIOS)
 
 
-def follow_ledger(last_success: LedgerRead, last_rejection: LedgerRead) -> Callable[[], None]:
-    """Report the ledger's last success and last rejection on the gauges; returns a call that stops it."""
-    stops = (LAST_SUCCESS_TIME.follow(last_success), LAST_REJECTION_TIME.follow(last_rejection))
+def follow_ledger(
+    last_success: LedgerRead, last_rejection: LedgerRead, file_records: FileRecordsRead
+) -> Callable[[], None]:
+    """Report the ledger's last success, last rejection and files' quarantined shares on the gauges.
+
+    Returns a call that stops it.
+    """
+    stops = (
+        LAST_SUCCESS_TIME.follow(last_success),
+        LAST_REJECTION_TIME.follow(last_rejection),
+        QUARANTINE_RATIOS.follow(file_records),
+    )
 
     def stop() -> None:
         for each in stops:
