@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: setup up test lint fmt protos chart-docs buf clean bench images pods fuzz check-monitoring
+.PHONY: setup up test lint fmt protos chart-docs dashboards buf clean bench images pods fuzz check-monitoring
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -66,6 +66,11 @@ check-monitoring: setup
 
 chart-docs: setup
 	$(BIN)/python scripts/chart_values_doc.py
+
+# The chart's Grafana dashboards, written from their Python (tools/dashboards, grafana-foundation-sdk):
+# edit the code, run this, commit both. tests/monitoring/test_dashboards_generated.py fails when stale.
+dashboards: setup
+	$(BIN)/python -m tools.dashboards
 
 clean:
 	rm -rf $(VENV) .local .mypy_cache .pytest_cache .ruff_cache

@@ -24,6 +24,7 @@ from gamectl.certs import DevPki, ensure_dev_pki
 from gamectl.localpg import LocalPostgres
 from gamectl.net import free_port
 from gamectl.processes import stop_processes
+from gamectl.prometheuslocal import PrometheusProcess, find_prometheus
 from gamectl.redislocal import RedisProcess, find_redis_server
 from gamectl.s3local import ACCESS_KEY_ID, SECRET_ACCESS_KEY, LocalS3
 from gateway.keys import SCOPES, create_key
@@ -90,6 +91,7 @@ class Suite:
     postgres: LocalPostgres | None = None
     s3: LocalS3 | None = None
     redis: RedisProcess | None = None
+    prometheus: PrometheusProcess | None = None
     ingestion_env: dict[str, str] = field(default_factory=dict)
 
     @property
@@ -125,6 +127,7 @@ class Suite:
     def start(self) -> dict[str, str | dict[str, str]]:
         """Bring every service up and write suite.json; raise RuntimeError if one does not come up."""
         self.suite_file.unlink(missing_ok=True)
+        prometheus = find_prometheus() if self.environ.get("GAMECTL_PROMETHEUS") == "1" else None
         pki = ensure_dev_pki(self.local_dir / "certs")
         database_url = self._database_url()
         self._run_module("catalog", "migrate", {"CATALOG_DATABASE_URL": database_url})
@@ -156,6 +159,10 @@ class Suite:
         self._wait_serving(gateway)
         info = self._describe(pki)
         info["api_keys"] = api_keys
+        if prometheus is not None:
+            self.prometheus = PrometheusProcess(prometheus, self.metrics_addresses())
+            self.prometheus.start()
+            info["prometheus"] = self.prometheus.address
         self.suite_file.write_text(json.dumps(info, indent=2) + "\n")
         self.ingestion_env = ingestion.env
         return info
@@ -175,6 +182,9 @@ class Suite:
         if self.redis is not None:
             self.redis.close()
             self.redis = None
+        if self.prometheus is not None:
+            self.prometheus.close()
+            self.prometheus = None
         if self.postgres is not None:
             self.postgres.stop()
             self.postgres = None
@@ -268,7 +278,14 @@ class Suite:
         info.update(
             ca=rel(pki.ca_file), client_cert=rel(operator.cert_file), client_key=rel(operator.key_file)
         )
+        info["metrics"] = self.metrics_addresses()
         return info
+
+    def metrics_addresses(self) -> dict[str, str]:
+        """host:port of each service's Prometheus endpoint, by service name."""
+        return {
+            s.spec.name: f"{self.host}:{s.env[s.spec.env_prefix + 'METRICS_PORT']}" for s in self.services
+        }
 
 
 def _port(value: str | None, default: int) -> int:

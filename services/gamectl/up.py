@@ -50,12 +50,14 @@ def _banner(info: Mapping[str, Any]) -> str:
     tls = f"-cacert {info['ca']} -cert {info['client_cert']} -key {info['client_key']}"
     reader = info["api_keys"]["reader"]
     search = "games.catalog.v1.CatalogService/SearchGames"
+    prometheus = [f"  prometheus http://{info['prometheus']}"] if "prometheus" in info else []
     return "\n".join(
         [
             "games platform is up; .local/suite.json describes it. Ctrl-C stops everything.",
             f"  gateway    {info['gateway']}   (callers: API key + the operator certificate)",
             f"  catalog    {info['catalog']}",
             f"  ingestion  {info['ingestion']}",
+            *prometheus,
             "Try:",
             f"  .venv/bin/grpcurl {tls} -H 'authorization: Bearer {reader}' \\",
             f'      -d \'{{"query": "pokemon"}}\' {info["gateway"]} {search}',

@@ -26,6 +26,7 @@ COMPONENTS = ("gateway", "catalog", "ingestion")
 EXPECTED_ALERTS = {
     "IngestionStale",
     "IngestionFileRejected",
+    "IngestionQuarantineHigh",
     "GrpcErrorRatioHigh",
     "GrpcLatencyP99High",
     "ServiceDown",
@@ -312,6 +313,8 @@ def test_each_dashboard_covers_its_figures() -> None:
     }
     ingestion = {
         "ingestion_files_total",
+        "ingestion_files_rejected_total",
+        "ingestion_file_quarantine_ratio",
         "ingestion_records_total",
         "ingestion_run_duration_seconds_bucket",
         "ingestion_last_success_timestamp_seconds",
