@@ -1,11 +1,14 @@
-"""Regenerate the Python stubs and their .pyi under services/games/ from protos/.
+"""Regenerate the Python stubs and their .pyi under services/games/ from protos/, and the TypeScript
+client's code under clients/typescript/src/gen/ (buf with protoc-gen-es from its node_modules).
 
-Run as `make protos`. The output is committed; tests/contracts checks it is fresh.
+Run as `make protos`. The output is committed; tests/contracts checks both are fresh.
 """
 
 from __future__ import annotations
 
+import hashlib
 import shutil
+import subprocess
 import sys
 import tempfile
 from pathlib import Path
@@ -17,6 +20,11 @@ ROOT = Path(__file__).resolve().parent.parent
 PROTOS = ROOT / "protos"
 WELL_KNOWN = Path(grpc_tools.__file__).parent / "_proto"
 BIN = Path(sys.executable).parent  # mypy-protobuf's protoc plugins live beside this interpreter
+TYPESCRIPT = ROOT / "clients" / "typescript"
+TYPESCRIPT_OUT = Path("src") / "gen"  # relative to TYPESCRIPT, as buf.gen.yaml says
+# Written into node_modules by the last `npm ci`: the hash of the package-lock.json it installed.
+LOCK_STAMP = ".package-lock.sha256"
+NPM_TIMEOUT_SECONDS = 600.0
 
 
 def generate(out_dir: Path) -> None:
@@ -42,8 +50,44 @@ def generate(out_dir: Path) -> None:
             package = package.parent
 
 
+def node_modules() -> None:
+    """`npm ci` in clients/typescript when its package-lock.json changed since the last one."""
+    if shutil.which("node") is None or shutil.which("npm") is None:
+        raise SystemExit("the TypeScript client needs Node.js 20 or later with npm on PATH")
+    digest = hashlib.sha256((TYPESCRIPT / "package-lock.json").read_bytes()).hexdigest()
+    stamp = TYPESCRIPT / "node_modules" / LOCK_STAMP
+    if stamp.exists() and stamp.read_text() == digest:
+        return
+    result = subprocess.run(
+        ["npm", "ci", "--no-audit", "--no-fund"],
+        cwd=TYPESCRIPT,
+        capture_output=True,
+        text=True,
+        timeout=NPM_TIMEOUT_SECONDS,
+        check=False,
+    )
+    if result.returncode != 0:
+        raise SystemExit(f"npm ci failed:\n{result.stdout[-3000:]}{result.stderr[-3000:]}")
+    stamp.write_text(digest)
+
+
+def generate_typescript(out_dir: Path) -> Path:
+    """Write the TypeScript code for protos/ under out_dir (buf.gen.yaml's src/gen); that folder."""
+    node_modules()
+    result = subprocess.run(
+        [str(BIN / "buf"), "generate", "--template", "buf.gen.yaml", "--output", str(out_dir)],
+        cwd=TYPESCRIPT,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if result.returncode != 0:
+        raise SystemExit(f"buf generate failed:\n{result.stdout}{result.stderr}")
+    return out_dir / TYPESCRIPT_OUT
+
+
 def main() -> None:
-    """Regenerate services/games in place, replacing what was there."""
+    """Regenerate services/games and clients/typescript/src/gen in place, replacing what was there."""
     target = ROOT / "services" / "games"
     with tempfile.TemporaryDirectory() as tmp:
         generate(Path(tmp))
@@ -51,6 +95,8 @@ def main() -> None:
         shutil.copytree(Path(tmp) / "games", target)
     (target / "py.typed").touch()
     print(f"stubs written to {target.relative_to(ROOT)}", file=sys.stderr)
+    written = generate_typescript(TYPESCRIPT)
+    print(f"TypeScript written to {written.relative_to(ROOT)}", file=sys.stderr)
 
 
 if __name__ == "__main__":

@@ -1,4 +1,8 @@
 import os
+import re
+import shutil
+import subprocess
+from typing import Any
 
 pytest_plugins = [
     "tests.fixtures.pki",
@@ -14,3 +18,29 @@ pytest_plugins = [
 # The monitoring scenario needs Debian's `prometheus` on PATH: `make check-monitoring` installs it and runs
 # that folder with GAMES_CHECK_MONITORING=1; `make test` runs everything else.
 collect_ignore = [] if os.environ.get("GAMES_CHECK_MONITORING") == "1" else ["e2e/monitoring"]
+
+
+def _node_major() -> int:
+    node = shutil.which("node")
+    if node is None or shutil.which("npm") is None:
+        return 0
+    version = subprocess.run([node, "--version"], capture_output=True, text=True, check=False).stdout
+    match = re.match(r"v(\d+)\.", version.strip())
+    return int(match.group(1)) if match else 0
+
+
+# The TypeScript client's tests need Node.js 20+ with npm (.ci/run has it). Where it is missing they are
+# not collected, and the end of the run says so in one line (pytest_terminal_summary below).
+NODE_MISSING = _node_major() < 20
+if NODE_MISSING:
+    collect_ignore += ["e2e/test_typescript_client.py", "contracts/test_typescript_generated.py"]
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    """One clear line when the TypeScript client's tests were left out for want of Node.js."""
+    if NODE_MISSING:
+        terminalreporter.write_line(
+            "NOT RUN: the TypeScript client's tests (clients/typescript) need Node.js 20+ and npm on PATH",
+            yellow=True,
+            bold=True,
+        )

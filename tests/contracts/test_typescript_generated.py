@@ -1,0 +1,25 @@
+"""The TypeScript client's generated code (clients/typescript/src/gen) is what buf makes of protos/ now.
+
+Regenerating needs protoc-gen-es from the client's node_modules (`npm ci`, once per package-lock.json)
+and so Node.js 20 or later: without it this fails, saying so.
+"""
+
+from __future__ import annotations
+
+import filecmp
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT / "scripts"))
+
+from generate_stubs import TYPESCRIPT, TYPESCRIPT_OUT, generate_typescript  # noqa: E402
+
+from tests.contracts.test_protos import _differences  # noqa: E402
+
+
+def test_committed_typescript_is_fresh(tmp_path: Path) -> None:
+    fresh = generate_typescript(tmp_path)
+    committed = TYPESCRIPT / TYPESCRIPT_OUT
+    stale = _differences(filecmp.dircmp(fresh, committed))
+    assert not stale, f"run `make protos`; stale or missing TypeScript: {stale}"
