@@ -77,7 +77,8 @@ class ServiceHost:
     `reflection=False` leaves the reflection service out; `compress_responses=True` compresses responses
     for callers that accept gzip (or deflate); `gate` is the service's own check of each call, run by the
     platform interceptor (gamekit.calls.Gate); `reuse_port=True` shares the gRPC ports with the other
-    processes of the pod (gamekit.workers), which then take turns at new connections.
+    processes of the pod (gamekit.workers), which then take turns at new connections; `metrics_host`
+    binds the metrics port elsewhere than the gRPC ports (a worker's, on loopback, read by its supervisor).
     The settings' limits apply: `max_concurrent_rpcs` on the business port (gamekit.admission), the
     health and reflection stream caps on each port, counted apart (gamekit.streams).
     """
@@ -101,6 +102,7 @@ class ServiceHost:
         compress_responses: bool = False,
         gate: Gate | None = None,
         reuse_port: bool = False,
+        metrics_host: str | None = None,
     ) -> None:
         self.settings = settings
         self.bindings = [b if isinstance(b, ServiceBinding) else ServiceBinding(*b) for b in bindings]
@@ -123,6 +125,7 @@ class ServiceHost:
         self._pool = HandlerPool(max_workers, limit=settings.max_concurrent_rpcs)
         self._client_auth: ClientAuth = client_auth
         self._reflection = reflection
+        self._metrics_host = metrics_host
         # One cap per port: the probe port's peers are kubelets and in-cluster tooling, not callers.
         self._streams = self._stream_cap()
         self._probe_streams = self._stream_cap()
@@ -184,7 +187,7 @@ class ServiceHost:
         self._ports["health_port"] = probe.add_insecure_port(f"{host}:{self.settings.health_port}")
 
         # Metrics first: once health says SERVING, everything the process offers must answer.
-        self._metrics = start_metrics_server(self.settings.metrics_port, host)
+        self._metrics = start_metrics_server(self.settings.metrics_port, self._metrics_host or host)
         self._ports["metrics_port"] = self._metrics.port
         self.health.start()
         probe.start()

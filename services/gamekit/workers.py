@@ -41,6 +41,8 @@ WORKER_INDEX = "GAMEKIT_WORKER_INDEX"
 MAX_CRASHES = 5
 CRASH_WINDOW_SECONDS = 60.0
 RESTART_DELAY_SECONDS = 1.0
+# Where a worker serves its own metrics: read by the supervisor only (gamekit.metrics_fanin.scrape).
+WORKER_METRICS_HOST = "127.0.0.1"
 
 
 def reserve_port(host: str, port: int) -> socket.socket:
@@ -126,8 +128,9 @@ class Supervisor:
         return {name: held.getsockname()[1] for name, held in self._held.items()}
 
     def metrics_ports(self) -> dict[int, int]:
-        """Each reporting worker's own metrics port, by worker index."""
-        return {w.index: w.metrics_port for w in self._workers.values() if w.metrics_port is not None}
+        """Each reporting worker's own metrics port, by worker index (called from the scrape's thread)."""
+        workers = list(self._workers.values())  # one step: _start may add a worker meanwhile
+        return {w.index: w.metrics_port for w in workers if w.metrics_port is not None}
 
     def run(self) -> int:
         """Serve until SIGTERM/SIGINT (0), or until workers keep dying (1)."""
@@ -174,8 +177,14 @@ class Supervisor:
     def _read_report(self, worker: _Worker, read_end: int) -> None:
         with os.fdopen(read_end) as pipe:
             line = pipe.readline()
-        if line:
+        try:
             worker.metrics_port = int(json.loads(line)["metrics_port"])
+        except (ValueError, KeyError, TypeError):
+            # No line: the worker died before serving (its exit is logged by the watch loop).
+            if line:
+                log.error(
+                    "worker report unreadable", extra={"fields": {"worker": worker.index, "line": line}}
+                )
 
     def _watch(self) -> int:
         while not self._stop.wait(0.2):
@@ -183,7 +192,7 @@ class Supervisor:
                 code = worker.process.poll()
                 if code is None:
                     continue
-                log.error("worker died", extra={"fields": {"worker": index, "exit_code": code}})
+                log.error("worker exited", extra={"fields": {"worker": index, "exit_code": code}})
                 if self._crashing():
                     log.error("workers keep dying: stopping the pod's processes")
                     return 1

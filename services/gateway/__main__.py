@@ -12,7 +12,7 @@ from gamekit import telemetry
 from gamekit.logs import configure_logging
 from gamekit.server import serve
 from gamekit.settings import load_settings
-from gamekit.workers import Supervisor, report_started
+from gamekit.workers import WORKER_METRICS_HOST, Supervisor, report_started
 from gateway.app import build_gateway
 from gateway.keys import KeyFileError, KeyStore
 from gateway.settings import GatewaySettings
@@ -41,6 +41,7 @@ def main(argv: list[str] | None = None) -> int:
             app.policy,
             app.ready,
             reuse_port=True,
+            metrics_host=WORKER_METRICS_HOST,
             on_started=report_started,
             **app.host_options,
         )

@@ -1,7 +1,8 @@
 """The TypeScript client's generated code (clients/typescript/src/gen) is what buf makes of protos/ now.
 
 Regenerating needs protoc-gen-es from the client's node_modules (`npm ci`, once per package-lock.json)
-and so Node.js 20 or later: without it this fails, saying so.
+and so Node.js 20 or later: without it tests/conftest.py leaves this module out, and the run ends with a
+NOT RUN line saying so.
 """
 
 from __future__ import annotations

@@ -2,7 +2,8 @@
 
 The suite runs in-process (`platform_suite`) with the sample deliveries ingested. Node reads the
 suite.json and asks, through files in a control folder, for the catalog to be stopped and started
-again while it retries a read. Node 20 or later is required: without it the test fails, saying so.
+again while it retries a read. Node 20 or later with npm is required: without them tests/conftest.py
+leaves this module out and the run ends with a NOT RUN line saying so.
 """
 
 from __future__ import annotations

@@ -206,10 +206,12 @@ export function connect(options: ConnectOptions): GamesClient {
     ...(options.serverName !== undefined && { servername: options.serverName }),
   };
   const sessions = new Http2SessionManager(baseUrl, { idleConnectionTimeoutMs: 60_000 }, tls);
+  // 0 means no deadline: the transport takes `undefined` for that (0 would expire every call at once).
+  const deadlineMs = options.deadlineMs ?? DEFAULT_DEADLINE_MS;
   const transport = createGrpcTransport({
     baseUrl,
     sessionManager: sessions,
-    defaultTimeoutMs: options.deadlineMs ?? DEFAULT_DEADLINE_MS,
+    ...(deadlineMs > 0 && { defaultTimeoutMs: deadlineMs }),
     // Applied last to first: the key is set once, outside the retries.
     interceptors: [
       authInterceptor(options.apiKey),

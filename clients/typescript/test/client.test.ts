@@ -43,6 +43,16 @@ function newGame(displayName: string): { displayName: string; platform: Platform
   return { displayName, platform: Platform.IOS, storeId: randomUUID() };
 }
 
+void test("a deadline of 0 means none: calls still answer", async () => {
+  const unbounded = connectFromSuite(SUITE, "reader", { deadlineMs: 0 });
+  try {
+    const page = await unbounded.catalog.listGames({ pageSize: 1 });
+    assert.equal(page.games.length, 1);
+  } finally {
+    unbounded.close();
+  }
+});
+
 void test("search finds Pokémon GO among the sample games", async () => {
   const names = (await collect(reader.games.searchGames("pokemon"))).map((g) => g.displayName);
   assert.ok(names.includes("Pokémon GO"), `found ${names.join(", ")}`);
