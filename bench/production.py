@@ -56,7 +56,8 @@ PRODUCTION = {"LOG_LEVEL": "INFO"}
 TELEMETRY_ON = {"OTEL_SDK_DISABLED": "false"}
 
 
-def _settings(prefix: str, **extra: str) -> dict[str, str]:
+def production_settings(prefix: str, **extra: str) -> dict[str, str]:
+    """`make up`'s settings for a service with env prefix `prefix` (INFO, telemetry on), plus `extra`."""
     return {**{f"{prefix}_{k}": v for k, v in PRODUCTION.items()}, **TELEMETRY_ON, **extra}
 
 
@@ -66,13 +67,17 @@ def scenario(platform: BenchPlatform, settings: ReadSettings, queries: Queries) 
     logs.mkdir(exist_ok=True)
     started: list[RunningService] = []
     try:
-        catalog = platform.start_service("catalog", _settings("CATALOG"), log_file=logs / "catalog.log")
+        catalog = platform.start_service(
+            "catalog", production_settings("CATALOG"), log_file=logs / "catalog.log"
+        )
         started.append(catalog)
         target = {"GATEWAY_CATALOG_TARGET": f"{HOST}:{catalog.port}"}
-        cached = platform.start_gateway(_settings("GATEWAY", **target), log_file=logs / "gateway.log")
+        cached = platform.start_gateway(
+            production_settings("GATEWAY", **target), log_file=logs / "gateway.log"
+        )
         started.append(cached)
         uncached = platform.start_gateway(
-            _settings("GATEWAY", GATEWAY_CACHE_MAX_ENTRIES="0", **target),
+            production_settings("GATEWAY", GATEWAY_CACHE_MAX_ENTRIES="0", **target),
             log_file=logs / "gateway-uncached.log",
         )
         started.append(uncached)
@@ -90,7 +95,7 @@ def scenario(platform: BenchPlatform, settings: ReadSettings, queries: Queries) 
         }
         platform.stop_gateway(started.pop())  # the uncached gateway: its cores go to the pod below
         pod = platform.start_gateway(
-            _settings("GATEWAY", GATEWAY_PROCESSES=str(PROCESSES), **target),
+            production_settings("GATEWAY", GATEWAY_PROCESSES=str(PROCESSES), **target),
             log_file=logs / "gateway-processes.log",
         )
         started.append(pod)

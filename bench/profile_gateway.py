@@ -19,7 +19,7 @@ from bench import games
 from bench.calls import direct_channel
 from bench.loadgen import Load
 from bench.platform import BenchPlatform
-from bench.production import _settings
+from bench.production import production_settings
 from bench.reads import GET, gateway_run
 
 PY_SPY = Path(sys.executable).parent / "py-spy"
@@ -78,7 +78,9 @@ def main(out: Path) -> None:
     try:
         with direct_channel(platform.target("catalog"), platform.tls("ingestion")) as channel:
             games.load(channel, 2000)
-        gateway = platform.start_gateway(_settings("GATEWAY"), log_file=platform.root / "gateway.log")
+        gateway = platform.start_gateway(
+            production_settings("GATEWAY"), log_file=platform.root / "gateway.log"
+        )
         collapsed = out.with_suffix(".txt")
         command = [str(PY_SPY), "record", "--pid", str(gateway.process.pid), "--gil", "--nonblocking"]
         command += ["-d", "12", "-r", "200", "-f", "raw", "-o", str(collapsed)]

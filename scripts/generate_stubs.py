@@ -50,6 +50,15 @@ def generate(out_dir: Path) -> None:
             package = package.parent
 
 
+def run_in_client(*argv: str, timeout: float = NPM_TIMEOUT_SECONDS) -> None:
+    """Run `argv` in clients/typescript; SystemExit with the end of its output when it fails."""
+    result = subprocess.run(
+        argv, cwd=TYPESCRIPT, capture_output=True, text=True, timeout=timeout, check=False
+    )
+    if result.returncode != 0:
+        raise SystemExit(f"{' '.join(argv)} failed:\n{result.stdout[-3000:]}{result.stderr[-3000:]}")
+
+
 def node_modules() -> None:
     """`npm ci` in clients/typescript when its package-lock.json changed since the last one."""
     if shutil.which("node") is None or shutil.which("npm") is None:
@@ -58,31 +67,14 @@ def node_modules() -> None:
     stamp = TYPESCRIPT / "node_modules" / LOCK_STAMP
     if stamp.exists() and stamp.read_text() == digest:
         return
-    result = subprocess.run(
-        ["npm", "ci", "--no-audit", "--no-fund"],
-        cwd=TYPESCRIPT,
-        capture_output=True,
-        text=True,
-        timeout=NPM_TIMEOUT_SECONDS,
-        check=False,
-    )
-    if result.returncode != 0:
-        raise SystemExit(f"npm ci failed:\n{result.stdout[-3000:]}{result.stderr[-3000:]}")
+    run_in_client("npm", "ci", "--no-audit", "--no-fund")
     stamp.write_text(digest)
 
 
 def generate_typescript(out_dir: Path) -> Path:
     """Write the TypeScript code for protos/ under out_dir (buf.gen.yaml's src/gen); that folder."""
     node_modules()
-    result = subprocess.run(
-        [str(BIN / "buf"), "generate", "--template", "buf.gen.yaml", "--output", str(out_dir)],
-        cwd=TYPESCRIPT,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    if result.returncode != 0:
-        raise SystemExit(f"buf generate failed:\n{result.stdout}{result.stderr}")
+    run_in_client(str(BIN / "buf"), "generate", "--template", "buf.gen.yaml", "--output", str(out_dir))
     return out_dir / TYPESCRIPT_OUT
 
 

@@ -1,7 +1,7 @@
 """One /metrics for a pod whose service runs as several processes (gamekit.workers).
 
 Each worker process keeps its own registry and serves it on a loopback port of its own (127.0.0.1,
-gamekit.workers.WORKER_METRICS_HOST); the supervisor serves the pod's metrics port, and each scrape of
+WORKER_METRICS_HOST); the supervisor serves the pod's metrics port, and each scrape of
 it reads every worker's metrics in the OpenMetrics format and passes them on with a `worker` label
 added. Exemplars (the trace id of a latency observation) pass through untouched, which
 prometheus_client's multiprocess mode would drop; and every series stays a worker's own, so
@@ -26,9 +26,11 @@ OPENMETRICS = "application/openmetrics-text; version=1.0.0; charset=utf-8"
 # A worker that does not answer within this is left out of the scrape rather than holding it.
 SCRAPE_TIMEOUT_SECONDS = 2.0
 WORKER_LABEL = "worker"
+# Where a worker serves its own metrics: for its supervisor only, never the pod's network.
+WORKER_METRICS_HOST = "127.0.0.1"
 
 
-def scrape(port: int, host: str = "127.0.0.1") -> str:
+def scrape(port: int, host: str = WORKER_METRICS_HOST) -> str:
     """One worker's metrics, in the OpenMetrics text format."""
     request = urllib.request.Request(f"http://{host}:{port}/metrics", headers={"Accept": OPENMETRICS})
     with urllib.request.urlopen(request, timeout=SCRAPE_TIMEOUT_SECONDS) as response:  # noqa: S310 - loopback http

@@ -23,7 +23,7 @@ import threading
 import time
 from collections import deque
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from types import FrameType
 
 from prometheus_client import CollectorRegistry, Counter
@@ -41,8 +41,6 @@ WORKER_INDEX = "GAMEKIT_WORKER_INDEX"
 MAX_CRASHES = 5
 CRASH_WINDOW_SECONDS = 60.0
 RESTART_DELAY_SECONDS = 1.0
-# Where a worker serves its own metrics: read by the supervisor only (gamekit.metrics_fanin.scrape).
-WORKER_METRICS_HOST = "127.0.0.1"
 
 
 def reserve_port(host: str, port: int) -> socket.socket:
@@ -78,7 +76,6 @@ class _Worker:
     index: int
     process: subprocess.Popen[bytes]
     metrics_port: int | None = None
-    reader: threading.Thread | None = field(default=None, repr=False)
 
 
 class Supervisor:
@@ -168,10 +165,10 @@ class Supervisor:
         finally:
             os.close(write_end)
         worker = _Worker(index, process)
-        worker.reader = threading.Thread(
+        reader = threading.Thread(
             target=self._read_report, args=(worker, read_end), name=f"worker-{index}-report", daemon=True
         )
-        worker.reader.start()
+        reader.start()
         self._workers[index] = worker
 
     def _read_report(self, worker: _Worker, read_end: int) -> None:

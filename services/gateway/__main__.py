@@ -10,9 +10,10 @@ import sys
 
 from gamekit import telemetry
 from gamekit.logs import configure_logging
+from gamekit.metrics_fanin import WORKER_METRICS_HOST
 from gamekit.server import serve
 from gamekit.settings import load_settings
-from gamekit.workers import WORKER_METRICS_HOST, Supervisor, report_started
+from gamekit.workers import Supervisor, report_started
 from gateway.app import build_gateway
 from gateway.keys import KeyFileError, KeyStore
 from gateway.settings import GatewaySettings

@@ -35,6 +35,7 @@ from gamekit.status import ErrorDetails, error_details
 from gamesclient.channel import AuthInterceptor
 from gateway.keys import create_key
 from tests.fixtures.health import SERVING, health_status
+from tests.fixtures.otlp import OtlpReceiver
 
 HOST = "127.0.0.1"
 START_TIMEOUT_SECONDS = 60.0
@@ -313,6 +314,15 @@ def _stop(process: subprocess.Popen[bytes]) -> None:
     except subprocess.TimeoutExpired:
         process.kill()
         process.wait()
+
+
+@pytest.fixture(scope="module")
+def receiver() -> Iterator[OtlpReceiver]:
+    """An OTLP receiver for a module's suite to export to (tests.fixtures.otlp.exporting_to); stopped
+    after the suite, which depends on it through suite_environ."""
+    started = OtlpReceiver().start()
+    yield started
+    started.stop()
 
 
 @pytest.fixture(scope="module")

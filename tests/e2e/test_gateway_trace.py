@@ -8,14 +8,12 @@ Tracing must not break what it watches: the gateway still follows the catalog's 
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 
 from games.catalog.v1 import catalog_pb2 as cpb
 from games.catalog.v1 import catalog_pb2_grpc as cpb_grpc
 from tests.e2e.conftest import E2ESuite, wait_following
-from tests.fixtures.otlp import OtlpReceiver, ReceivedSpan
+from tests.fixtures.otlp import OtlpReceiver, ReceivedSpan, exporting_to
 
 pytestmark = pytest.mark.slow
 
@@ -23,22 +21,9 @@ SEARCH = "games.catalog.v1.CatalogService/SearchGames"
 
 
 @pytest.fixture(scope="module")
-def receiver() -> Iterator[OtlpReceiver]:
-    """The OTLP receiver the suite exports to; stopped after the suite (fixture order)."""
-    started = OtlpReceiver().start()
-    yield started
-    started.stop()
-
-
-@pytest.fixture(scope="module")
 def suite_environ(receiver: OtlpReceiver) -> dict[str, str]:
-    """Export every service's spans to `receiver`, in batches sent every 200 ms."""
-    return {
-        "OTEL_EXPORTER_OTLP_ENDPOINT": receiver.endpoint,
-        "OTEL_EXPORTER_OTLP_INSECURE": "true",
-        "OTEL_BSP_SCHEDULE_DELAY": "200",
-        "OTEL_TRACES_SAMPLER": "always_on",
-    }
+    """Export every service's spans to `receiver` (tests/e2e/conftest.py)."""
+    return exporting_to(receiver)
 
 
 def is_sql(span: ReceivedSpan) -> bool:

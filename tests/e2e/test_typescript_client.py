@@ -9,7 +9,6 @@ leaves this module out and the run ends with a NOT RUN line saying so.
 from __future__ import annotations
 
 import os
-import shutil
 import subprocess
 import sys
 import threading
@@ -20,34 +19,16 @@ from tests.e2e.conftest import E2ESuite, wait_serving
 ROOT = Path(__file__).resolve().parents[2]
 CLIENT = ROOT / "clients" / "typescript"
 NODE_TIMEOUT_SECONDS = 600.0
-NPM_TIMEOUT_SECONDS = 600.0
 sys.path.insert(0, str(ROOT / "scripts"))
 
-from generate_stubs import node_modules  # noqa: E402
-
-
-def _node_major() -> int:
-    node = shutil.which("node")
-    assert node is not None, "the TypeScript client's tests need Node.js 20 or later on PATH"
-    version = subprocess.run([node, "--version"], capture_output=True, text=True, check=True).stdout
-    return int(version.strip().lstrip("v").split(".")[0])
-
-
-def _npm(*args: str) -> None:
-    result = subprocess.run(
-        ["npm", *args], cwd=CLIENT, capture_output=True, text=True, timeout=NPM_TIMEOUT_SECONDS, check=False
-    )
-    assert result.returncode == 0, (
-        f"npm {' '.join(args)} failed:\n{result.stdout[-3000:]}{result.stderr[-3000:]}"
-    )
+from generate_stubs import node_modules, run_in_client  # noqa: E402
 
 
 def install_and_build() -> None:
     """`npm ci` when package-lock.json changed since the last one, then the client and its tests."""
-    assert _node_major() >= 20, "the TypeScript client's tests need Node.js 20 or later"
     node_modules()
-    _npm("run", "build")
-    _npm("run", "build:test")
+    run_in_client("npm", "run", "build")
+    run_in_client("npm", "run", "build:test")
 
 
 class CatalogRestarter(threading.Thread):
@@ -114,6 +95,5 @@ def test_typescript_client_against_the_suite(platform_suite: E2ESuite, tmp_path:
 
 def test_typescript_client_is_strict_and_lint_clean() -> None:
     """`tsc --strict` on the client and its tests, and ESLint's type-checked recommended rules."""
-    assert _node_major() >= 20, "the TypeScript client's tests need Node.js 20 or later"
     node_modules()
-    _npm("run", "lint")
+    run_in_client("npm", "run", "lint")

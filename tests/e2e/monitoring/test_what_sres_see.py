@@ -38,7 +38,8 @@ from games.ingestion.v1 import ingestion_pb2_grpc as ipb_grpc
 from tests.e2e.conftest import E2ESuite, wait_serving
 from tests.e2e.test_gateway_trace import connected_trace
 from tests.factories.deliveries import app, chart_groups, delivery
-from tests.fixtures.otlp import OtlpReceiver
+from tests.fixtures.eventually import eventually
+from tests.fixtures.otlp import OtlpReceiver, exporting_to
 from tests.fixtures.prometheus_api import PrometheusApi
 from tests.fixtures.webhook import Webhook
 
@@ -75,19 +76,12 @@ class Day:
         return now
 
     def wait_for_alerts(self, wanted: set[tuple[str, str]]) -> None:
-        deadline = time.monotonic() + WAIT_SECONDS
-        while not wanted <= self.alerts_now():
-            assert time.monotonic() < deadline, (
-                f"alerts {wanted - self.alerts_now()} not raised; rules: {self.prometheus.rule_states()}"
-            )
-            time.sleep(1)
-
-
-@pytest.fixture(scope="module")
-def receiver() -> Iterator[OtlpReceiver]:
-    started = OtlpReceiver().start()
-    yield started
-    started.stop()
+        eventually(
+            lambda: wanted <= self.alerts_now(),
+            timeout=WAIT_SECONDS,
+            interval=1,
+            what=lambda: f"alerts {wanted - self.seen} raised; rules: {self.prometheus.rule_states()}",
+        )
 
 
 @pytest.fixture(scope="module")
@@ -101,10 +95,7 @@ def run_failure_hook() -> Iterator[Webhook]:
 def suite_environ(receiver: OtlpReceiver, run_failure_hook: Webhook) -> dict[str, str]:
     return {
         "GAMECTL_PROMETHEUS": "1",
-        "OTEL_EXPORTER_OTLP_ENDPOINT": receiver.endpoint,
-        "OTEL_EXPORTER_OTLP_INSECURE": "true",
-        "OTEL_BSP_SCHEDULE_DELAY": "200",
-        "OTEL_TRACES_SAMPLER": "always_on",
+        **exporting_to(receiver),
         "INGESTION_ALERT_WEBHOOK_URL": run_failure_hook.url,
         # As the chart runs a gateway pod given two cores: its metrics, exemplars included, come through
         # the supervisor's one port with a `worker` label (gamekit.metrics_fanin).
@@ -131,13 +122,13 @@ def upload(suite: E2ESuite, key: str, data: bytes) -> None:
 
 def run_ingestion(ingestion: ipb_grpc.IngestionServiceStub) -> int:
     """One RunIngestion, followed until it ends; its state."""
-    run = ingestion.RunIngestion(ipb.RunIngestionRequest(), timeout=30).run
-    deadline = time.monotonic() + WAIT_SECONDS
-    while run.state == ipb.RUN_STATE_RUNNING:
-        assert time.monotonic() < deadline, "the run did not end"
-        time.sleep(0.5)
-        run = ingestion.GetRun(ipb.GetRunRequest(name=run.name), timeout=10).run
-    return int(run.state)
+    name = ingestion.RunIngestion(ipb.RunIngestionRequest(), timeout=30).run.name
+
+    def state() -> int:
+        run = ingestion.GetRun(ipb.GetRunRequest(name=name), timeout=10).run
+        return 0 if run.state == ipb.RUN_STATE_RUNNING else int(run.state)
+
+    return eventually(state, timeout=WAIT_SECONDS, interval=0.5, what=f"{name} ended")
 
 
 def traffic(suite: E2ESuite) -> None:
@@ -197,14 +188,14 @@ def burst(suite: E2ESuite) -> None:
 
 def file_state(ingestion: ipb_grpc.IngestionServiceStub, key: str) -> int:
     """The ledger's state of `key` once its S3 event has been handled (IMPORTED or REJECTED)."""
-    deadline = time.monotonic() + WAIT_SECONDS
-    while True:
+
+    def settled() -> int:
         files = ingestion.ListFiles(ipb.ListFilesRequest(page_size=100), timeout=10).files
-        states = [f.state for f in files if f.key == key]
-        if states and states[0] in (ipb.FILE_STATE_IMPORTED, ipb.FILE_STATE_REJECTED):
-            return int(states[0])
-        assert time.monotonic() < deadline, f"{key} not ingested from its S3 event"
-        time.sleep(0.5)
+        states = [int(f.state) for f in files if f.key == key]
+        done = (ipb.FILE_STATE_IMPORTED, ipb.FILE_STATE_REJECTED)
+        return states[0] if states and states[0] in done else 0
+
+    return eventually(settled, timeout=WAIT_SECONDS, interval=0.5, what=f"{key} ingested from its S3 event")
 
 
 def deliveries(suite: E2ESuite) -> None:
@@ -243,10 +234,12 @@ def outage(suite: E2ESuite, day: Day) -> None:
             list(callers.map(search, range(40)))
     wait_serving(suite.start_again(catalog))
     # Every gateway process follows the catalog again (and so answers): as Prometheus sees it.
-    deadline = time.monotonic() + WAIT_SECONDS
-    while day.prometheus.query('min(gateway_revision_watch_up{component="gateway"}) == 1') == []:
-        assert time.monotonic() < deadline, "the gateway does not follow the catalog again"
-        time.sleep(0.5)
+    eventually(
+        lambda: day.prometheus.query('min(gateway_revision_watch_up{component="gateway"}) == 1'),
+        timeout=WAIT_SECONDS,
+        interval=0.5,
+        what="the gateway following the catalog again",
+    )
 
 
 @pytest.fixture(scope="module")
@@ -255,10 +248,8 @@ def day(platform_suite: E2ESuite, run_failure_hook: Webhook) -> Day:
     observed = Day(PrometheusApi(str(platform_suite.info["prometheus"])))
     traffic(platform_suite)
     deliveries(platform_suite)
-    deadline = time.monotonic() + WAIT_SECONDS
-    while not run_failure_hook.payloads():  # the run ends, then calls the webhook
-        assert time.monotonic() < deadline, "the failed run called no webhook"
-        time.sleep(0.2)
+    # The run ends, then calls the webhook.
+    eventually(run_failure_hook.payloads, timeout=WAIT_SECONDS, what="the failed run calling the webhook")
     outage(platform_suite, observed)
     burst(platform_suite)  # after the outage: its refusals would dilute the outage's error ratio
     traffic(platform_suite)  # every panel's rate has recent calls

@@ -8,6 +8,8 @@ import subprocess
 import sys
 import time
 
+import pytest
+
 from gamectl.certs import DevPki
 from gamectl.net import free_port
 from games.catalog.v1 import catalog_pb2 as cpb
@@ -76,10 +78,11 @@ def test_a_bad_setting_stops_the_process_with_one_line(dev_pki: DevPki, platform
     assert len(result.stderr.strip().splitlines()) == 1
 
 
+@pytest.mark.parametrize("processes", ["1", "2"])  # 2: the supervisor checks it before any worker starts
 def test_a_missing_keys_file_stops_the_process_with_one_line(
-    dev_pki: DevPki, platform: Platform, tmp_path
+    dev_pki: DevPki, platform: Platform, tmp_path, processes: str
 ) -> None:
-    env = gateway_env(dev_pki, platform, api_keys_file=str(tmp_path / "nowhere.json"))
+    env = gateway_env(dev_pki, platform, api_keys_file=str(tmp_path / "nowhere.json"), processes=processes)
     result = subprocess.run(
         [sys.executable, "-m", "gateway", "serve"], env=env, capture_output=True, text=True, timeout=30
     )

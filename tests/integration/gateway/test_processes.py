@@ -11,7 +11,6 @@ import signal
 import socket
 import subprocess
 import sys
-import time
 import urllib.request
 from collections.abc import Iterator
 
@@ -23,6 +22,7 @@ from gamectl.certs import DevPki
 from gamectl.net import free_port
 from games.catalog.v1 import catalog_pb2 as cpb
 from games.catalog.v1 import catalog_pb2_grpc as cpb_grpc
+from tests.fixtures.eventually import eventually
 from tests.fixtures.gateway import OpenGatewayChannel, Platform
 from tests.fixtures.health import SERVING, wait_for_health
 from tests.integration.gateway.test_process import gateway_env
@@ -63,7 +63,13 @@ class Pod:
                     and sample.labels.get("grpc_method") == "ListGames"
                 ):
                     found[("handled", sample.labels["worker"])] = sample.value
+                if sample.name == "process_start_time_seconds":
+                    found[("serving", sample.labels["worker"])] = sample.value
         return found
+
+    def serving_workers(self) -> set[str]:
+        """The workers whose metrics the pod's port shows: those that bound the ports and serve."""
+        return {worker for kind, worker in self.metrics() if kind == "serving"}
 
 
 @pytest.fixture
@@ -81,6 +87,13 @@ def pod(dev_pki: DevPki, platform: Platform) -> Iterator[Pod]:
     running = Pod(process, port, health_port, metrics_port)
     try:
         wait_for_health(health_port, SERVING, timeout=HEALTH_TIMEOUT)
+        # One worker answering health is not both listening: connections made before the second binds
+        # would all go to the first.
+        eventually(
+            lambda: running.serving_workers() == {"0", "1"},
+            timeout=HEALTH_TIMEOUT,
+            what="both workers serving",
+        )
         yield running
     finally:
         if process.poll() is None:
@@ -104,19 +117,16 @@ def list_games_on_new_connections(pod: Pod, platform: Platform, open_channel: Op
         channel.close()
 
 
-def wait_until(predicate, timeout: float = HEALTH_TIMEOUT) -> None:  # type: ignore[no-untyped-def]
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        assert time.monotonic() < deadline, "condition not reached in time"
-        time.sleep(0.1)
-
-
 def test_connections_spread_over_the_processes_and_one_port_shows_them_all(
     pod: Pod, platform: Platform, gateway_channel: OpenGatewayChannel
 ) -> None:
     assert len(pod.workers()) == 2
     list_games_on_new_connections(pod, platform, gateway_channel)
-    wait_until(lambda: len([k for k in pod.metrics() if k[0] == "handled"]) == 2)
+    eventually(
+        lambda: len([k for k in pod.metrics() if k[0] == "handled"]) == 2,
+        timeout=HEALTH_TIMEOUT,
+        what="both processes' calls on the pod's metrics port",
+    )
     handled = {worker: value for (kind, worker), value in pod.metrics().items() if kind == "handled"}
     assert sorted(handled) == ["0", "1"]
     assert all(value > 0 for value in handled.values())
@@ -131,7 +141,11 @@ def test_a_process_that_dies_is_started_again_while_the_other_answers(
     victim.wait(10)
     # The survivor takes every new connection meanwhile.
     list_games_on_new_connections(pod, platform, gateway_channel)
-    wait_until(lambda: len(pod.workers()) == 2 and pod.metrics().get(("restarted", "")) == 1.0)
+    eventually(
+        lambda: len(pod.workers()) == 2 and pod.metrics().get(("restarted", "")) == 1.0,
+        timeout=HEALTH_TIMEOUT,
+        what="the dead process started again and counted",
+    )
     assert victim.pid not in [w.pid for w in pod.workers()]
     wait_for_health(pod.health_port, SERVING, timeout=HEALTH_TIMEOUT)
     list_games_on_new_connections(pod, platform, gateway_channel)
