@@ -19,7 +19,7 @@ from gamectl.net import free_port
 from tools.engine import Engine, EngineError, podman
 from tools.pods import scenario
 from tools.pods.chart import certificate_names, local_values, of_kind, render
-from tools.pods.kubelet import Kubelet
+from tools.pods.kubelet import Kubelet, RunningPod
 from tools.pods.outside import Outside
 from tools.pods.podspec import Cluster, Pod, PodError
 from tools.pods.scenario import Client, step
@@ -76,7 +76,12 @@ def run(engine: Engine, kubelet: Kubelet, work: Path, started: float) -> None:
         step("gamectl over mTLS through the gateway pod: CreateGame, then SearchGames found it", started)
 
         for cron_job in of_kind(objects, "CronJob"):
-            scenario.run_job(kubelet, cron_job, work)
+            try:
+                scenario.run_job(kubelet, cron_job, work)
+            except PodError:
+                # The job's own log says what it was told; the services' say why (a catalog refusal).
+                _print_service_logs(kubelet, pods)
+                raise
             step(f"CronJob {cron_job['metadata']['name']}'s job (ingestion run-once) completed", started)
         scenario.search_finds(client, SAMPLE_QUERY, SAMPLE_GAME)
         step(f"SearchGames {SAMPLE_QUERY!r} finds {SAMPLE_GAME!r}, imported from moto by that job", started)
@@ -86,6 +91,12 @@ def run(engine: Engine, kubelet: Kubelet, work: Path, started: float) -> None:
             step(f"{container} exited 0 {seconds:.1f}s after its preStop and SIGTERM", started)
     finally:
         outside.stop()
+
+
+def _print_service_logs(kubelet: Kubelet, pods: dict[str, RunningPod]) -> None:
+    for running in pods.values():
+        for container, name in running.containers.items():
+            print(f"--- last log lines of {running.pod.name}/{container}:\n{kubelet.logs(name)}", flush=True)
 
 
 def main() -> int:
