@@ -67,15 +67,31 @@ def step(label: str, started: float) -> None:
 
 
 def run_job(kubelet: Kubelet, workload: Manifest, work: Path) -> RunningPod:
-    """Run a Job's (or a CronJob's job's) pod to completion: every container must exit 0."""
-    pod = make_pod(workload, work)
+    """Run a Job's (or a CronJob's job's) pod to completion, as the Job controller does: a pod whose
+    container exits non-zero is replaced by a new one up to the Job's `backoffLimit` times (each failure
+    printed with its log); PodError when the last one fails too. A bare Pod (helm test) runs once."""
+    job = workload["spec"]["jobTemplate"]["spec"] if workload["kind"] == "CronJob" else workload["spec"]
+    retries = int(job.get("backoffLimit", 6)) if workload["kind"] in ("Job", "CronJob") else 0
+    attempt = 0
+    while True:
+        running, failure = _run_to_completion(kubelet, make_pod(workload, work))
+        if failure is None:
+            return running
+        if attempt == retries:
+            raise failure
+        attempt += 1
+        print(f"{failure}\n(the Job starts a new pod: attempt {attempt + 1} of {retries + 1})", flush=True)
+
+
+def _run_to_completion(kubelet: Kubelet, pod: Pod) -> tuple[RunningPod, PodError | None]:
     running = kubelet.start_pod(pod)
     deadline = time.monotonic() + float(pod.spec.get("activeDeadlineSeconds", 600))
     for container, name in running.containers.items():
         code = kubelet.wait_exit(running, name, deadline)
         if code != 0:
-            raise PodError(pod.name, container, f"the Job's container exited {code}", kubelet.logs(name))
-    return running
+            message = f"the Job's container exited {code}"
+            return running, PodError(pod.name, container, message, kubelet.logs(name))
+    return running, None
 
 
 def start_deployments(
