@@ -19,7 +19,7 @@ import psutil
 import psycopg
 from psycopg import sql
 
-from catalog.tables import FIELD_COLUMNS
+from catalog.storage.tables import FIELD_COLUMNS
 
 CHUNK = 1 << 20
 # orjson's documents take about 8x the file in RAM; parse the whole file only when that fits easily.

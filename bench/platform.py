@@ -28,7 +28,7 @@ from gamectl.net import free_port
 from gamectl.processes import stop_processes
 from gamectl.suite import RunningService, Suite
 from gamekit.tls import TlsFiles
-from gateway.keys import create_key
+from gateway.callers.keys import create_key
 
 HOST = "127.0.0.1"
 # Variables of the caller's shell that would point the suite at other servers or exporters.

@@ -5,9 +5,9 @@ from __future__ import annotations
 import argparse
 import logging
 
-from catalog import migrate
 from catalog.app import build_catalog
 from catalog.settings import CatalogSettings, MigrateSettings
+from catalog.storage import migrate
 from gamekit import telemetry
 from gamekit.logs import configure_logging
 from gamekit.server import serve

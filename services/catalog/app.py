@@ -8,13 +8,13 @@ from typing import Any
 
 from sqlalchemy import Engine
 
-from catalog import converters
-from catalog.db import make_engine
-from catalog.revision import RevisionFeed
-from catalog.search import SearchLimits
-from catalog.service import CatalogService
-from catalog.servicer import CatalogServicer
+from catalog.domain.service import CatalogService
 from catalog.settings import CatalogSettings
+from catalog.storage.database import make_engine
+from catalog.storage.revision import RevisionFeed
+from catalog.storage.search import SearchLimits
+from catalog.transport import converters
+from catalog.transport.servicer import CatalogServicer
 from gamekit import telemetry
 from gamekit.identity import AccessPolicy
 from gamekit.page_tokens import PageTokens

@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TextIO
 
-from gateway.keys import SCOPES, KeyFileError, create_key
+from gateway.callers.keys import SCOPES, KeyFileError, create_key
 
 DEFAULT_KEY_FILE = Path(".local") / "keys.json"
 

@@ -27,7 +27,7 @@ from gamectl.processes import stop_processes
 from gamectl.prometheuslocal import PrometheusProcess, find_prometheus
 from gamectl.redislocal import RedisProcess, find_redis_server
 from gamectl.s3local import ACCESS_KEY_ID, SECRET_ACCESS_KEY, LocalS3
-from gateway.keys import SCOPES, create_key
+from gateway.callers.keys import SCOPES, create_key
 
 STARTUP_TIMEOUT_SECONDS = 60.0
 # Well past a service's default grace period (10 s): a SIGTERMed service drains its calls, then exits.

@@ -15,7 +15,7 @@ from gamekit.server import serve
 from gamekit.settings import load_settings
 from gamekit.workers import Supervisor, report_started
 from gateway.app import build_gateway
-from gateway.keys import KeyFileError, KeyStore
+from gateway.callers.keys import KeyFileError, KeyStore
 from gateway.settings import GatewaySettings
 
 

@@ -7,16 +7,16 @@ from typing import Any
 
 from gamekit.identity import AccessPolicy
 from gamekit.server import ServiceBinding
-from gateway.auth import Authenticator, KeyLookup, Limiter
-from gateway.backends import Backends, connect
-from gateway.cache import ResponseCache
-from gateway.forwarding import Forwarder
-from gateway.keys import KeyStore
-from gateway.ratelimit import RateLimiter
-from gateway.revision import RevisionFollower
-from gateway.servicers import proxy_binding
+from gateway.cache.responses import ResponseCache
+from gateway.cache.revision import RevisionFollower
+from gateway.callers.auth import Authenticator, KeyLookup, Limiter
+from gateway.callers.keys import KeyStore
+from gateway.ratelimit.limiter import RateLimiter
 from gateway.settings import GatewaySettings
-from gateway.surface import CATALOG, INGESTION
+from gateway.transport.backends import Backends, connect
+from gateway.transport.forwarding import Forwarder
+from gateway.transport.servicers import proxy_binding
+from gateway.transport.surface import CATALOG, INGESTION
 
 
 @dataclass

@@ -11,7 +11,7 @@ from pydantic_settings import NoDecode, SettingsConfigDict
 
 from gamekit.settings import ServiceSettings
 from gamekit.tls import ClientAuth
-from gateway.surface import SCOPES
+from gateway.transport.surface import SCOPES
 
 MiB = 1024 * 1024
 IdentityScopes = Annotated[dict[str, frozenset[str]], NoDecode]

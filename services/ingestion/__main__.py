@@ -11,9 +11,10 @@ from gamekit.errors import GamesError
 from gamekit.logs import configure_logging
 from gamekit.server import serve
 from gamekit.settings import load_settings
-from ingestion import migrate, summary
 from ingestion.app import access_policy, build_ingestion, page_tokens, start_event_consumer
+from ingestion.ledger import migrate
 from ingestion.model import RunTrigger
+from ingestion.runs import summary
 from ingestion.settings import IngestionSettings, MigrateSettings, RunSettings
 
 log = logging.getLogger("ingestion")

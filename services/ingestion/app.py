@@ -18,18 +18,19 @@ from gamekit.page_tokens import PageTokens
 from gamekit.pages import PageBudget
 from gamekit.server import ServiceBinding
 from games.ingestion.v1 import ingestion_pb2, ingestion_pb2_grpc
-from ingestion import converters, metrics
-from ingestion.background import BackgroundRuns
-from ingestion.db import make_engine
-from ingestion.events import SqsConsumer
-from ingestion.feed import FeedLimits
-from ingestion.importer import CatalogImporter
-from ingestion.ledger import Ledger
+from ingestion import metrics
+from ingestion.importing.feed import FeedLimits
+from ingestion.importing.importer import CatalogImporter
+from ingestion.ledger.database import make_engine
+from ingestion.ledger.store import Ledger
 from ingestion.model import RetryPolicy
-from ingestion.runner import Runner
-from ingestion.servicer import IngestionServicer
+from ingestion.runs.background import BackgroundRuns
+from ingestion.runs.runner import Runner
 from ingestion.settings import IngestionSettings, RunSettings
-from ingestion.source import S3Source, make_s3_client
+from ingestion.sources.s3 import S3Source, make_s3_client
+from ingestion.sources.sqs_events import SqsConsumer
+from ingestion.transport import converters
+from ingestion.transport.servicer import IngestionServicer
 
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client

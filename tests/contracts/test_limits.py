@@ -1,16 +1,17 @@
 """Ingestion accepts exactly what the catalog accepts: its mirrored limits match the catalog's own.
 
-The services may not import each other, so ingestion/app_reader.py repeats catalog/validation.py's
-limits; a record ingestion lets through must never fail the whole import in the catalog.
+The services may not import each other, so ingestion/parsing/app_record.py repeats
+catalog/domain/validation.py's limits; a record ingestion lets through must never fail the whole
+import in the catalog.
 """
 
 from __future__ import annotations
 
 import pytest
 
-from catalog import validation
-from catalog.model import Platform
-from ingestion import app_reader
+from catalog.domain import validation
+from catalog.domain.model import Platform
+from ingestion.parsing import app_record as app_reader
 
 MIRRORED = (
     "MAX_NAME",

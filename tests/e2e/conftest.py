@@ -33,7 +33,7 @@ from gamectl.net import free_port
 from gamectl.suite import GATEWAY, RunningService, Suite
 from gamekit.status import ErrorDetails, error_details
 from gamesclient.channel import AuthInterceptor
-from gateway.keys import create_key
+from gateway.callers.keys import create_key
 from tests.fixtures.health import SERVING, health_status
 from tests.fixtures.otlp import OtlpReceiver
 

@@ -25,7 +25,7 @@ from gamectl.redislocal import RedisProcess
 from gamectl.suite import RunningService
 from games.catalog.v1 import catalog_pb2 as cpb
 from games.catalog.v1 import catalog_pb2_grpc as cpb_grpc
-from gateway.ratelimit_redis import KEY_PREFIX
+from gateway.ratelimit.shared import KEY_PREFIX
 from tests.e2e.conftest import E2ESuite, Load, Outcome, sample, scrape, wait_serving
 
 pytestmark = pytest.mark.slow

@@ -24,8 +24,8 @@ from games.catalog.v1 import catalog_pb2_grpc as cpb_grpc
 from games.ingestion.v1 import ingestion_pb2 as ipb
 from games.ingestion.v1 import ingestion_pb2_grpc as ipb_grpc
 from gamesclient.channel import open_channel
-from gateway.keys import create_key
-from ingestion.db import make_engine
+from gateway.callers.keys import create_key
+from ingestion.ledger.database import make_engine
 from tests.e2e.conftest import E2ESuite, metrics_port, sample, scrape, wait_following
 from tests.e2e.test_request_ids import wait_accepted
 from tests.fixtures.databases import holding, wait_until_a_lock_is_awaited

@@ -5,7 +5,7 @@ error escape, and `seeds()`:
 
     delivery     a delivered file: ingestion's repair shield, shape guard, parser, reader, values
     page_tokens  a page token (gamekit.page_tokens)
-    keys         the gateway's API key file (gateway.keys)
+    keys         the gateway's API key file (gateway.callers.keys)
 
 Usage (FUZZ_SECONDS and FUZZ_TARGETS are what `make fuzz` passes on):
 
@@ -57,7 +57,7 @@ class Target:
 TARGETS = {
     "delivery": Target(("ingestion",), 16384),
     "page_tokens": Target(("gamekit.page_tokens",), 4096),
-    "keys": Target(("gateway.keys",), 4096),
+    "keys": Target(("gateway.callers.keys",), 4096),
 }
 
 

@@ -18,8 +18,8 @@ import json
 import tempfile
 from pathlib import Path
 
-from ingestion.catalog_game import game_from_record
-from ingestion.records import MAX_RAW, Accepted, FileRejected, IntegerTooLarge, parse_delivery
+from ingestion.importing.catalog_game import game_from_record
+from ingestion.parsing.records import MAX_RAW, Accepted, FileRejected, IntegerTooLarge, parse_delivery
 from tests.factories import hostile
 from tests.factories.deliveries import app, delivery, dirty_delivery
 

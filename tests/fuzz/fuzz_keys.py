@@ -16,7 +16,7 @@ import shutil
 import tempfile
 from pathlib import Path
 
-from gateway.keys import ApiKey, KeyFileError, KeyStore, create_key, hash_key
+from gateway.callers.keys import ApiKey, KeyFileError, KeyStore, create_key, hash_key
 
 _DIR = Path(tempfile.mkdtemp(prefix="fuzz-keys-"))  # the campaign's child points TMPDIR into build/fuzz
 atexit.register(shutil.rmtree, _DIR, ignore_errors=True)

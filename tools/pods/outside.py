@@ -20,7 +20,7 @@ from gamectl.localpg import LocalPostgres
 from gamectl.redislocal import RedisProcess, find_redis_server
 from gamectl.s3local import ACCESS_KEY_ID, SECRET_ACCESS_KEY, LocalS3
 from gamectl.suite import LOCAL_BUCKET, LOCAL_KEYS, SAMPLE_DATA
-from gateway.keys import create_key
+from gateway.callers.keys import create_key
 from tools.pods.chart import Endpoints
 
 Manifest = dict[str, Any]

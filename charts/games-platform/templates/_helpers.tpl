@@ -354,7 +354,7 @@ affinity:
 {{/*
 Gateway processes per pod (GATEWAY_PROCESSES): gateway.processes when set, else one per core the pod
 requests, rounded up ("250m" → 1, "1500m" → 2, "2" → 2). Each process counts as a replica for the rate
-limits (gateway/replicas.py counts processes).
+limits (gateway/ratelimit/replicas.py counts processes).
 */}}
 {{- define "games.gatewayProcesses" -}}
 {{- $c := .Values.gateway }}

@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterator
 import grpc
 import pytest
 
-from catalog.migrate import upgrade
+from catalog.storage.migrate import upgrade
 from gamectl.certs import DevPki
 from gamectl.localpg import LocalPostgres
 from gamectl.net import free_port

@@ -9,10 +9,10 @@ from typing import Any
 
 import pytest
 
-from catalog import converters
-from catalog.imports import import_games
-from catalog.model import Game, ImportSource, Page, Platform
-from catalog.service import CatalogService
+from catalog.domain.model import Game, ImportSource, Page, Platform
+from catalog.domain.service import CatalogService
+from catalog.storage.imports import import_games
+from catalog.transport import converters
 from gamekit.pages import Rendering
 from games.catalog.v1 import catalog_pb2 as pb
 from tests.fixtures.postgres import make_fields

@@ -12,13 +12,13 @@ import pytest
 from sqlalchemy import Engine, event, text
 
 from catalog.app import page_budget
-from catalog.imports import import_games
-from catalog.migrate import downgrade, upgrade
-from catalog.model import GameUpdate, ImportSource, Platform
-from catalog.revision import RevisionFeed
-from catalog.rollback import rollback_import
-from catalog.search import SearchLimits
-from catalog.service import CatalogService
+from catalog.domain.model import GameUpdate, ImportSource, Platform
+from catalog.domain.service import CatalogService
+from catalog.storage.imports import import_games
+from catalog.storage.migrate import downgrade, upgrade
+from catalog.storage.revision import RevisionFeed
+from catalog.storage.rollback import rollback_import
+from catalog.storage.search import SearchLimits
 from gamekit.page_tokens import PageTokens
 from tests.fixtures.postgres import make_fields
 

@@ -3,11 +3,11 @@ import uuid
 import pytest
 
 from catalog.app import page_budget
-from catalog.db import make_engine
-from catalog.migrate import upgrade
-from catalog.model import ImportSource
-from catalog.revision import RevisionFeed
-from catalog.service import CatalogService
+from catalog.domain.model import ImportSource
+from catalog.domain.service import CatalogService
+from catalog.storage.database import make_engine
+from catalog.storage.migrate import upgrade
+from catalog.storage.revision import RevisionFeed
 from gamekit.errors import Unavailable
 from gamekit.page_tokens import PageTokens
 from tests.fixtures.postgres import make_fields

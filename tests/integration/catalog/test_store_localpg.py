@@ -2,7 +2,7 @@ import os
 
 import psycopg
 
-from catalog.migrate import downgrade, upgrade
+from catalog.storage.migrate import downgrade, upgrade
 from gamectl.localpg import LocalPostgres
 
 

@@ -3,9 +3,9 @@ import uuid
 import pytest
 
 from catalog.app import page_budget
-from catalog.imports import import_games
-from catalog.model import ImportSource, Platform
-from catalog.service import CatalogService
+from catalog.domain.model import ImportSource, Platform
+from catalog.domain.service import CatalogService
+from catalog.storage.imports import import_games
 from gamekit.errors import InvalidArgument
 from gamekit.page_tokens import PageTokens
 from tests.fixtures.postgres import make_fields

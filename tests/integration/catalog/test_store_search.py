@@ -2,8 +2,8 @@ import uuid
 
 import pytest
 
-from catalog.imports import import_games
-from catalog.model import ImportSource, Platform
+from catalog.domain.model import ImportSource, Platform
+from catalog.storage.imports import import_games
 from gamekit.errors import InvalidArgument
 from tests.fixtures.postgres import make_fields
 

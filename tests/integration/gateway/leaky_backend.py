@@ -16,7 +16,7 @@ from games.catalog.v1 import catalog_pb2_grpc as cpb_grpc
 
 SECRET = (
     'psycopg.errors.UndefinedTable: relation "games" does not exist\n'
-    "SELECT * FROM games WHERE id = 7 -- File /srv/catalog/store.py, line 42, db-0.internal:5432"
+    "SELECT * FROM games WHERE id = 7 -- File /srv/catalog/storage/games.py, line 42, db-0.internal:5432"
 )
 LEAKS = ("psycopg", "SELECT", "/srv/", "store.py", "db-0.internal", "5432", "Traceback")
 

@@ -21,8 +21,8 @@ from games.catalog.v1 import catalog_pb2 as cpb
 from games.catalog.v1 import catalog_pb2_grpc as cpb_grpc
 from games.ingestion.v1 import ingestion_pb2 as ipb
 from games.ingestion.v1 import ingestion_pb2_grpc as ipb_grpc
-from gateway.keys import create_key
-from gateway.surface import ADMIN
+from gateway.callers.keys import create_key
+from gateway.transport.surface import ADMIN
 from tests.fixtures.gateway import ApiKeys, OpenGatewayChannel, RunningGateway, StartGateway
 from tests.integration.gateway.leaky_backend import LeakyCatalog
 

@@ -13,8 +13,8 @@ from prometheus_client import REGISTRY
 
 from gamectl.net import free_port
 from gamectl.redislocal import RedisProcess
-from gateway.ratelimit import RateLimiter
-from gateway.ratelimit_redis import KEY_PREFIX
+from gateway.ratelimit.limiter import RateLimiter
+from gateway.ratelimit.shared import KEY_PREFIX
 
 pytestmark = pytest.mark.slow
 
@@ -143,7 +143,7 @@ def test_redis_down_falls_back_to_local_share_then_recovers(
     fallbacks = _fallbacks()
 
     redis_server.stop(kill=kill)
-    with caplog.at_level(logging.INFO, logger="gateway.ratelimit"):
+    with caplog.at_level(logging.INFO, logger="gateway.ratelimit.limiter"):
         admitted, elapsed = _admit_for(limiter, "k", 2.0)
     assert not limiter.using_redis
     assert _fallbacks() == fallbacks + 1  # one switch, however many failed probes

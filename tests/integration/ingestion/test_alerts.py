@@ -12,8 +12,8 @@ import pytest
 from prometheus_client import REGISTRY
 
 from gamectl.net import free_port
-from ingestion.alerts import notify_run_failed
 from ingestion.model import Run, RunState, RunTrigger
+from ingestion.runs.alerts import notify_run_failed
 from tests.fixtures.webhook import WEBHOOK_PATH
 
 
@@ -98,7 +98,7 @@ def test_http_error_is_logged_not_raised(webhook, caplog):
     webhook.status = 500
     failed_before = count("failed")
 
-    with caplog.at_level(logging.WARNING, logger="ingestion.alerts"):
+    with caplog.at_level(logging.WARNING, logger="ingestion.runs.alerts"):
         notify_run_failed(webhook.url, FAILED_RUN)
 
     assert count("failed") == failed_before + 1
@@ -120,7 +120,7 @@ def test_http_error_is_logged_not_raised(webhook, caplog):
 def test_unusable_url_does_not_raise(url, caplog):
     failed_before = count("failed")
 
-    with caplog.at_level(logging.WARNING, logger="ingestion.alerts"):
+    with caplog.at_level(logging.WARNING, logger="ingestion.runs.alerts"):
         notify_run_failed(url, FAILED_RUN, timeout=2)
 
     assert count("failed") == failed_before + 1

@@ -141,9 +141,9 @@ def test_sigterm_during_a_run_exits_and_the_next_run_marks_it_failed_and_imports
 
     assert imports(gateway) == [], "the cut run published nothing"
     wait_until_no_advisory_locks(ledger_engine)
-    summary = ingestion.runner.run()
+    summary = ingestion.runs.runner.run()
     assert summary.run.files_imported == 1, summary
-    cut = ingestion.ledger.get_run(int(started.name.removeprefix("runs/")))
+    cut = ingestion.ledger.store.get_run(int(started.name.removeprefix("runs/")))
     assert cut.state is RunState.FAILED
     assert cut.error.startswith("the run ended without recording its end")
     (published,) = imports(gateway)

@@ -82,7 +82,7 @@ def test_an_integer_beyond_64_bits_is_read_exactly_and_the_file_imported(
     big = 98765432109876543210  # 20 digits: the C parser's integers stop at 2**63
     put("big/android.top100.json", delivery([[app(1, "android") | {"app_id": big}], [app(2, "android")]]))
 
-    summary = ingestion.runner.run()
+    summary = ingestion.runs.runner.run()
 
     assert summary.succeeded, summary
     assert summary.run.records_imported == 2

@@ -13,7 +13,7 @@ import pytest
 from gamectl.s3local import LocalS3
 from games.catalog.v1 import catalog_pb2_grpc as cpb_grpc
 from ingestion.app import IngestionApp
-from ingestion.events import SqsConsumer
+from ingestion.sources.sqs_events import SqsConsumer
 from tests.factories.deliveries import app, delivery
 from tests.integration.ingestion.conftest import Put, all_games
 from tests.integration.ingestion.test_events import RETRY, Handler, count, messages_left, s3_event, wait_until
@@ -33,19 +33,19 @@ def test_an_event_for_another_bucket_or_prefix_is_counted_deleted_and_never_impo
     sqs_client.send_message(QueueUrl=queue_url, MessageBody=s3_event(other, "deliveries/ios.top100.json"))
     sqs_client.send_message(QueueUrl=queue_url, MessageBody=s3_event(bucket, "outside/ios.top100.json"))
     consumer = SqsConsumer(
-        queue_url=queue_url, sqs=sqs_client, handle=ingestion.runner.run_object, wait_seconds=0
+        queue_url=queue_url, sqs=sqs_client, handle=ingestion.runs.runner.run_object, wait_seconds=0
     )
     foreign = count("foreign")
 
-    with caplog.at_level(logging.WARNING, logger="ingestion.runner"):
+    with caplog.at_level(logging.WARNING, logger="ingestion.runs.runner"):
         while consumer.poll_once():
             pass
 
     assert count("foreign") == foreign + 2
     assert messages_left(sqs_client, queue_url) == 0, "deleted, never to come back"
     assert all_games(gateway) == []
-    assert ingestion.ledger.list_files().items == []
-    assert ingestion.ledger.list_runs().items == [], "not even a run is started for it"
+    assert ingestion.ledger.store.list_files().items == []
+    assert ingestion.ledger.store.list_runs().items == [], "not even a run is started for it"
     assert caplog.text.count("outside the configured bucket and prefix") == 2
 
 
@@ -60,7 +60,7 @@ def test_the_event_of_a_rejected_file_is_deleted(
     put("2026-12-04/ios.top100.json", b"<html>export failed</html>")
     sqs_client.send_message(QueueUrl=queue_url, MessageBody=s3_event(bucket, "2026-12-04/ios.top100.json"))
     consumer = SqsConsumer(
-        queue_url=queue_url, sqs=sqs_client, handle=ingestion.runner.run_object, wait_seconds=0
+        queue_url=queue_url, sqs=sqs_client, handle=ingestion.runs.runner.run_object, wait_seconds=0
     )
     handled = count("handled")
 
@@ -68,7 +68,7 @@ def test_the_event_of_a_rejected_file_is_deleted(
 
     assert count("handled") == handled + 1
     assert messages_left(sqs_client, queue_url) == 0
-    (entry,) = ingestion.ledger.list_files().items
+    (entry,) = ingestion.ledger.store.list_files().items
     assert entry.state.value == "rejected"
     assert entry.reject_reason.startswith("not JSON")
 
@@ -98,7 +98,7 @@ def test_a_message_that_keeps_failing_goes_to_the_dead_letter_queue(
 
 def test_a_queue_without_a_dead_letter_queue_is_said_at_start(sqs_client, queue_url, caplog) -> None:
     consumer = SqsConsumer(queue_url=queue_url, sqs=sqs_client, handle=Handler(), wait_seconds=0)
-    with caplog.at_level(logging.WARNING, logger="ingestion.events"):
+    with caplog.at_level(logging.WARNING, logger="ingestion.sources.sqs_events"):
         consumer.start()
         consumer.stop(timeout=10)
     assert "the event queue has no redrive policy" in caplog.text

@@ -14,8 +14,8 @@ import pytest
 from prometheus_client import REGISTRY
 
 from gamectl.s3local import LocalS3
-from ingestion.events import SqsConsumer
 from ingestion.model import EventOutcome
+from ingestion.sources.sqs_events import SqsConsumer
 
 SAMPLE_DATA = Path(__file__).resolve().parents[3] / "deploy" / "local" / "sample-data"
 
@@ -168,7 +168,7 @@ def test_retry_leaves_the_message_to_come_back_after_the_visibility_timeout(
     retried_before, handled_before = count("retried"), count("handled")
 
     s3_client.put_object(Bucket=bucket, Key="2026-11-22/android.top100.json", Body=b"[]")
-    with caplog.at_level(logging.WARNING, logger="ingestion.events"):
+    with caplog.at_level(logging.WARNING, logger="ingestion.sources.sqs_events"):
         poll_until(consumer, lambda: bool(handle.calls))
     assert count("retried") == retried_before + 1
     assert "a transient failure" in caplog.text
@@ -190,7 +190,7 @@ def test_an_exception_in_the_handler_is_logged_and_retried(
     consumer = make_consumer(events_queue, handle, wait_seconds=0, visibility_timeout=1)
 
     s3_client.put_object(Bucket=bucket, Key="k.json", Body=b"[]")
-    with caplog.at_level(logging.WARNING, logger="ingestion.events"):
+    with caplog.at_level(logging.WARNING, logger="ingestion.sources.sqs_events"):
         poll_until(consumer, lambda: bool(handle.calls))
     assert "RuntimeError: catalog unavailable" in caplog.text
     assert messages_left(sqs_client, events_queue) == 1
@@ -235,7 +235,7 @@ def test_malformed_messages_are_deleted_and_counted(sqs_client, queue_url, make_
     before = count("malformed")
     sqs_client.send_message(QueueUrl=queue_url, MessageBody=body)
 
-    with caplog.at_level(logging.WARNING, logger="ingestion.events"):
+    with caplog.at_level(logging.WARNING, logger="ingestion.sources.sqs_events"):
         poll_until(consumer, lambda: count("malformed") > before)
 
     assert count("malformed") == before + 1
@@ -325,7 +325,7 @@ def test_thread_survives_sqs_going_away_and_coming_back(moto_server, sqs_client,
     queue_url = moto_server.create_queue(name)
     handle = Handler()
     consumer = make_consumer(queue_url, handle)
-    with caplog.at_level(logging.WARNING, logger="ingestion.events"):
+    with caplog.at_level(logging.WARNING, logger="ingestion.sources.sqs_events"):
         consumer.start()
         moto_server.stop()
         wait_until(lambda: "receiving from SQS failed" in caplog.text)

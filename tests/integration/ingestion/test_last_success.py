@@ -13,8 +13,8 @@ from gamekit.page_tokens import PageTokens
 from gamekit.server import ServiceHost
 from ingestion import metrics
 from ingestion.app import page_budget
-from ingestion.db import make_engine
-from ingestion.ledger import Ledger
+from ingestion.ledger.database import make_engine
+from ingestion.ledger.store import Ledger
 from ingestion.model import FileCounts, RecordCounts, RunState, RunTrigger
 
 GAUGE = "ingestion_last_success_timestamp_seconds"

@@ -10,10 +10,10 @@ from sqlalchemy import Engine
 from gamekit.errors import InvalidArgument, NotFound
 from gamekit.page_tokens import PageTokens
 from ingestion.app import page_budget
-from ingestion.claims import FileGaveUp, FileSkipped
-from ingestion.db import make_engine
-from ingestion.ledger import Ledger
-from ingestion.ledger_tables import runs
+from ingestion.ledger.claims import FileGaveUp, FileSkipped
+from ingestion.ledger.database import make_engine
+from ingestion.ledger.store import Ledger
+from ingestion.ledger.tables import runs
 from ingestion.model import (
     DriftCount,
     FileCounts,

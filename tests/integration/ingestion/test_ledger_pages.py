@@ -14,10 +14,10 @@ from sqlalchemy import Engine
 
 from gamekit.page_tokens import PageTokens
 from gamekit.pages import HEADROOM_BYTES, PageBudget
-from ingestion import converters
-from ingestion.db import make_engine
-from ingestion.ledger import Ledger
+from ingestion.ledger.database import make_engine
+from ingestion.ledger.store import Ledger
 from ingestion.model import FileCounts, Page, RecordCounts, RetryPolicy, RunTrigger, SourceObject
+from ingestion.transport import converters
 
 BUDGET = 4000
 

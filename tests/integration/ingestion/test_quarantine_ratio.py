@@ -20,11 +20,11 @@ from gamekit.page_tokens import PageTokens
 from gamekit.server import ServiceHost
 from ingestion import metrics
 from ingestion.app import page_budget
-from ingestion.db import make_engine
-from ingestion.ledger import Ledger
-from ingestion.ledger_tables import files
+from ingestion.ledger.database import make_engine
+from ingestion.ledger.migrate import upgrade
+from ingestion.ledger.store import Ledger
+from ingestion.ledger.tables import files
 from ingestion.metrics import QuarantineRatios
-from ingestion.migrate import upgrade
 from ingestion.model import RecordCounts, RunTrigger, SourceObject
 from tests.factories.deliveries import app, delivery
 from tests.fixtures.catalog import RunningCatalog

@@ -85,7 +85,7 @@ def test_migrate_needs_only_the_database_url(platform_database_url: str) -> None
 def wait_until_importing(ingestion: IngestionApp, timeout: float = 60.0) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        files = ingestion.ledger.list_files().items
+        files = ingestion.ledger.store.list_files().items
         if files and files[0].state is FileState.IMPORTING:
             return
         time.sleep(0.05)
@@ -124,17 +124,17 @@ def test_killed_mid_file_then_the_next_run_imports_it_once(
         process.wait(timeout=10)
 
     assert imports(gateway) == [], "the catalog shows nothing of a file whose import was cut"
-    (killed,) = ingestion.ledger.list_runs().items
+    (killed,) = ingestion.ledger.store.list_runs().items
     assert killed.state is RunState.RUNNING
     wait_until_no_advisory_locks(ingestion)
-    summary = ingestion.runner.run()
+    summary = ingestion.runs.runner.run()
     assert summary.run.files_imported == 1, summary
-    killed = ingestion.ledger.get_run(killed.id)
+    killed = ingestion.ledger.store.get_run(killed.id)
     assert killed.state is RunState.FAILED, "the killed run still shows as running"
     assert killed.error.startswith("the run ended without recording its end")
     (published,) = imports(gateway)
     assert published.created_count == MEDIUM_RECORDS
-    entry = ingestion.ledger.list_files().items[0]
+    entry = ingestion.ledger.store.list_files().items[0]
     assert (entry.state, entry.attempts) == (FileState.IMPORTED, 2)
 
 

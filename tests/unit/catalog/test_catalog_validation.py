@@ -2,8 +2,8 @@ from datetime import datetime
 
 import pytest
 
-from catalog import validation
-from catalog.model import GameFields, Platform
+from catalog.domain import validation
+from catalog.domain.model import GameFields, Platform
 from gamekit.errors import InvalidArgument
 
 

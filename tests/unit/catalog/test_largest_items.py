@@ -10,8 +10,9 @@ from datetime import UTC, datetime
 
 import pytest
 
-from catalog import converters, validation
-from catalog.model import Game, GameFields, Import, ImportSource, ImportState, Platform
+from catalog.domain import validation
+from catalog.domain.model import Game, GameFields, Import, ImportSource, ImportState, Platform
+from catalog.transport import converters
 from gamekit.errors import InvalidArgument
 from gamekit.pages import MAX_MESSAGE_BYTES, PageBudget
 

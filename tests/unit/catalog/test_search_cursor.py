@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-from catalog.search import SearchCursor, Tier
+from catalog.storage.search import SearchCursor, Tier
 
 CURSORS = [
     SearchCursor(Tier.NAME, "pokemon go", 7),

@@ -10,7 +10,7 @@ import pytest
 
 from gamectl.__main__ import main
 from gamectl.keys import DEFAULT_KEY_FILE, create
-from gateway.keys import KeyStore
+from gateway.callers.keys import KeyStore
 
 
 def test_keys_create_prints_a_key_the_store_accepts(

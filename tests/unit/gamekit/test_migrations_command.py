@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 
-from catalog import migrate
+from catalog.storage import migrate
 from gamectl.net import free_port
 
 

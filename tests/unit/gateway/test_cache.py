@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from games.catalog.v1 import catalog_pb2 as cpb
-from gateway.cache import ResponseCache
+from gateway.cache.responses import ResponseCache
 
 M = "/games.catalog.v1.CatalogService/GetGame"
 

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from gateway.keys import KEY_PREFIX, SCOPES, ApiKey, KeyFileError, KeyStore, create_key, hash_key
+from gateway.callers.keys import KEY_PREFIX, SCOPES, ApiKey, KeyFileError, KeyStore, create_key, hash_key
 
 
 @pytest.fixture
@@ -149,7 +149,7 @@ def test_malformed_new_file_keeps_the_last_good_keys(
 ) -> None:
     key = create_key(key_file, key_id="reader", scopes=["games.read"])
     store = KeyStore(key_file, check_interval=0)
-    with caplog.at_level(logging.WARNING, logger="gateway.keys"):
+    with caplog.at_level(logging.WARNING, logger="gateway.callers.keys"):
         key_file.write_text('{"keys": [')
         assert store.reload_if_changed() is False
         assert store.authenticate(key) is not None

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from gateway.keys import KeyFileError, KeyStore, create_key
+from gateway.callers.keys import KeyFileError, KeyStore, create_key
 
 # Deeper than Python's recursion limit: json.loads raises RecursionError, not JSONDecodeError.
 DEEP = ["[" * 100_000, '{"keys": [' + '{"a": ' * 100_000]

@@ -8,8 +8,8 @@ from typing import Any
 import pytest
 from prometheus_client import REGISTRY
 
-from gateway.ratelimit import Decision, RateLimiter
-from gateway.ratelimit_local import LocalGcra
+from gateway.ratelimit.limiter import Decision, RateLimiter
+from gateway.ratelimit.local import LocalGcra
 
 
 class FakeClock:

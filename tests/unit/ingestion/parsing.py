@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import io
 
-from ingestion.records import Accepted, Quarantined, parse_delivery
+from ingestion.parsing.records import Accepted, Quarantined, parse_delivery
 from tests.factories.deliveries import delivery
 
 

@@ -6,7 +6,7 @@ import io
 
 import pytest
 
-from ingestion.records import Accepted, FileRejected, IntegerTooLarge, parse_delivery
+from ingestion.parsing.records import Accepted, FileRejected, IntegerTooLarge, parse_delivery
 from tests.factories.deliveries import app, delivery
 
 BIG = 123456789012345678901  # 21 digits: past 2**64

@@ -7,9 +7,9 @@ from datetime import UTC, datetime
 
 import pytest
 
-from ingestion.app_reader import CONVERTED, DROPPED, AppReader
-from ingestion.records import Accepted, Quarantined
-from ingestion.values import SHAPES
+from ingestion.parsing.app_record import CONVERTED, DROPPED, AppReader
+from ingestion.parsing.records import Accepted, Quarantined
+from ingestion.parsing.values import SHAPES
 from tests.factories.deliveries import app, dirty_delivery, drifting_deliveries
 from tests.unit.ingestion.parsing import accepted, one, parse
 

@@ -9,15 +9,15 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from catalog.converters import game_fields
-from catalog.validation import field_violations
+from catalog.domain.validation import field_violations
+from catalog.transport.converters import game_fields
 from gamekit.errors import FieldViolation
 from games.catalog.v1 import catalog_pb2 as pb
-from ingestion.app_reader import CONVERTED, DROPPED, AppReader, GameRecord
-from ingestion.catalog_game import game_from_record
-from ingestion.records import Accepted, parse_delivery
-from ingestion.repair import MARK
-from ingestion.values import SHAPES
+from ingestion.importing.catalog_game import game_from_record
+from ingestion.parsing.app_record import CONVERTED, DROPPED, AppReader, GameRecord
+from ingestion.parsing.records import Accepted, parse_delivery
+from ingestion.parsing.surrogates import MARK
+from ingestion.parsing.values import SHAPES
 from tests.factories.deliveries import delivery
 from tests.unit.ingestion.test_drift import DESCRIPTIVE
 

@@ -13,7 +13,7 @@ from typing import BinaryIO, cast
 
 import pytest
 
-from ingestion.records import Accepted, FileRejected, Quarantined, parse_delivery
+from ingestion.parsing.records import Accepted, FileRejected, Quarantined, parse_delivery
 from tests.factories import hostile
 
 MiB = 2**20
@@ -106,7 +106,7 @@ def test_a_file_that_is_one_huge_string_is_refused_at_once(tmp_path: Path):
 PEAK_RSS = """
 import gzip, re, sys
 from pathlib import Path
-from ingestion.records import FileRejected, parse_delivery
+from ingestion.parsing.records import FileRejected, parse_delivery
 try:
     for _ in parse_delivery(gzip.open(sys.argv[1], "rb")):
         pass

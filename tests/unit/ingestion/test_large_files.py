@@ -10,7 +10,7 @@ from pathlib import Path
 import psutil
 import pytest
 
-from ingestion.records import Accepted, parse_delivery
+from ingestion.parsing.records import Accepted, parse_delivery
 from tests.factories.deliveries import large_delivery
 
 

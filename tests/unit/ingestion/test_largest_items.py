@@ -11,7 +11,6 @@ import io
 from datetime import UTC, datetime
 
 from gamekit.pages import PageBudget
-from ingestion import converters, values
 from ingestion.model import (
     MAX_REASON,
     DriftCount,
@@ -25,7 +24,9 @@ from ingestion.model import (
     SourceObject,
     clip,
 )
-from ingestion.records import MAX_RAW, Quarantined, parse_delivery
+from ingestion.parsing import values
+from ingestion.parsing.records import MAX_RAW, Quarantined, parse_delivery
+from ingestion.transport import converters
 from tests.factories.deliveries import app, delivery
 
 WIDE = "😀"  # four bytes of UTF-8

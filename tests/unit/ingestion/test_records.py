@@ -10,7 +10,7 @@ from typing import BinaryIO, cast
 
 import pytest
 
-from ingestion.records import Accepted, FileRejected, GameRecord, Quarantined, Repair, parse_delivery
+from ingestion.parsing.records import Accepted, FileRejected, GameRecord, Quarantined, Repair, parse_delivery
 from tests.factories.deliveries import app, delivery, dirty_delivery, gzipped, raw_json_with_escapes
 from tests.unit.ingestion.parsing import accepted, one, parse
 

@@ -11,7 +11,14 @@ import pytest
 from ijson.backends import python as python_backend
 from ijson.backends import yajl2_c
 
-from ingestion.repair import MARK, ShieldedStream, Unrepairable, repair_text, restore_deep, show_escapes
+from ingestion.parsing.surrogates import (
+    MARK,
+    ShieldedStream,
+    Unrepairable,
+    repair_text,
+    restore_deep,
+    show_escapes,
+)
 
 TRICKY = (
     rb'["Pok\udc8emon GO", "Caf\udcc3\udca9", "\ud83c\udfae", "a\ud83cb", "lit \\udc8e", "x\\\udc8e",'

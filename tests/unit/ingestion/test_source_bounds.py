@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from ingestion.records import parse_delivery
-from ingestion.source import CorruptObject, S3Source
+from ingestion.parsing.records import parse_delivery
+from ingestion.sources.s3 import CorruptObject, S3Source
 from tests.factories import hostile
 from tests.factories.deliveries import app, delivery
 

@@ -12,8 +12,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from ingestion.records import Accepted, FileRejected, Quarantined, parse_delivery
-from ingestion.structure import MAX_DEPTH, MAX_VALUE_BYTES, ShapeGuard, WrongShape
+from ingestion.parsing.records import Accepted, FileRejected, Quarantined, parse_delivery
+from ingestion.parsing.structure import MAX_DEPTH, MAX_VALUE_BYTES, ShapeGuard, WrongShape
 from tests.factories.deliveries import app, delivery
 
 # Characters that end, open or escape things: what a byte-level guard could trip on.

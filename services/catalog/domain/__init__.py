@@ -1,0 +1,5 @@
+"""The catalog's domain: its values, its input checks, and the service that decides what commits together.
+
+May import: catalog.storage (the service opens each transaction and hands its connection to storage
+functions), gamekit. Never grpc, the generated stubs or SQLAlchemy: storage names the connection type.
+"""

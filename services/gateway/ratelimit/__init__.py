@@ -1,0 +1,4 @@
+"""Per-key rate limits: GCRA in Redis shared by every replica, an in-process fallback, the replica count.
+
+May import: gamekit, redis-py. Nothing else of the gateway.
+"""
