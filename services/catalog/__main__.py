@@ -27,7 +27,7 @@ def main(argv: list[str] | None = None) -> int:
     configure_logging("catalog", settings.log_level)
     telemetry.configure_telemetry("catalog")
     app = build_catalog(settings)
-    return serve(settings, app.bindings, app.policy, app.ready, **app.host_options)
+    return serve(settings, app.bindings, app.policy, app.ready, app.host_options)
 
 
 def run_migrations(settings: MigrateSettings) -> int:

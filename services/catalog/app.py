@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any
 
 from sqlalchemy import Engine
 
@@ -19,7 +18,7 @@ from gamekit import telemetry
 from gamekit.identity import AccessPolicy
 from gamekit.page_tokens import PageTokens
 from gamekit.pages import PageBudget
-from gamekit.server import ServiceBinding
+from gamekit.server import HostOptions, ServiceBinding
 from games.catalog.v1 import catalog_pb2, catalog_pb2_grpc
 
 SERVICE = catalog_pb2.DESCRIPTOR.services_by_name["CatalogService"]
@@ -63,9 +62,9 @@ class CatalogApp:
         return access_policy(self.settings)
 
     @property
-    def host_options(self) -> dict[str, Any]:
-        """Keyword arguments for gamekit's ServiceHost / serve: how this app stops."""
-        return {"drain_hooks": [self.end_watches], "shutdown_hooks": [self.close]}
+    def host_options(self) -> HostOptions:
+        """How gamekit's ServiceHost / serve runs this app: how it stops."""
+        return HostOptions(drain_hooks=(self.end_watches,), shutdown_hooks=(self.close,))
 
     def ready(self) -> bool:
         """SERVING only while the database answers."""

@@ -66,8 +66,9 @@ def _server_options(max_receive: int, max_send: int, *, reuse_port: bool) -> lis
     ]
 
 
-class ServiceHost:
-    """One service process's gRPC servers, health, metrics and stop sequence.
+@dataclass(frozen=True)
+class HostOptions:
+    """How a service's host differs from the defaults: hooks, its own checks, transport knobs.
 
     `drain_hooks` run as stopping begins, before the drain: they end streams that never finish on their
     own (a revision watch), which would otherwise hold the drain, and so the port, for the whole grace
@@ -79,6 +80,29 @@ class ServiceHost:
     platform interceptor (gamekit.calls.Gate); `reuse_port=True` shares the gRPC ports with the other
     processes of the pod (gamekit.workers), which then take turns at new connections; `metrics_host`
     binds the metrics port elsewhere than the gRPC ports (a worker's, on loopback, read by its supervisor).
+    """
+
+    max_workers: int = 16
+    readiness_interval: float = 1.0
+    max_receive_message_bytes: int = 4 * MiB
+    max_send_message_bytes: int = 16 * MiB
+    shutdown_hooks: tuple[Callable[[], None], ...] = ()
+    drain_hooks: tuple[Callable[[], None], ...] = ()
+    interceptors: tuple[grpc.ServerInterceptor[Any, Any], ...] = ()
+    client_auth: ClientAuth = "require"
+    reflection: bool = True
+    compress_responses: bool = False
+    gate: Gate | None = None
+    reuse_port: bool = False
+    metrics_host: str | None = None
+
+
+DEFAULT_OPTIONS = HostOptions()
+
+
+class ServiceHost:
+    """One service process's gRPC servers, health, metrics and stop sequence, as `options` shape them.
+
     The settings' limits apply: `max_concurrent_rpcs` on the business port (gamekit.admission), the
     health and reflection stream caps on each port, counted apart (gamekit.streams).
     """
@@ -89,20 +113,7 @@ class ServiceHost:
         bindings: Sequence[ServiceBinding | tuple[str, Register]],
         policy: AccessPolicy,
         readiness: Readiness = always_ready,
-        *,
-        max_workers: int = 16,
-        readiness_interval: float = 1.0,
-        max_receive_message_bytes: int = 4 * MiB,
-        max_send_message_bytes: int = 16 * MiB,
-        shutdown_hooks: Sequence[Callable[[], None]] = (),
-        drain_hooks: Sequence[Callable[[], None]] = (),
-        interceptors: Sequence[grpc.ServerInterceptor[Any, Any]] = (),
-        client_auth: ClientAuth = "require",
-        reflection: bool = True,
-        compress_responses: bool = False,
-        gate: Gate | None = None,
-        reuse_port: bool = False,
-        metrics_host: str | None = None,
+        options: HostOptions = DEFAULT_OPTIONS,
     ) -> None:
         self.settings = settings
         self.bindings = [b if isinstance(b, ServiceBinding) else ServiceBinding(*b) for b in bindings]
@@ -111,28 +122,30 @@ class ServiceHost:
             pool.FindServiceByName(binding.name)  # KeyError now beats a reflection hole later
         self.policy = policy
         self.in_flight = InFlight()
-        self.health = HealthReporter([b.name for b in self.bindings], readiness, interval=readiness_interval)
-        self._shutdown_hooks = list(shutdown_hooks)
-        self._drain_hooks = list(drain_hooks)
+        self.health = HealthReporter(
+            [b.name for b in self.bindings], readiness, interval=options.readiness_interval
+        )
+        self._shutdown_hooks = list(options.shutdown_hooks)
+        self._drain_hooks = list(options.drain_hooks)
         self._options = _server_options(
-            max_receive_message_bytes, max_send_message_bytes, reuse_port=reuse_port
+            options.max_receive_message_bytes, options.max_send_message_bytes, reuse_port=options.reuse_port
         )
         # A compression *level* is resolved per call against the caller's grpc-accept-encoding (LOW:
         # gzip, else deflate, else none); a fixed algorithm would be sent even to callers without it.
         self._business_options = self._options + (
-            [("grpc.default_compression_level", 1)] if compress_responses else []
+            [("grpc.default_compression_level", 1)] if options.compress_responses else []
         )
-        self._pool = HandlerPool(max_workers, limit=settings.max_concurrent_rpcs)
-        self._client_auth: ClientAuth = client_auth
-        self._reflection = reflection
-        self._metrics_host = metrics_host
+        self._pool = HandlerPool(options.max_workers, limit=settings.max_concurrent_rpcs)
+        self._client_auth: ClientAuth = options.client_auth
+        self._reflection = options.reflection
+        self._metrics_host = options.metrics_host
         # One cap per port: the probe port's peers are kubelets and in-cluster tooling, not callers.
         self._streams = self._stream_cap()
         self._probe_streams = self._stream_cap()
         platform = ServerInterceptor(
-            policy, self.in_flight, pool=self._pool, streams=self._streams, gate=gate
+            policy, self.in_flight, pool=self._pool, streams=self._streams, gate=options.gate
         )
-        self._interceptors = [platform, *interceptors]
+        self._interceptors = [platform, *options.interceptors]
         self._server: grpc.Server | None = None
         self._health_server: grpc.Server | None = None
         self._metrics: MetricsEndpoint | None = None
@@ -257,15 +270,15 @@ def serve(
     bindings: Sequence[ServiceBinding | tuple[str, Register]],
     policy: AccessPolicy,
     readiness: Readiness = always_ready,
+    options: HostOptions = DEFAULT_OPTIONS,
     *,
     on_started: Callable[[ServiceHost], None] | None = None,
-    **options: Any,
 ) -> int:
     """Run the services until SIGTERM/SIGINT, then drain and flush; returns the exit code (0).
 
     `on_started` is called once every port is bound (a worker tells its supervisor where it serves).
     """
-    host = ServiceHost(settings, bindings, policy, readiness, **options)
+    host = ServiceHost(settings, bindings, policy, readiness, options)
     stop_requested = threading.Event()
 
     def on_signal(signum: int, frame: FrameType | None) -> None:

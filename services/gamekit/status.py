@@ -121,6 +121,11 @@ class ErrorDetails:
     retry_after: float | None = None
 
 
+def status_code(error: grpc.RpcError) -> grpc.StatusCode:
+    """The code a failed call ended with; UNKNOWN for an RpcError that carries no status."""
+    return error.code() if isinstance(error, grpc.Call) else grpc.StatusCode.UNKNOWN
+
+
 def error_details(error: grpc.RpcError) -> ErrorDetails:
     """Decode the status, google.rpc details and request id of a failed call."""
     if not isinstance(error, grpc.Call):

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from dataclasses import replace
 
 from gamekit import telemetry
 from gamekit.logs import configure_logging
@@ -36,17 +37,9 @@ def main(argv: list[str] | None = None) -> int:
         print(f"cannot start: {error}", file=sys.stderr)
         return 2
     if command == "worker":
-        return serve(
-            settings,
-            app.bindings,
-            app.policy,
-            app.ready,
-            reuse_port=True,
-            metrics_host=WORKER_METRICS_HOST,
-            on_started=report_started,
-            **app.host_options,
-        )
-    return serve(settings, app.bindings, app.policy, app.ready, **app.host_options)
+        worker = replace(app.host_options, reuse_port=True, metrics_host=WORKER_METRICS_HOST)
+        return serve(settings, app.bindings, app.policy, app.ready, worker, on_started=report_started)
+    return serve(settings, app.bindings, app.policy, app.ready, app.host_options)
 
 
 def _supervise(settings: GatewaySettings) -> int:

@@ -3,20 +3,19 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
 
 from gamekit.identity import AccessPolicy
-from gamekit.server import ServiceBinding
+from gamekit.server import HostOptions, ServiceBinding
 from gateway.cache.responses import ResponseCache
 from gateway.cache.revision import RevisionFollower
 from gateway.callers.auth import Authenticator, KeyLookup, Limiter
 from gateway.callers.keys import KeyStore
 from gateway.ratelimit.limiter import RateLimiter
 from gateway.settings import GatewaySettings
+from gateway.surface import CATALOG, INGESTION
 from gateway.transport.backends import Backends, connect
 from gateway.transport.forwarding import Forwarder
 from gateway.transport.servicers import proxy_binding
-from gateway.transport.surface import CATALOG, INGESTION
 
 
 @dataclass
@@ -46,16 +45,16 @@ class GatewayApp:
         return AccessPolicy.open_to_all()
 
     @property
-    def host_options(self) -> dict[str, Any]:
-        """Keyword arguments for gamekit's ServiceHost / serve."""
-        return {
-            "gate": self.authenticator.gate,
-            "client_auth": self.settings.client_auth,
-            "reflection": self.settings.reflection,
-            "max_receive_message_bytes": self.settings.max_message_bytes,
-            "compress_responses": True,
-            "shutdown_hooks": [self.close],
-        }
+    def host_options(self) -> HostOptions:
+        """How gamekit's ServiceHost / serve runs the gateway: its gate, its callers' TLS, its limits."""
+        return HostOptions(
+            gate=self.authenticator.gate,
+            client_auth=self.settings.client_auth,
+            reflection=self.settings.reflection,
+            max_receive_message_bytes=self.settings.max_message_bytes,
+            compress_responses=True,
+            shutdown_hooks=(self.close,),
+        )
 
     def ready(self) -> bool:
         """SERVING while the catalog answers health (see Backends.ready)."""

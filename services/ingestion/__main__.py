@@ -63,7 +63,7 @@ def run_service(settings: IngestionSettings) -> int:
     app = build_ingestion(settings, page_tokens=page_tokens(settings))
     if settings.sqs_queue_url:
         start_event_consumer(app, settings.sqs_queue_url)
-    return serve(settings, app.bindings, access_policy(settings), app.ready, **app.host_options)
+    return serve(settings, app.bindings, access_policy(settings), app.ready, app.host_options)
 
 
 if __name__ == "__main__":

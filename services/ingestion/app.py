@@ -5,7 +5,7 @@ from __future__ import annotations
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import boto3  # type: ignore[import-untyped]
 import grpc
@@ -16,7 +16,7 @@ from gamekit.client import secure_channel
 from gamekit.identity import AccessPolicy
 from gamekit.page_tokens import PageTokens
 from gamekit.pages import PageBudget
-from gamekit.server import ServiceBinding
+from gamekit.server import HostOptions, ServiceBinding
 from games.ingestion.v1 import ingestion_pb2, ingestion_pb2_grpc
 from ingestion import metrics
 from ingestion.importing.feed import FeedLimits
@@ -63,9 +63,9 @@ class IngestionApp:
         ]
 
     @property
-    def host_options(self) -> dict[str, Any]:
-        """Keyword arguments for gamekit's ServiceHost / serve: how this app stops."""
-        return {"drain_hooks": [self.runs.stop_accepting], "shutdown_hooks": [self.close]}
+    def host_options(self) -> HostOptions:
+        """How gamekit's ServiceHost / serve runs this app: how it stops."""
+        return HostOptions(drain_hooks=(self.runs.stop_accepting,), shutdown_hooks=(self.close,))
 
     def ready(self) -> bool:
         """SERVING only while the ledger database answers."""

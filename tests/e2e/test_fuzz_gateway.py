@@ -25,7 +25,7 @@ from hypothesis import strategies as st
 
 from games.catalog.v1 import catalog_pb2 as cpb
 from games.catalog.v1 import catalog_pb2_grpc as cpb_grpc
-from gateway.transport.surface import CATALOG, INGESTION
+from gateway.surface import CATALOG, INGESTION
 from tests.e2e.conftest import E2ESuite
 from tests.fixtures.health import SERVING, health_status
 from tests.fuzz.messages import not_messages, wire_messages

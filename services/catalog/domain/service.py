@@ -1,6 +1,8 @@
 """The catalog's domain service: validation, paging and transactions around the storage functions.
 
-Plain Python: no grpc and no SQL here. The servicer converts protos to these calls and back.
+Plain Python: no grpc and no SQL here. The servicer converts protos to these calls and back. This layer
+owns every transaction: it decides what commits together, opens it, and hands its connection to the
+storage functions, which never open one of their own.
 """
 
 from __future__ import annotations
@@ -10,14 +12,12 @@ from collections.abc import Callable, Iterable, Iterator
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from sqlalchemy import Connection, Engine
-
 from catalog.domain import validation
 from catalog.domain.model import Game, GameFields, GameUpdate, Import, ImportSource, Page, Platform
 from catalog.storage import games as store
 from catalog.storage import imports, request_ids, rollback, search
-from catalog.storage.database import connection, ping, transaction
-from catalog.storage.revision import RevisionFeed, current_revision
+from catalog.storage.database import Connection, Engine, connection, ping, transaction
+from catalog.storage.revision import RevisionFeed, read_revision
 from gamekit.errors import FieldViolation, InvalidArgument, NotFound, Unavailable
 from gamekit.page_tokens import Cursor, PageTokens, page_size
 from gamekit.pages import PageBudget, Rendering
@@ -141,7 +141,7 @@ class CatalogService:
         with connection(self._engine) as conn:
             key = validation.search_key(search.normalise(conn=conn, query=query))
             filters = {"query": key, "platform": _platform_filter(platform)}
-            after = self._search_cursor(page_token, filters)
+            after = search.page_cursor(self._tokens.decode(page_token, kind="games.search", filters=filters))
             found = search.search_games(
                 conn=conn, key=key, platform=platform, after=after, limit=limit + 1, limits=self._limits
             )
@@ -182,15 +182,6 @@ class CatalogService:
             return Page(items)
         token = self._tokens.encode(kind=kind, filters=filters, cursor=[found[len(items) - 1].id])
         return Page(items, token)
-
-    def _search_cursor(self, page_token: str, filters: dict[str, str]) -> search.SearchCursor | None:
-        cursor = self._tokens.decode(page_token, kind="games.search", filters=filters)
-        if cursor is None:
-            return None
-        found = search.SearchCursor.from_token(cursor)
-        if found is None:
-            raise InvalidArgument.field("page_token", "not a page token from this service")
-        return found
 
     def create_game(
         self, fields: GameFields, *, request_id: str, caller: str = "", request_hash: bytes | None = None
@@ -239,7 +230,8 @@ class CatalogService:
                 yield batch
 
         validation.validate_source(source)
-        return imports.import_games(engine=self._engine, source=source, batches=checked())
+        with transaction(self._engine) as conn:
+            return imports.import_games(conn=conn, source=source, batches=checked())
 
     def get_import(self, import_id: int) -> Import:
         """One import by id."""
@@ -258,11 +250,14 @@ class CatalogService:
 
     def rollback_import(self, import_id: int) -> Import:
         """Restore every game the import changed to its state before it."""
-        return rollback.rollback_import(engine=self._engine, import_id=_existing_id("import", import_id))
+        import_id = _existing_id("import", import_id)
+        with transaction(self._engine) as conn:
+            return rollback.rollback_import(conn=conn, import_id=import_id)
 
     def current_revision(self) -> int:
         """The current catalog revision."""
-        return current_revision(engine=self._engine)
+        with connection(self._engine) as conn:
+            return read_revision(conn=conn)
 
     def watch_revision(self, *, is_active: Callable[[], bool], poll_seconds: float = 1.0) -> Iterator[int]:
         """The current revision, then each newer one, until `is_active()` is False or the feed closes."""

@@ -8,9 +8,12 @@ long because an import's publish is a few statements over every game it brings.
 
 from __future__ import annotations
 
-from sqlalchemy import Engine, text
+from sqlalchemy import Connection, Engine, text
 
 from gamekit.database import Database
+
+# The domain service opens transactions with these and names their types from here, never from SQLAlchemy.
+__all__ = ["CATALOG_DATABASE", "Connection", "Engine", "connection", "make_engine", "ping", "transaction"]
 
 CATALOG_DATABASE = Database(
     application_name="catalog",

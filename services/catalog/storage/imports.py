@@ -11,11 +11,10 @@ import operator
 from collections.abc import Iterable
 from typing import Any
 
-from sqlalchemy import Connection, Engine, insert, select, text
+from sqlalchemy import Connection, insert, select, text
 
 from catalog.domain.model import GameFields, Import, ImportSource, ImportState
 from catalog.storage import tables
-from catalog.storage.database import transaction
 from catalog.storage.revision import bump_revision
 from gamekit.database import advisory_lock_key, bound_to_deadline, patient_lock_wait
 from gamekit.errors import NotFound
@@ -156,18 +155,20 @@ def _publish(conn: Connection, source: ImportSource, received: int) -> Import:
     return tables.row_to_import(row)
 
 
-def import_games(*, engine: Engine, source: ImportSource, batches: Iterable[list[GameFields]]) -> Import:
-    """Stream games into the catalog and publish them atomically; a published source returns as it was."""
-    with transaction(engine) as conn:
-        if source.bucket:
-            # Two concurrent imports of one file: the second waits here, then finds the first.
-            with patient_lock_wait(conn):
-                conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _source_lock_key(source)})
-            existing = _find_by_source(conn, source)
-            if existing is not None:
-                return existing
-        received = _stage(conn, batches)
-        return _publish(conn, source, received)
+def import_games(*, conn: Connection, source: ImportSource, batches: Iterable[list[GameFields]]) -> Import:
+    """Stage and publish games in the caller's transaction; a published source returns as it was.
+
+    The import is atomic because the caller commits staging and publishing together, or neither.
+    """
+    if source.bucket:
+        # Two concurrent imports of one file: the second waits here, then finds the first.
+        with patient_lock_wait(conn):
+            conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _source_lock_key(source)})
+        existing = _find_by_source(conn, source)
+        if existing is not None:
+            return existing
+    received = _stage(conn, batches)
+    return _publish(conn, source, received)
 
 
 def get_import(*, conn: Connection, import_id: int) -> Import:

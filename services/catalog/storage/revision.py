@@ -15,7 +15,6 @@ from psycopg import sql
 from sqlalchemy import Connection, Engine, func, select, update
 
 from catalog.storage import tables
-from catalog.storage.database import connection
 
 CHANNEL = "catalog_revision"
 _log = logging.getLogger(__name__)
@@ -36,12 +35,6 @@ def bump_revision(*, conn: Connection) -> int:
 def read_revision(*, conn: Connection) -> int:
     """The committed revision as this connection sees it."""
     return int(conn.execute(select(tables.revision.c.revision)).scalar_one())
-
-
-def current_revision(*, engine: Engine) -> int:
-    """The current catalog revision."""
-    with connection(engine) as conn:
-        return read_revision(conn=conn)
 
 
 class Subscription:

@@ -41,6 +41,7 @@ from sqlalchemy import (
 
 from catalog.domain.model import Game, Platform
 from catalog.storage import similar, tables
+from gamekit.errors import InvalidArgument
 from gamekit.page_tokens import Cursor
 
 g = tables.games
@@ -94,6 +95,20 @@ class SearchCursor:
         if not isinstance(sort_key, str) or rest:
             return None
         return cls(Tier(tier), sort_key, game_id)
+
+
+def page_cursor(token: Cursor | None) -> SearchCursor | None:
+    """Where a search page ended, from a verified page token; InvalidArgument when it is not ours.
+
+    The MAC proves the service made the token; this proves a search page made it (a valid MAC over
+    another shape is still refused).
+    """
+    if token is None:
+        return None
+    cursor = SearchCursor.from_token(token)
+    if cursor is None:
+        raise InvalidArgument.field("page_token", "not a page token from this service")
+    return cursor
 
 
 def _is_int(value: object) -> bool:

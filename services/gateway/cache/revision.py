@@ -17,9 +17,9 @@ from collections.abc import Callable
 import grpc
 from prometheus_client import Counter, Gauge
 
+from gamekit.status import status_code
 from games.catalog.v1 import catalog_pb2, catalog_pb2_grpc
 from gateway.cache.responses import ResponseCache
-from gateway.transport.hygiene import status_code
 
 log = logging.getLogger(__name__)
 

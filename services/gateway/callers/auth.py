@@ -32,7 +32,7 @@ from gamekit.calls import GatedCall
 from gamekit.context import acting_for
 from gamekit.errors import PermissionDenied, ResourceExhausted, Unauthenticated
 from gateway.callers.inflight import InFlightCounts
-from gateway.transport.surface import METHODS
+from gateway.surface import METHODS
 
 AUTHORIZATION_HEADER = "authorization"
 # Nobody knows when a call in flight will end; a second is a polite first wait.

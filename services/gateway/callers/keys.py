@@ -41,7 +41,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from gateway.transport.surface import SCOPES as SCOPES  # re-exported: gamectl offers these when making keys
+from gateway.surface import SCOPES as SCOPES  # re-exported: gamectl offers these when making keys
 
 _log = logging.getLogger(__name__)
 

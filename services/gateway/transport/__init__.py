@@ -1,4 +1,4 @@
-"""The services callers see: the method table, forwarding over mTLS, and backend errors made safe.
+"""The services callers see, built from gateway.surface: forwarding over mTLS, backend errors made safe.
 
-May import: gateway.callers, gateway.ratelimit, gateway.cache, gamekit, the generated stubs.
+May import: gateway.surface, gateway.callers, gateway.ratelimit, gateway.cache, gamekit, the generated stubs.
 """

@@ -9,9 +9,9 @@ import grpc
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
 from gamekit.client import secure_channel
+from gamekit.status import status_code
 from gateway.settings import GatewaySettings
-from gateway.transport.hygiene import status_code
-from gateway.transport.surface import CATALOG, INGESTION, idempotent_methods
+from gateway.surface import CATALOG, INGESTION, idempotent_methods
 
 log = logging.getLogger(__name__)
 SERVING = health_pb2.HealthCheckResponse.SERVING

@@ -26,9 +26,10 @@ from google.protobuf.message import Message
 
 from gamekit.context import current_request_id
 from gamekit.errors import InvalidArgument
+from gamekit.status import status_code
 from gateway.cache.responses import ResponseCache
-from gateway.transport.hygiene import backend_unreachable, clean_status, status_code
-from gateway.transport.surface import METHODS, Kind
+from gateway.surface import METHODS, Kind
+from gateway.transport.hygiene import backend_unreachable, clean_status
 
 # A string: grpc's runtime class is not generic; only its type stubs are.
 Backend: TypeAlias = "grpc.UnaryUnaryMultiCallable[Message, bytes]"

@@ -17,7 +17,14 @@ from google.protobuf import any_pb2
 from google.rpc import error_details_pb2, status_pb2  # type: ignore[import-untyped]
 from grpc_status import rpc_status
 
-from gamekit.status import DOMAIN, GrpcStatus, error_info, internal_rpc_status, to_grpc_status
+from gamekit.status import (
+    DOMAIN,
+    GrpcStatus,
+    error_info,
+    internal_rpc_status,
+    status_code,
+    to_grpc_status,
+)
 
 log = logging.getLogger(__name__)
 
@@ -54,11 +61,6 @@ SAFE_DETAILS = tuple(
         error_details_pb2.QuotaFailure,
     )
 )
-
-
-def status_code(error: grpc.RpcError) -> grpc.StatusCode:
-    """The code a failed call ended with; UNKNOWN for an RpcError that carries no status."""
-    return error.code() if isinstance(error, grpc.Call) else grpc.StatusCode.UNKNOWN
 
 
 def _platform_status(error: grpc.Call) -> status_pb2.Status | None:

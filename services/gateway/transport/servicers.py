@@ -18,8 +18,8 @@ from google.protobuf.message_factory import GetMessageClass
 
 from gamekit.handlers import method_handler
 from gamekit.server import ServiceBinding
+from gateway.surface import METHODS, Kind
 from gateway.transport.forwarding import Forwarder
-from gateway.transport.surface import METHODS, Kind
 
 
 def proxy_binding(service: ServiceDescriptor, channel: grpc.Channel, forwarder: Forwarder) -> ServiceBinding:

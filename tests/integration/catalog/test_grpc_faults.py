@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 import signal
 import subprocess
-import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -22,6 +21,7 @@ from games.catalog.v1 import catalog_pb2 as pb
 from games.catalog.v1 import catalog_pb2_grpc as pb_grpc
 from tests.fixtures.catalog import StartCatalog
 from tests.fixtures.health import NOT_SERVING, SERVING, wait_for_health
+from tests.support.processes import python_m
 
 HEALTH_TIMEOUT = 30.0  # seconds a health change may take
 
@@ -42,14 +42,9 @@ def catalog_process(dev_pki: DevPki, database_url: str) -> Iterator[tuple[subpro
         "CATALOG_TLS_CA_FILE": str(dev_pki.ca_file),
         "CATALOG_GRACE_PERIOD_SECONDS": "20",
     }
-    process = subprocess.Popen([sys.executable, "-m", "catalog", "serve"], env=env, stdout=subprocess.DEVNULL)
-    try:
+    with python_m("catalog", "serve", env=env) as process:
         wait_for_health(health_port, SERVING, timeout=HEALTH_TIMEOUT)
         yield process, port, health_port
-    finally:
-        if process.poll() is None:
-            process.kill()
-        process.wait()
 
 
 def test_sigterm_lets_an_in_flight_import_finish_then_exits_0(

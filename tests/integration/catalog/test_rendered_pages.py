@@ -11,6 +11,7 @@ import pytest
 
 from catalog.domain.model import Game, ImportSource, Page, Platform
 from catalog.domain.service import CatalogService
+from catalog.storage.database import transaction
 from catalog.storage.imports import import_games
 from catalog.transport import converters
 from gamekit.pages import Rendering
@@ -32,8 +33,10 @@ def seeded(catalog_engine) -> None:
         )
         for n in range(120)
     ]
-    import_games(engine=catalog_engine, source=ImportSource(bucket="b", key="one"), batches=[batch])
-    import_games(engine=catalog_engine, source=ImportSource(bucket="b", key="two"), batches=[batch[:5]])
+    with transaction(catalog_engine) as conn:
+        import_games(conn=conn, source=ImportSource(bucket="b", key="one"), batches=[batch])
+    with transaction(catalog_engine) as conn:
+        import_games(conn=conn, source=ImportSource(bucket="b", key="two"), batches=[batch[:5]])
 
 
 class Counted:

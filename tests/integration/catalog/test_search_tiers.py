@@ -14,6 +14,7 @@ from sqlalchemy import Engine, event, text
 from catalog.app import page_budget
 from catalog.domain.model import GameUpdate, ImportSource, Platform
 from catalog.domain.service import CatalogService
+from catalog.storage.database import transaction
 from catalog.storage.imports import import_games
 from catalog.storage.migrate import downgrade, upgrade
 from catalog.storage.revision import RevisionFeed
@@ -92,7 +93,8 @@ def crowded(catalog_engine: Engine) -> Callable[[int], None]:
             make_fields(i, display_name=f"Filler Title {i}", platform=Platform.ANDROID)
             for i in range(2 * n, 6000)
         ]
-        import_games(engine=catalog_engine, source=ImportSource(), batches=[batch])
+        with transaction(catalog_engine) as conn:
+            import_games(conn=conn, source=ImportSource(), batches=[batch])
         with catalog_engine.begin() as conn:
             conn.execute(text("ANALYZE catalog.games, catalog.name_suffixes, catalog.name_words"))
 
@@ -196,13 +198,17 @@ def test_every_write_keeps_the_name_index(catalog_service, catalog_engine):
     assert names(search(catalog_service, "brand new")) == ["Brand New Saga"]
     assert names(search(catalog_service, "old name")) == []
 
-    imported = import_games(
-        engine=catalog_engine,
-        source=ImportSource(bucket="b", key="k", etag="e"),
-        batches=[[make_fields(1, display_name="Imported Saga"), make_fields(3, display_name="Third Saga")]],
-    )
+    with transaction(catalog_engine) as conn:
+        imported = import_games(
+            conn=conn,
+            source=ImportSource(bucket="b", key="k", etag="e"),
+            batches=[
+                [make_fields(1, display_name="Imported Saga"), make_fields(3, display_name="Third Saga")]
+            ],
+        )
     assert names(search(catalog_service, "saga")) == ["Imported Saga", "Third Saga"]
-    rollback_import(engine=catalog_engine, import_id=imported.id)
+    with transaction(catalog_engine) as conn:
+        rollback_import(conn=conn, import_id=imported.id)
     assert names(search(catalog_service, "saga")) == ["Brand New Saga"]
     assert names(search(catalog_service, "saga", platform=Platform.ANDROID)) == []
 

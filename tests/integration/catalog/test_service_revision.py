@@ -1,5 +1,4 @@
 import threading
-import time
 import uuid
 
 import pytest
@@ -11,14 +10,20 @@ from catalog.storage.database import make_engine
 from catalog.storage.migrate import upgrade
 from catalog.storage.revision import RevisionFeed
 from gamekit.page_tokens import PageTokens
+from tests.fixtures.eventually import eventually
 from tests.fixtures.postgres import make_fields
 
+FEED_SECONDS = 15.0  # how long the feed may take to listen, notice a change or a lost database
 
-def wait_until(predicate, timeout=15.0):
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        assert time.monotonic() < deadline, "timed out"
-        time.sleep(0.02)
+
+def wait_listening(feed: RevisionFeed, healthy: bool = True) -> None:
+    """Until the feed listens for changes (or, with `healthy=False`, knows it cannot)."""
+    eventually(
+        lambda: feed.healthy == healthy,
+        timeout=FEED_SECONDS,
+        interval=0.02,
+        what="the revision feed listening" if healthy else "the revision feed knowing it cannot listen",
+    )
 
 
 def test_every_write_bumps_the_revision(catalog_service):
@@ -46,7 +51,7 @@ def test_every_write_bumps_the_revision(catalog_service):
 
 
 def test_feed_fans_out_to_subscribers(catalog_service, revision_feed):
-    wait_until(lambda: revision_feed.healthy)
+    wait_listening(revision_feed)
     subscribers = [revision_feed.subscribe() for _ in range(3)]
     assert subscribers[0].next(0.05) is None
     catalog_service.create_game(make_fields(1), request_id=str(uuid.uuid4()))
@@ -54,7 +59,12 @@ def test_feed_fans_out_to_subscribers(catalog_service, revision_feed):
     # Several writes between two calls collapse into the latest.
     for n in range(2, 5):
         catalog_service.create_game(make_fields(n), request_id=str(uuid.uuid4()))
-    wait_until(lambda: revision_feed.latest == 4)
+    eventually(
+        lambda: revision_feed.latest == 4,
+        timeout=FEED_SECONDS,
+        interval=0.02,
+        what=lambda: f"the feed at revision 4; it is at {revision_feed.latest}",
+    )
     assert subscribers[0].next(5.0) == 4
     for subscription in subscribers:
         subscription.close()
@@ -67,7 +77,7 @@ def test_watch_revision_yields_current_then_each_change(catalog_engine, revision
         page_tokens=PageTokens(b"k" * 32),
         page_budget=page_budget(),
     )
-    wait_until(lambda: revision_feed.healthy)
+    wait_listening(revision_feed)
     active = threading.Event()
     active.set()
     stream = service.watch_revision(is_active=active.is_set, poll_seconds=0.05)
@@ -91,15 +101,15 @@ def test_feed_recovers_after_the_database_restarts(private_postgres):
     )
     feed.start()
     try:
-        wait_until(lambda: feed.healthy)
+        wait_listening(feed)
         subscription = feed.subscribe()
         service.create_game(make_fields(1), request_id=str(uuid.uuid4()))
         assert subscription.next(5.0) == 1
 
         private_postgres.stop()
-        wait_until(lambda: not feed.healthy)
+        wait_listening(feed, healthy=False)
         private_postgres.start()
-        wait_until(lambda: feed.healthy)
+        wait_listening(feed)
         service.create_game(make_fields(2), request_id=str(uuid.uuid4()))
         assert subscription.next(5.0) == 2
         subscription.close()

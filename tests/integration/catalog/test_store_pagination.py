@@ -5,6 +5,7 @@ import pytest
 from catalog.app import page_budget
 from catalog.domain.model import ImportSource, Platform
 from catalog.domain.service import CatalogService
+from catalog.storage.database import transaction
 from catalog.storage.imports import import_games
 from gamekit.errors import InvalidArgument
 from gamekit.page_tokens import PageTokens
@@ -17,7 +18,8 @@ def seeded(catalog_engine):
         make_fields(n, platform=Platform.IOS if n % 2 else Platform.ANDROID, display_name=f"Seed {n}")
         for n in range(101)
     ]
-    import_games(engine=catalog_engine, source=ImportSource(), batches=[batch])
+    with transaction(catalog_engine) as conn:
+        import_games(conn=conn, source=ImportSource(), batches=[batch])
 
 
 def test_pages_cover_every_game_once_despite_concurrent_writes(catalog_service, seeded):

@@ -3,6 +3,7 @@ import uuid
 import pytest
 
 from catalog.domain.model import ImportSource, Platform
+from catalog.storage.database import transaction
 from catalog.storage.imports import import_games
 from gamekit.errors import InvalidArgument
 from tests.fixtures.postgres import make_fields
@@ -88,7 +89,8 @@ def test_pages_are_stable_under_concurrent_inserts(catalog_service, catalog_engi
     batch = [
         make_fields(n, display_name=f"Puzzle {'Quest' if n % 3 else 'Questing'} {n}") for n in range(120)
     ]
-    import_games(engine=catalog_engine, source=ImportSource(), batches=[batch])
+    with transaction(catalog_engine) as conn:
+        import_games(conn=conn, source=ImportSource(), batches=[batch])
     before = {g.id for g in catalog_service.list_games(platform=None, page_size=1000, page_token="").items}
     seen = []
     token = ""

@@ -13,7 +13,7 @@ from gamectl.certs import DevPki, spiffe_id
 from gamekit.health import always_ready
 from gamekit.identity import AccessPolicy
 from gamekit.logs import configure_logging, flush_logs
-from gamekit.server import ServiceHost
+from gamekit.server import HostOptions, ServiceHost
 from gamekit.settings import ServiceSettings
 from games.catalog.v1 import catalog_pb2
 from tests.fixtures.pki import ChannelAs
@@ -62,7 +62,7 @@ def start_host(dev_pki: DevPki) -> Iterator[StartHost]:
             [(SERVICE, register(servicer or FakeCatalog()))],
             POLICY,
             readiness,
-            **options,  # type: ignore[arg-type]
+            HostOptions(**options),
         )
         hosts.append(host)
         return host.start()

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pydantic_settings import SettingsConfigDict
 
 from gamekit.logs import configure_logging
-from gamekit.server import serve
+from gamekit.server import HostOptions, serve
 from gamekit.settings import ServiceSettings, load_settings
 from tests.integration.gamekit.conftest import POLICY
 from tests.integration.gamekit.servicers import SERVICE, FakeCatalog, register
@@ -18,7 +18,9 @@ class ChildSettings(ServiceSettings):
 def main() -> int:
     settings = load_settings(ChildSettings)
     configure_logging("fake", settings.log_level)
-    return serve(settings, [(SERVICE, register(FakeCatalog()))], POLICY, readiness_interval=0.1)
+    return serve(
+        settings, [(SERVICE, register(FakeCatalog()))], POLICY, options=HostOptions(readiness_interval=0.1)
+    )
 
 
 if __name__ == "__main__":

@@ -16,9 +16,9 @@ from gamectl.certs import DevPki, issue_cert
 from gamekit.status import error_details
 from games.catalog.v1 import catalog_pb2 as cpb
 from games.catalog.v1 import catalog_pb2_grpc as cpb_grpc
+from gateway import surface
 from gateway.callers import keys as keystore
-from gateway.transport import surface
-from gateway.transport.surface import METHODS, Kind
+from gateway.surface import METHODS, Kind
 from tests.fixtures.gateway import OpenGatewayChannel, Platform, RunningGateway, StartGateway
 from tests.integration.gateway.calls import CALLS, code_of
 

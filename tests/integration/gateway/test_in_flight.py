@@ -14,7 +14,7 @@ from prometheus_client import REGISTRY
 
 from gamectl.certs import DevPki, spiffe_id
 from gamekit.identity import AccessPolicy
-from gamekit.server import ServiceHost
+from gamekit.server import HostOptions, ServiceHost
 from gamekit.settings import ServiceSettings
 from gamekit.status import error_details
 from games.catalog.v1 import catalog_pb2 as cpb
@@ -22,7 +22,7 @@ from games.catalog.v1 import catalog_pb2_grpc as cpb_grpc
 from games.ingestion.v1 import ingestion_pb2 as ipb
 from games.ingestion.v1 import ingestion_pb2_grpc as ipb_grpc
 from gateway.callers.keys import create_key
-from gateway.transport.surface import ADMIN
+from gateway.surface import ADMIN
 from tests.fixtures.gateway import ApiKeys, OpenGatewayChannel, RunningGateway, StartGateway
 from tests.integration.gateway.leaky_backend import LeakyCatalog
 
@@ -83,7 +83,7 @@ def held(dev_pki: DevPki, start_gateway: StartGateway, api_keys: ApiKeys) -> Ite
             (INGESTION.full_name, partial(ipb_grpc.add_IngestionServiceServicer_to_server, ingestion)),
         ],
         AccessPolicy.for_service(CATALOG, gateway_only) | AccessPolicy.for_service(INGESTION, gateway_only),
-        max_workers=64,  # the backend is not what is measured: it holds whatever reaches it
+        options=HostOptions(max_workers=64),  # not what is measured: it holds whatever reaches it
     ).start()
     batch_key = create_key(api_keys.path, key_id="batch", scopes=[ADMIN], max_in_flight=2)
     target = f"127.0.0.1:{host.port}"

@@ -16,6 +16,7 @@ from games.catalog.v1 import catalog_pb2 as cpb
 from games.catalog.v1 import catalog_pb2_grpc as cpb_grpc
 from tests.fixtures.gateway import OpenGatewayChannel, Platform
 from tests.fixtures.health import NOT_SERVING, SERVING, health_status, wait_for_health
+from tests.support.processes import python_m
 
 HEALTH_TIMEOUT = 20.0  # seconds a health change may take
 
@@ -55,17 +56,12 @@ def test_python_m_gateway_serves_then_drains_on_sigterm(
 ) -> None:
     port, health_port = free_port(), free_port()
     env = gateway_env(dev_pki, platform, port=str(port), health_port=str(health_port))
-    process = subprocess.Popen([sys.executable, "-m", "gateway", "serve"], env=env, stdout=subprocess.DEVNULL)
-    try:
+    with python_m("gateway", "serve", env=env) as process:
         wait_for_health(health_port, SERVING, timeout=HEALTH_TIMEOUT)
         stub = cpb_grpc.CatalogServiceStub(gateway_channel(f"127.0.0.1:{port}", platform.keys.reader))
         assert list(stub.ListGames(cpb.ListGamesRequest(), timeout=10).games) == []
         process.send_signal(signal.SIGTERM)
         assert process.wait(timeout=30) == 0
-    finally:
-        if process.poll() is None:
-            process.kill()
-            process.wait()
 
 
 def test_a_bad_setting_stops_the_process_with_one_line(dev_pki: DevPki, platform: Platform) -> None:

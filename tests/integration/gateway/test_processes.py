@@ -26,6 +26,7 @@ from tests.fixtures.eventually import eventually
 from tests.fixtures.gateway import OpenGatewayChannel, Platform
 from tests.fixtures.health import SERVING, wait_for_health
 from tests.integration.gateway.test_process import gateway_env
+from tests.support.processes import python_m
 
 HEALTH_TIMEOUT = 30.0
 CONNECTIONS = 24  # new connections; all on one of two processes by chance: 2 in 2^24
@@ -83,22 +84,19 @@ def pod(dev_pki: DevPki, platform: Platform) -> Iterator[Pod]:
         health_port=str(health_port),
         metrics_port=str(metrics_port),
     )
-    process = subprocess.Popen([sys.executable, "-m", "gateway", "serve"], env=env, stdout=subprocess.DEVNULL)
-    running = Pod(process, port, health_port, metrics_port)
     try:
-        wait_for_health(health_port, SERVING, timeout=HEALTH_TIMEOUT)
-        # One worker answering health is not both listening: connections made before the second binds
-        # would all go to the first.
-        eventually(
-            lambda: running.serving_workers() == {"0", "1"},
-            timeout=HEALTH_TIMEOUT,
-            what="both workers serving",
-        )
-        yield running
+        with python_m("gateway", "serve", env=env) as process:
+            running = Pod(process, port, health_port, metrics_port)
+            wait_for_health(health_port, SERVING, timeout=HEALTH_TIMEOUT)
+            # One worker answering health is not both listening: connections made before the second
+            # binds would all go to the first.
+            eventually(
+                lambda: running.serving_workers() == {"0", "1"},
+                timeout=HEALTH_TIMEOUT,
+                what="both workers serving",
+            )
+            yield running
     finally:
-        if process.poll() is None:
-            process.kill()
-            process.wait()
         for worker in psutil.Process().children(recursive=True):
             if worker.cmdline()[-2:] == ["gateway", "worker"]:
                 worker.kill()

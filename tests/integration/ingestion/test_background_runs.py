@@ -8,13 +8,11 @@ from __future__ import annotations
 
 import signal
 import subprocess
-import sys
-import time
 from collections.abc import Callable
 
 import grpc
 import pytest
-from sqlalchemy import Engine, text
+from sqlalchemy import Engine
 
 from gamectl.certs import DevPki
 from gamectl.net import free_port
@@ -35,21 +33,8 @@ from tests.fixtures.ingestion import (
     wait_until_a_run_waits,
 )
 from tests.integration.ingestion.conftest import Put, all_games, imports
-
-
-def wait_until_no_advisory_locks(engine: Engine, timeout: float = 30.0) -> None:
-    """Until PostgreSQL has ended a stopped process's sessions, and with them its run and file locks."""
-    held = text(
-        "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory'"
-        " AND database = (SELECT oid FROM pg_database WHERE datname = current_database())"
-    )
-    deadline = time.monotonic() + timeout
-    while True:
-        with engine.connect() as conn:
-            if conn.execute(held).scalar_one() == 0:
-                return
-        assert time.monotonic() < deadline, "the stopped process's locks are still held"
-        time.sleep(0.05)
+from tests.integration.ingestion.locks import wait_until_no_advisory_locks
+from tests.support.processes import python_m
 
 
 @pytest.fixture
@@ -119,13 +104,7 @@ def test_sigterm_during_a_run_exits_and_the_next_run_marks_it_failed_and_imports
         "INGESTION_GRACE_PERIOD_SECONDS": "1",
         "INGESTION_DB_LOCK_TIMEOUT_SECONDS": "60",
     }
-    process = subprocess.Popen(
-        [sys.executable, "-m", "ingestion", "serve"],
-        env=service_env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    try:
+    with python_m("ingestion", "serve", env=service_env, stderr=subprocess.DEVNULL) as process:
         wait_for_health(health_port, SERVING, timeout=30)
         admin = pb_grpc.IngestionServiceStub(channel_as(f"127.0.0.1:{port}", "gateway"))
         with files_table_held(platform_database_url):
@@ -134,13 +113,9 @@ def test_sigterm_during_a_run_exits_and_the_next_run_marks_it_failed_and_imports
             process.send_signal(signal.SIGTERM)
             # The run cannot end while the lock is held here: the process must leave it behind.
             assert process.wait(timeout=60) == 0
-    finally:
-        if process.poll() is None:
-            process.kill()
-            process.wait()
 
     assert imports(gateway) == [], "the cut run published nothing"
-    wait_until_no_advisory_locks(ledger_engine)
+    wait_until_no_advisory_locks(ledger_engine, timeout=30)
     summary = ingestion.runs.runner.run()
     assert summary.run.files_imported == 1, summary
     cut = ingestion.ledger.store.get_run(int(started.name.removeprefix("runs/")))
@@ -160,7 +135,7 @@ def test_a_run_that_cannot_begin_is_the_callers_error_and_frees_the_slot(
     nowhere = f"postgresql+psycopg://ingestion@127.0.0.1:{free_port()}/ledger"
     settings = ingestion_settings(dev_pki, nowhere, bucket=bucket, catalog_target="127.0.0.1:1")
     app = build_ingestion(settings)
-    with ServiceHost(settings, app.bindings, access_policy(settings), app.ready, **app.host_options) as host:
+    with ServiceHost(settings, app.bindings, access_policy(settings), app.ready, app.host_options) as host:
         admin = pb_grpc.IngestionServiceStub(channel_as(f"127.0.0.1:{host.port}", "gateway"))
         for _ in range(2):  # the second is not ABORTED: the first run never began, so holds nothing
             with pytest.raises(grpc.RpcError) as down:

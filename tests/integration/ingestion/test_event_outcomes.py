@@ -15,8 +15,9 @@ from games.catalog.v1 import catalog_pb2_grpc as cpb_grpc
 from ingestion.app import IngestionApp
 from ingestion.sources.sqs_events import SqsConsumer
 from tests.factories.deliveries import app, delivery
+from tests.fixtures.eventually import eventually
 from tests.integration.ingestion.conftest import Put, all_games
-from tests.integration.ingestion.test_events import RETRY, Handler, count, messages_left, s3_event, wait_until
+from tests.integration.ingestion.test_events import RETRY, Handler, count, messages_left, s3_event
 
 
 def test_an_event_for_another_bucket_or_prefix_is_counted_deleted_and_never_imported(
@@ -90,7 +91,7 @@ def test_a_message_that_keeps_failing_goes_to_the_dead_letter_queue(
         consumer.poll_once()
         return messages_left(sqs_client, dead) == 1
 
-    wait_until(dead_lettered, timeout=20)
+    eventually(dead_lettered, timeout=20, interval=0.05, what="the message moved to the dead-letter queue")
 
     assert len(handle.calls) == 2, "handled maxReceiveCount times, then never again"
     assert messages_left(sqs_client, queue) == 0

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import logging
-import time
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -16,6 +15,7 @@ from prometheus_client import REGISTRY
 from gamectl.s3local import LocalS3
 from ingestion.model import EventOutcome
 from ingestion.sources.sqs_events import SqsConsumer
+from tests.fixtures.eventually import eventually
 
 SAMPLE_DATA = Path(__file__).resolve().parents[3] / "deploy" / "local" / "sample-data"
 
@@ -79,18 +79,15 @@ def messages_left(sqs_client, queue_url: str) -> int:
     )
 
 
-def poll_until(consumer: SqsConsumer, done: Callable[[], bool], timeout: float = 15.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not done():
-        assert time.monotonic() < deadline, "timed out waiting for the consumer"
-        consumer.poll_once()
+def poll_until(consumer: SqsConsumer, done: Callable[[], bool], what: str, timeout: float = 15.0) -> None:
+    """Poll SQS through `consumer`, as its thread would, until `done()` (each poll waits on SQS itself)."""
 
+    def polled() -> bool:
+        if not done():
+            consumer.poll_once()
+        return done()
 
-def wait_until(done: Callable[[], bool], timeout: float = 20.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not done():
-        assert time.monotonic() < deadline, "timed out"
-        time.sleep(0.05)
+    eventually(polled, timeout=timeout, interval=0, what=what)
 
 
 def s3_event(bucket: str, *keys: str, event_name: str = "ObjectCreated:Put") -> str:
@@ -122,7 +119,7 @@ def test_created_object_is_handled_then_its_message_deleted(
     handled_before = count("handled")
 
     s3_client.put_object(Bucket=bucket, Key="2026-11-22/ios.top100.json", Body=b"[]")
-    poll_until(consumer, lambda: bool(handle.calls))
+    poll_until(consumer, lambda: bool(handle.calls), "the created object handled")
 
     assert handle.calls == [(bucket, "2026-11-22/ios.top100.json")]
     assert count("handled") == handled_before + 1
@@ -137,7 +134,7 @@ def test_s3_test_event_is_deleted_without_calling_the_handler(
     before = count("test_event")
 
     moto_server.enable_bucket_notifications(bucket, queue_url)  # S3 sends s3:TestEvent right away
-    poll_until(consumer, lambda: count("test_event") > before)
+    poll_until(consumer, lambda: count("test_event") > before, "S3's test event counted")
 
     assert handle.calls == []
     assert messages_left(sqs_client, queue_url) == 0
@@ -152,7 +149,7 @@ def test_url_encoded_keys_are_decoded(s3_client, bucket, events_queue, make_cons
     consumer = make_consumer(events_queue, handle)
 
     s3_client.put_object(Bucket=bucket, Key=key, Body=b"[]")
-    poll_until(consumer, lambda: bool(handle.calls))
+    poll_until(consumer, lambda: bool(handle.calls), f"{key!r} handled")
 
     assert handle.calls == [(bucket, key)]
     # The handler gets a key it can read back as is.
@@ -169,13 +166,13 @@ def test_retry_leaves_the_message_to_come_back_after_the_visibility_timeout(
 
     s3_client.put_object(Bucket=bucket, Key="2026-11-22/android.top100.json", Body=b"[]")
     with caplog.at_level(logging.WARNING, logger="ingestion.sources.sqs_events"):
-        poll_until(consumer, lambda: bool(handle.calls))
+        poll_until(consumer, lambda: bool(handle.calls), "the first delivery handled")
     assert count("retried") == retried_before + 1
     assert "a transient failure" in caplog.text
     assert messages_left(sqs_client, events_queue) == 1
     assert consumer.poll_once() == 0  # invisible until its visibility timeout ends
 
-    poll_until(consumer, lambda: len(handle.calls) == 2)
+    poll_until(consumer, lambda: len(handle.calls) == 2, "the message delivered again and handled")
 
     assert handle.calls == [(bucket, "2026-11-22/android.top100.json")] * 2
     assert count("handled") == handled_before + 1
@@ -191,11 +188,11 @@ def test_an_exception_in_the_handler_is_logged_and_retried(
 
     s3_client.put_object(Bucket=bucket, Key="k.json", Body=b"[]")
     with caplog.at_level(logging.WARNING, logger="ingestion.sources.sqs_events"):
-        poll_until(consumer, lambda: bool(handle.calls))
+        poll_until(consumer, lambda: bool(handle.calls), "the first delivery handled")
     assert "RuntimeError: catalog unavailable" in caplog.text
     assert messages_left(sqs_client, events_queue) == 1
 
-    poll_until(consumer, lambda: len(handle.calls) == 2)
+    poll_until(consumer, lambda: len(handle.calls) == 2, "the message delivered again and handled")
     assert messages_left(sqs_client, events_queue) == 0
 
 
@@ -207,10 +204,10 @@ def test_a_message_is_deleted_only_when_every_record_in_it_was_handled(
     consumer = make_consumer(queue_url, handle, wait_seconds=0, visibility_timeout=1)
     sqs_client.send_message(QueueUrl=queue_url, MessageBody=s3_event(bucket, "a.json", "b.json"))
 
-    poll_until(consumer, lambda: len(handle.calls) == 2)
+    poll_until(consumer, lambda: len(handle.calls) == 2, "both records handled once")
     assert messages_left(sqs_client, queue_url) == 1
 
-    poll_until(consumer, lambda: len(handle.calls) == 4)
+    poll_until(consumer, lambda: len(handle.calls) == 4, "the message delivered again and both handled")
     assert handle.calls == [(bucket, "a.json"), (bucket, "b.json")] * 2
     assert messages_left(sqs_client, queue_url) == 0
 
@@ -236,7 +233,7 @@ def test_malformed_messages_are_deleted_and_counted(sqs_client, queue_url, make_
     sqs_client.send_message(QueueUrl=queue_url, MessageBody=body)
 
     with caplog.at_level(logging.WARNING, logger="ingestion.sources.sqs_events"):
-        poll_until(consumer, lambda: count("malformed") > before)
+        poll_until(consumer, lambda: count("malformed") > before, "the malformed message counted")
 
     assert count("malformed") == before + 1
     assert handle.calls == []
@@ -254,7 +251,7 @@ def test_events_other_than_object_creation_are_deleted_as_ignored(
         QueueUrl=queue_url, MessageBody=s3_event(bucket, "old.json", event_name="ObjectRemoved:Delete")
     )
 
-    poll_until(consumer, lambda: count("ignored") > before)
+    poll_until(consumer, lambda: count("ignored") > before, "the removal event counted as ignored")
 
     assert handle.calls == []
     assert messages_left(sqs_client, queue_url) == 0
@@ -283,7 +280,7 @@ def test_sns_wrapped_notifications(
     consumer = make_consumer(queue_url, handle)
 
     s3_client.put_object(Bucket=bucket, Key="2026-11-23/ios top100.json.gz", Body=b"x")
-    poll_until(consumer, lambda: bool(handle.calls))
+    poll_until(consumer, lambda: bool(handle.calls), "the object handled through SNS")
 
     assert handle.calls == [(bucket, "2026-11-23/ios top100.json.gz")]
     assert messages_left(sqs_client, queue_url) == 0
@@ -296,7 +293,7 @@ def test_sns_wrapped_by_hand(sqs_client, bucket, queue_url, make_consumer):
     handle = Handler()
     consumer = make_consumer(queue_url, handle)
 
-    poll_until(consumer, lambda: bool(handle.calls))
+    poll_until(consumer, lambda: bool(handle.calls), "the SNS envelope's object handled")
 
     assert handle.calls == [(bucket, "2026-11-23/android top100.json")]
 
@@ -310,7 +307,12 @@ def test_thread_handles_seeded_sample_deliveries_and_stops(
     assert consumer.running
 
     keys = moto_server.seed(bucket, SAMPLE_DATA, prefix="deliveries/")
-    wait_until(lambda: len(handle.calls) == len(keys))
+    eventually(
+        lambda: len(handle.calls) == len(keys),
+        timeout=20,
+        interval=0.05,
+        what=lambda: f"the consumer's thread handling {len(keys)} deliveries; {len(handle.calls)} handled",
+    )
 
     assert sorted(handle.calls) == sorted((bucket, key) for key in keys)
     assert "deliveries/2026-11-23/ios.top100.json.gz" in keys
@@ -328,11 +330,16 @@ def test_thread_survives_sqs_going_away_and_coming_back(moto_server, sqs_client,
     with caplog.at_level(logging.WARNING, logger="ingestion.sources.sqs_events"):
         consumer.start()
         moto_server.stop()
-        wait_until(lambda: "receiving from SQS failed" in caplog.text)
+        eventually(
+            lambda: "receiving from SQS failed" in caplog.text,
+            timeout=20,
+            interval=0.05,
+            what="the consumer logging that SQS is gone",
+        )
         moto_server.start()  # empty again: the queue has to be created anew (same name, same URL)
         assert moto_server.create_queue(name) == queue_url
         sqs_client.send_message(QueueUrl=queue_url, MessageBody=s3_event("bucket", "after.json"))
-        wait_until(lambda: bool(handle.calls), timeout=60)
+        eventually(lambda: handle.calls, timeout=60, interval=0.05, what="the message sent after it handled")
 
     assert consumer.running
     assert handle.calls == [("bucket", "after.json")]

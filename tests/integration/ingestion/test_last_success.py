@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 import urllib.request
 from collections.abc import Callable
 
@@ -16,6 +15,7 @@ from ingestion.app import page_budget
 from ingestion.ledger.database import make_engine
 from ingestion.ledger.store import Ledger
 from ingestion.model import FileCounts, RecordCounts, RunState, RunTrigger
+from tests.fixtures.eventually import eventually
 
 GAUGE = "ingestion_last_success_timestamp_seconds"
 
@@ -53,7 +53,11 @@ def test_a_success_recorded_by_another_process_shows_in_a_scrape(
     assert ended.state is RunState.SUCCEEDED
     assert ended.end_time is not None
 
-    deadline = time.monotonic() + 10
-    while (seen := scraped_last_success(host.metrics_port)) != ended.end_time.timestamp():
-        assert time.monotonic() < deadline, f"the scrape still says {seen}"
-        time.sleep(0.1)
+    end = ended.end_time.timestamp()
+    seen: list[float] = []
+
+    def shown() -> bool:
+        seen.append(scraped_last_success(host.metrics_port))
+        return seen[-1] == end
+
+    eventually(shown, timeout=10, what=lambda: f"the scrape showing {end}; it still says {seen[-1]}")

@@ -11,7 +11,6 @@ from gamekit.errors import InvalidArgument, NotFound
 from gamekit.page_tokens import PageTokens
 from ingestion.app import page_budget
 from ingestion.ledger.claims import FileGaveUp, FileSkipped
-from ingestion.ledger.database import make_engine
 from ingestion.ledger.store import Ledger
 from ingestion.ledger.tables import runs
 from ingestion.model import (
@@ -31,16 +30,9 @@ SOURCE = SourceObject(bucket="deliveries", key="2026-11-23/ios.top100.json", eta
 
 
 @pytest.fixture
-def engine(platform_database_url: str) -> Iterator[Engine]:
-    engine = make_engine(platform_database_url)
-    yield engine
-    engine.dispose()
-
-
-@pytest.fixture
-def ledger(engine: Engine) -> Ledger:
+def ledger(ledger_engine: Engine) -> Ledger:
     return Ledger(
-        engine=engine,
+        engine=ledger_engine,
         page_tokens=PageTokens(b"k" * 32),
         page_budget=page_budget(),
         default_page_size=2,
@@ -130,10 +122,10 @@ def test_runs_end_and_page_newest_first(ledger: Ledger) -> None:
 
 
 def test_a_run_whose_process_died_is_failed_by_the_next_and_a_live_one_is_not(
-    ledger: Ledger, engine: Engine
+    ledger: Ledger, ledger_engine: Engine
 ) -> None:
     # What a killed run leaves: its row `running`, and no session holding its lock.
-    with engine.begin() as conn:
+    with ledger_engine.begin() as conn:
         dead_id = conn.execute(
             runs.insert().values(trigger="schedule", state="running").returning(runs.c.id)
         ).scalar_one()

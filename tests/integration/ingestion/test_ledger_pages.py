@@ -6,7 +6,7 @@ and ListQuarantinedRecords pages before their items pass it; every item is read 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -14,7 +14,6 @@ from sqlalchemy import Engine
 
 from gamekit.page_tokens import PageTokens
 from gamekit.pages import HEADROOM_BYTES, PageBudget
-from ingestion.ledger.database import make_engine
 from ingestion.ledger.store import Ledger
 from ingestion.model import FileCounts, Page, RecordCounts, RetryPolicy, RunTrigger, SourceObject
 from ingestion.transport import converters
@@ -23,16 +22,9 @@ BUDGET = 4000
 
 
 @pytest.fixture
-def engine(platform_database_url: str) -> Iterator[Engine]:
-    engine = make_engine(platform_database_url)
-    yield engine
-    engine.dispose()
-
-
-@pytest.fixture
-def ledger(engine: Engine) -> Ledger:
+def ledger(ledger_engine: Engine) -> Ledger:
     budget = PageBudget(converters.wire_size, max_message_bytes=HEADROOM_BYTES + BUDGET)
-    return Ledger(engine=engine, page_tokens=PageTokens(b"k" * 32), page_budget=budget)
+    return Ledger(engine=ledger_engine, page_tokens=PageTokens(b"k" * 32), page_budget=budget)
 
 
 def read_all(list_page: Callable[..., Page[Any]]) -> tuple[list[Any], int]:

@@ -11,14 +11,15 @@ from pathlib import Path
 
 import pytest
 from mypy_boto3_s3 import S3Client
-from sqlalchemy import text
 
 from games.catalog.v1 import catalog_pb2_grpc as cpb_grpc
 from ingestion.app import IngestionApp
 from ingestion.model import FileState, RunState
 from tests.factories.deliveries import app, delivery
 from tests.fixtures import peak_rss
+from tests.fixtures.eventually import eventually
 from tests.integration.ingestion.conftest import LARGE_RECORDS, MEDIUM_RECORDS, Put, imports
+from tests.integration.ingestion.locks import wait_until_no_advisory_locks
 
 MiB = 1024 * 1024
 
@@ -83,25 +84,13 @@ def test_migrate_needs_only_the_database_url(platform_database_url: str) -> None
 
 
 def wait_until_importing(ingestion: IngestionApp, timeout: float = 60.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
+    """Until the ledger's one file is being imported."""
+
+    def importing() -> bool:
         files = ingestion.ledger.store.list_files().items
-        if files and files[0].state is FileState.IMPORTING:
-            return
-        time.sleep(0.05)
-    raise AssertionError("the file never started importing")
+        return bool(files) and files[0].state is FileState.IMPORTING
 
-
-def wait_until_no_advisory_locks(ingestion: IngestionApp, timeout: float = 10.0) -> None:
-    """Until PostgreSQL has ended the killed process's sessions, and with them its run and file locks."""
-    held = text("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory'")
-    deadline = time.monotonic() + timeout
-    while True:
-        with ingestion.engine.connect() as conn:
-            if conn.execute(held).scalar_one() == 0:
-                return
-        assert time.monotonic() < deadline, "the killed process's locks are still held"
-        time.sleep(0.05)
+    eventually(importing, timeout=timeout, interval=0.05, what="the file importing")
 
 
 @pytest.mark.slow
@@ -126,7 +115,7 @@ def test_killed_mid_file_then_the_next_run_imports_it_once(
     assert imports(gateway) == [], "the catalog shows nothing of a file whose import was cut"
     (killed,) = ingestion.ledger.store.list_runs().items
     assert killed.state is RunState.RUNNING
-    wait_until_no_advisory_locks(ingestion)
+    wait_until_no_advisory_locks(ingestion.engine, timeout=10)
     summary = ingestion.runs.runner.run()
     assert summary.run.files_imported == 1, summary
     killed = ingestion.ledger.store.get_run(killed.id)

@@ -10,7 +10,7 @@ from pydantic import ValidationError
 from gamekit.errors import Unauthenticated
 from gateway.callers.auth import bearer_token
 from gateway.settings import GatewaySettings, parse_identity_scopes
-from gateway.transport.surface import CATALOG, INGESTION, METHODS, Kind, idempotent_methods
+from gateway.surface import CATALOG, INGESTION, METHODS, Kind, idempotent_methods
 
 REQUIRED = {"tls_cert_file": "c", "tls_key_file": "k", "tls_ca_file": "a", "api_keys_file": "keys.json"}
 
