@@ -5,7 +5,8 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: setup up test lint fmt protos chart-docs dashboards buf clean bench images pods fuzz check-monitoring
+.PHONY: setup up test test-fast lint fmt protos chart-docs config-docs dashboards buf clean bench images pods fuzz \
+	check-monitoring
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -20,6 +21,12 @@ up: setup
 
 test: setup lint
 	$(BIN)/pytest
+
+# The loop while editing (under a minute): ruff, then the tests that start no server or database:
+# unit, contract, fuzz-corpus replay and alert-rule tests. `make test` before you push.
+test-fast: setup
+	$(BIN)/ruff check .
+	$(BIN)/pytest -q tests/unit tests/contracts tests/fuzz tests/monitoring
 
 lint: setup
 	$(BIN)/ruff check .
@@ -51,7 +58,7 @@ bench: setup
 	$(BIN)/python -m bench
 
 # The three images from deploy/Dockerfile, with docker where a daemon answers, else podman (run as root;
-# README, "Container image"): built, measured and scanned for secrets by tools/images.py.
+# docs/deployment.md, "Container images"): built, measured and scanned for secrets by tools/images.py.
 images: setup
 	$(BIN)/python -m tools.images
 
@@ -66,6 +73,10 @@ check-monitoring: setup
 
 chart-docs: setup
 	$(BIN)/python scripts/chart_values_doc.py
+
+# docs/configuration.md from the settings classes' field descriptions; a contract test fails when stale.
+config-docs: setup
+	$(BIN)/python scripts/settings_doc.py
 
 # The chart's Grafana dashboards, written from their Python (tools/dashboards, grafana-foundation-sdk):
 # edit the code, run this, commit both. tests/monitoring/test_dashboards_generated.py fails when stale.

@@ -70,7 +70,7 @@ def podman() -> Engine:
     """Podman with runc and the project's containers.conf; EngineError when podman is not installed."""
     if shutil.which("podman") is None:
         raise EngineError(
-            "podman is not installed: `apt-get install podman runc` (README, 'Container image')"
+            "podman is not installed: `apt-get install podman runc` (docs/deployment.md, 'Container images')"
         )
     if shutil.which("runc") is None:
         raise EngineError("runc is not installed: `apt-get install runc` (crun fails on these machines)")

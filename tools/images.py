@@ -6,7 +6,7 @@ stand-in replaces the official base (tools.baseimage). The machine's CA bundle e
 build secret `ca`, never as a layer, and tools.imagescan then proves no secret, key or `.git` is in any
 image. Each image is tagged `<image>:local` and its size printed. What the project adds above its base
 must stay under ADDED_LIMIT_MB, on either base: a dependency or a layer that grows the images fails here.
-The issue's goal, 200 MB in all on the official base, is not met (README, "Container image").
+The issue's goal, 200 MB in all on the official base, is not met (docs/deployment.md, "Container images").
 """
 
 from __future__ import annotations

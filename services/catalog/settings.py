@@ -14,8 +14,10 @@ class CatalogSettings(ServiceSettings):
     model_config = SettingsConfigDict(env_prefix="CATALOG_")
 
     port: int = Field(50061, ge=0, le=65535, description="mTLS business port (0 picks a free one).")
-    health_port: int = Field(50062, ge=0, le=65535, description="Plaintext grpc.health.v1 port for probes.")
-    metrics_port: int = Field(9461, ge=0, le=65535, description="Prometheus metrics port.")
+    health_port: int = Field(
+        50062, ge=0, le=65535, description="Plaintext port serving only grpc.health.v1, for kubelet's probes."
+    )
+    metrics_port: int = Field(9461, ge=0, le=65535, description="Prometheus metrics port, /metrics.")
     database_url: str = Field(
         min_length=1, description="SQLAlchemy URL of the catalog database (postgresql+psycopg://...)."
     )
@@ -29,17 +31,20 @@ class CatalogSettings(ServiceSettings):
         gt=0,
         le=86_400,
         description="Longest one SQL statement runs, even for a caller with a later deadline (or none);"
-        " a shorter deadline cuts it further. An import's publish must fit.",
+        " a shorter deadline cuts it further. An import's publish must fit. Past it, the call is"
+        " RESOURCE_EXHAUSTED (QUERY_TIMEOUT).",
     )
     db_lock_timeout_seconds: float = Field(
         5.0,
         gt=0,
         le=3600,
-        description="Longest a statement waits for a lock another change holds (an import publishing)"
-        " before the call is UNAVAILABLE (LOCK_TIMEOUT).",
+        description="Longest a statement waits for a lock another change holds (an import publishing, a"
+        " concurrent update) before the call is UNAVAILABLE (LOCK_TIMEOUT).",
     )
     page_token_secret: SecretStr | None = Field(
-        None, description="HMAC key of page tokens; unset: a random key per process."
+        None,
+        description="HMAC key of page tokens; set the same value on every replica. Unset: a random key"
+        " per process.",
     )
     default_page_size: int = Field(50, ge=1, le=1000, description="Page size when a request says 0.")
     max_page_size: int = Field(1000, ge=1, le=10000, description="Largest page size a request may ask for.")
@@ -54,7 +59,8 @@ class CatalogSettings(ServiceSettings):
         86400.0,
         gt=0,
         le=30 * 86400,
-        description="How long a CreateGame request id is honoured: retries within it get the first answer.",
+        description="How long a CreateGame request id is remembered: a retry within it gets the first"
+        " answer; after it, the id is a new request.",
     )
     gateway_identities: IdentityList = Field(
         default_factory=lambda: ["spiffe://games.local/gateway"],
@@ -62,7 +68,7 @@ class CatalogSettings(ServiceSettings):
     )
     ingestion_identities: IdentityList = Field(
         default_factory=lambda: ["spiffe://games.local/ingestion"],
-        description="Comma-separated SPIFFE ids allowed to import games.",
+        description="Comma-separated SPIFFE ids allowed to call the read methods and ImportGames.",
     )
 
 
@@ -71,5 +77,7 @@ class MigrateSettings(BaseSettings):
 
     model_config = SettingsConfigDict(env_prefix="CATALOG_", extra="ignore", frozen=True)
 
-    database_url: str = Field(min_length=1, description="SQLAlchemy URL of the catalog database.")
+    database_url: str = Field(
+        min_length=1, description="SQLAlchemy URL of the catalog database (postgresql+psycopg://...)."
+    )
     log_level: LogLevel = Field("INFO", description="Lowest level of log lines written.")

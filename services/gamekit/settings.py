@@ -51,36 +51,55 @@ class ServiceSettings(BaseSettings):
 
     model_config = SettingsConfigDict(extra="ignore", frozen=True, case_sensitive=False)
 
-    host: str = Field("127.0.0.1", description="Address the gRPC ports bind to.")
+    host: str = Field(
+        "127.0.0.1",
+        description="Address the gRPC, health and metrics ports bind to: loopback by default, 0.0.0.0 in a"
+        " pod.",
+    )
     port: int = Field(50051, ge=0, le=65535, description="mTLS business port (0 picks a free one).")
     health_port: int = Field(
-        0, ge=0, le=65535, description="Plaintext port serving only grpc.health.v1 (0 picks a free one)."
+        0,
+        ge=0,
+        le=65535,
+        description="Plaintext port serving only grpc.health.v1, for kubelet's probes (0 picks a free one).",
     )
-    metrics_port: int = Field(0, ge=0, le=65535, description="Prometheus metrics port (0 picks a free one).")
-    tls_cert_file: Path = Field(description="PEM certificate of this service, with its SPIFFE URI SAN.")
-    tls_key_file: Path = Field(description="PEM private key of this service.")
-    tls_ca_file: Path = Field(description="PEM bundle of the platform CA that signs every peer.")
+    metrics_port: int = Field(
+        0, ge=0, le=65535, description="Prometheus metrics port, /metrics (0 picks a free one)."
+    )
+    tls_cert_file: Path = Field(
+        description="PEM certificate of this service, with its SPIFFE URI SAN: served to its callers and"
+        " shown to the services it calls; re-read when the file changes."
+    )
+    tls_key_file: Path = Field(description="PEM private key of this service; re-read when the file changes.")
+    tls_ca_file: Path = Field(
+        description="PEM bundle of the platform CA: a certificate a peer shows must be signed by it."
+    )
     grace_period_seconds: float = Field(
         10.0, gt=0, le=300, description="On SIGTERM, how long in-flight calls may take to finish."
     )
-    log_level: LogLevel = Field("INFO", description="Lowest level of log lines written.")
+    log_level: LogLevel = Field(
+        "INFO", description="Lowest level of log lines written; at WARNING the access log lines are gone."
+    )
     max_concurrent_rpcs: int = Field(
         64,
         ge=1,
         le=10_000,
-        description="Calls handled or waiting for a handler thread at once; beyond, RESOURCE_EXHAUSTED.",
+        description="Calls handled or waiting for one of the 16 handler threads at once; beyond,"
+        " RESOURCE_EXHAUSTED (reason SERVER_BUSY) at once.",
     )
     max_health_reflection_streams: int = Field(
         8,
         ge=1,
         le=1000,
-        description="Health Watch and reflection streams open at once; beyond, RESOURCE_EXHAUSTED.",
+        description="Health Watch and reflection streams open at once (they need no key); beyond,"
+        " RESOURCE_EXHAUSTED (reason TOO_MANY_STREAMS). Must be below MAX_CONCURRENT_RPCS.",
     )
     max_health_reflection_streams_per_peer: int = Field(
         4,
         ge=1,
         le=1000,
-        description="Of those, how many one caller (certificate identity, else address) may hold open.",
+        description="Of those, how many one caller (certificate identity, else address) may hold open;"
+        " at most the total.",
     )
 
     @field_validator("max_health_reflection_streams")

@@ -11,7 +11,7 @@ from pydantic_settings import NoDecode, SettingsConfigDict
 
 from gamekit.settings import ServiceSettings
 from gamekit.tls import ClientAuth
-from gateway.transport.surface import SCOPES
+from gateway.surface import SCOPES
 
 MiB = 1024 * 1024
 IdentityScopes = Annotated[dict[str, frozenset[str]], NoDecode]
@@ -35,12 +35,23 @@ class GatewaySettings(ServiceSettings):
 
     model_config = SettingsConfigDict(env_prefix="GATEWAY_")
 
-    port: int = Field(50051, ge=0, le=65535, description="TLS business port (0 picks a free one).")
-    health_port: int = Field(50052, ge=0, le=65535, description="Plaintext grpc.health.v1 port for probes.")
-    metrics_port: int = Field(9451, ge=0, le=65535, description="Prometheus metrics port.")
+    port: int = Field(
+        50051, ge=0, le=65535, description="TLS business port callers use (0 picks a free one)."
+    )
+    health_port: int = Field(
+        50052, ge=0, le=65535, description="Plaintext port serving only grpc.health.v1, for kubelet's probes."
+    )
+    metrics_port: int = Field(
+        9451,
+        ge=0,
+        le=65535,
+        description="Prometheus metrics port, /metrics; one for all of the pod's processes, each series"
+        " labelled with its worker.",
+    )
     client_auth: ClientAuth = Field(
         "require",
-        description="require: callers show a platform certificate (mTLS) as well as a key; none: TLS only.",
+        description="require: callers show a platform certificate (mTLS) as well as a key; none: TLS and"
+        " keys only (gRPC cannot ask for an optional certificate).",
     )
     catalog_target: str = Field("127.0.0.1:50061", min_length=1, description="host:port of the catalog.")
     ingestion_target: str = Field("127.0.0.1:50071", min_length=1, description="host:port of ingestion.")
@@ -57,23 +68,34 @@ class GatewaySettings(ServiceSettings):
         description="Deadline of RunIngestion and AcceptFile when the caller set none (AcceptFile answers"
         " when its import ends).",
     )
-    api_keys_file: Path = Field(description="The API keys file (id, key hash, scopes, optional limits).")
+    api_keys_file: Path = Field(
+        description="The API keys file (JSON: each key's id, SHA-256 hash, scopes, optional rate limit and"
+        " max_in_flight), re-read when it changes."
+    )
     api_keys_reload_seconds: float = Field(
         2.0, gt=0, le=3600, description="How often the keys file is checked for changes."
     )
     identity_scopes: IdentityScopes = Field(
         default_factory=dict,
-        description="Client-certificate identities granted scopes: spiffe://x=games.read;games.write,...",
+        description="Client-certificate identities granted scopes, for callers without a key:"
+        " spiffe://x=games.read;games.write,spiffe://y= (an empty list grants nothing).",
     )
-    redis_url: str | None = Field(None, description="Redis shared by every replica's rate limiter.")
-    rate_limit_rps: float = Field(50.0, gt=0, description="Default calls per second per key.")
-    rate_limit_burst: int = Field(100, ge=1, description="Default burst per key.")
+    redis_url: str | None = Field(
+        None, description="Redis shared by every replica's rate limiter; unset: an in-process limiter."
+    )
+    rate_limit_rps: float = Field(
+        50.0, gt=0, description="Default calls per second per key (a key's entry may set its own)."
+    )
+    rate_limit_burst: int = Field(
+        100, ge=1, description="Default burst per key (a key's entry may set its own)."
+    )
     default_max_in_flight: int = Field(
         8,
         ge=1,
         le=10_000,
         description="Calls in flight at once per key (or certificate identity) in each replica, unless"
-        " the key's entry sets max_in_flight; more are refused with RESOURCE_EXHAUSTED.",
+        " the key's entry sets max_in_flight; more are refused with RESOURCE_EXHAUSTED (reason"
+        " TOO_MANY_IN_FLIGHT).",
     )
     replicas: int = Field(
         1,
@@ -86,8 +108,9 @@ class GatewaySettings(ServiceSettings):
         1,
         ge=1,
         le=64,
-        description="Gateway processes in this pod, sharing its ports (one per core given to the pod;"
-        " the chart sets it from the CPU request). Each has its own cache and in-flight limits.",
+        description="Gateway processes in this pod, sharing its ports by SO_REUSEPORT (one per core given to"
+        " the pod; the chart sets it from the CPU request). Each has its own cache and in-flight limits and"
+        " counts as a replica for the rate limits.",
     )
     reflection: bool = Field(True, description="Serve gRPC reflection (needs no key).")
     cache_max_entries: int = Field(

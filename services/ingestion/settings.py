@@ -20,7 +20,9 @@ class RunSettings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="INGESTION_", extra="ignore", frozen=True)
 
     database_url: str = Field(
-        min_length=1, description="SQLAlchemy URL of the ledger database (postgresql+psycopg://...)."
+        min_length=1,
+        description="SQLAlchemy URL of the ledger database (postgresql+psycopg://...): the catalog's"
+        " PostgreSQL server, in a schema of its own, ingestion.",
     )
     db_statement_timeout_seconds: float = Field(
         60.0,
@@ -37,7 +39,9 @@ class RunSettings(BaseSettings):
         " (LOCK_TIMEOUT).",
     )
     s3_bucket: str = Field(min_length=1, description="The bucket the deliveries land in.")
-    s3_prefix: str = Field("", description="Only keys under this prefix are ingested.")
+    s3_prefix: str = Field(
+        "", description="Only keys under this prefix are ingested (*.json and *.json.gz objects)."
+    )
     s3_max_attempts: int = Field(
         3, ge=1, le=20, description="Attempts per S3 request (botocore's standard retry mode)."
     )
@@ -51,7 +55,13 @@ class RunSettings(BaseSettings):
         900.0, gt=0, le=86_400, description="Deadline of one file's ImportGames stream."
     )
     import_batch_size: int = Field(500, ge=1, le=10_000, description="Games per ImportGames message.")
-    max_attempts: int = Field(4, ge=1, le=20, description="Attempts per file before it is marked failed.")
+    max_attempts: int = Field(
+        4,
+        ge=1,
+        le=20,
+        description="Attempts per file within one run (S3 or the catalog unavailable) before the run marks"
+        " it failed.",
+    )
     retry_initial_backoff_seconds: float = Field(
         1.0, ge=0, le=600, description="First wait between attempts of a file (doubles, with jitter)."
     )
@@ -65,7 +75,10 @@ class RunSettings(BaseSettings):
         description="A file with a larger share of quarantined records publishes nothing and is rejected.",
     )
     max_quarantine_rows: int = Field(
-        1000, ge=0, le=1_000_000, description="Quarantined records kept per file; the rest are only counted."
+        1000,
+        ge=0,
+        le=1_000_000,
+        description="Quarantined records kept per file (the first ones); the rest are only counted.",
     )
     max_repair_rows: int = Field(
         100_000, ge=0, le=10_000_000, description="Repaired fields kept per file; the rest are only counted."
@@ -84,20 +97,27 @@ class RunSettings(BaseSettings):
         3,
         ge=1,
         le=100,
-        description="Runs that may fail a file for a transient reason (S3, catalog) before it is rejected.",
+        description="Runs that may fail a file for a transient reason (S3, catalog) or stop while importing"
+        " it, before it is rejected.",
     )
     file_retry_window_seconds: float = Field(
         6 * 3600,
         ge=0,
         le=30 * 86_400,
-        description="A file is rejected for failed runs only once they span this long (events retry fast).",
+        description="A file is rejected for failed runs only once they span this long: S3 events retry"
+        " fast, and a short outage must not reject a good file.",
     )
     alert_webhook_url: str | None = Field(
         None, description="Slack-compatible webhook POSTed when a run fails; unset: no alert."
     )
-    tls_cert_file: Path = Field(description="PEM certificate of ingestion, presented to the catalog.")
-    tls_key_file: Path = Field(description="PEM private key of ingestion.")
-    tls_ca_file: Path = Field(description="PEM bundle of the platform CA.")
+    tls_cert_file: Path = Field(
+        description="PEM certificate of ingestion (its SPIFFE identity), presented to the catalog; re-read"
+        " when the file changes."
+    )
+    tls_key_file: Path = Field(description="PEM private key of ingestion; re-read when the file changes.")
+    tls_ca_file: Path = Field(
+        description="PEM bundle of the platform CA, which signs the catalog's certificate."
+    )
     log_level: LogLevel = Field("INFO", description="Lowest level of log lines written.")
 
 
@@ -107,8 +127,10 @@ class IngestionSettings(ServiceSettings, RunSettings):
     model_config = SettingsConfigDict(env_prefix="INGESTION_")
 
     port: int = Field(50071, ge=0, le=65535, description="mTLS business port (0 picks a free one).")
-    health_port: int = Field(50072, ge=0, le=65535, description="Plaintext grpc.health.v1 port.")
-    metrics_port: int = Field(9471, ge=0, le=65535, description="Prometheus metrics port.")
+    health_port: int = Field(
+        50072, ge=0, le=65535, description="Plaintext port serving only grpc.health.v1, for kubelet's probes."
+    )
+    metrics_port: int = Field(9471, ge=0, le=65535, description="Prometheus metrics port, /metrics.")
     sqs_queue_url: str | None = Field(
         None, description="SQS queue of S3 event notifications; unset: no event consumer."
     )
@@ -117,7 +139,9 @@ class IngestionSettings(ServiceSettings, RunSettings):
         description="Comma-separated SPIFFE ids allowed to call IngestionService.",
     )
     page_token_secret: SecretStr | None = Field(
-        None, description="HMAC key of page tokens; unset: a random key per process."
+        None,
+        description="HMAC key of page tokens; set the same value on every replica. Unset: a random key"
+        " per process.",
     )
     default_page_size: int = Field(50, ge=1, le=1000, description="Page size when a request says 0.")
     max_page_size: int = Field(1000, ge=1, le=10000, description="Largest page size a request may ask for.")
@@ -128,5 +152,7 @@ class MigrateSettings(BaseSettings):
 
     model_config = SettingsConfigDict(env_prefix="INGESTION_", extra="ignore", frozen=True)
 
-    database_url: str = Field(min_length=1, description="SQLAlchemy URL of the ledger database.")
+    database_url: str = Field(
+        min_length=1, description="SQLAlchemy URL of the ledger database (postgresql+psycopg://...)."
+    )
     log_level: LogLevel = Field("INFO", description="Lowest level of log lines written.")

@@ -1,4 +1,4 @@
-"""What a caller may get back for any request: the codes the README documents, and nothing internal.
+"""What a caller may get back for any request: the codes docs/api.md documents, and nothing internal.
 
 `call_raw` sends bytes as they are to a method (unary or streaming, bounded in time and items) and
 `problem` says what is wrong with the answer, or None: a code outside the documented client errors
@@ -22,7 +22,7 @@ from google.protobuf.message_factory import GetMessageClass
 
 from gamekit.status import error_details
 
-# The README's client errors ("Error hygiene", the catalog and gateway sections): the caller's own doing.
+# docs/api.md's client errors ("Errors", the catalog and gateway sections): the caller's own doing.
 CLIENT_ERRORS = frozenset(
     {
         grpc.StatusCode.INVALID_ARGUMENT,
@@ -36,7 +36,7 @@ CLIENT_ERRORS = frozenset(
         grpc.StatusCode.UNAUTHENTICATED,
     }
 )
-# "ImportGames and WatchRevision ... stay internal and answer UNIMPLEMENTED" (README, "The gateway").
+# "ImportGames and WatchRevision ... stay internal and answer UNIMPLEMENTED" (docs/api.md, "The gateway").
 INTERNAL_ONLY = frozenset({"ImportGames", "WatchRevision"})
 STREAM_ITEMS = 3  # responses read from a server stream before it is cancelled
 

@@ -1,8 +1,8 @@
 """Per-key rate limits shared by every gateway replica, with a local fallback when Redis fails.
 
-With a Redis URL, each decision is one atomic GCRA script in Redis (ratelimit_redis.py), so all
+With a Redis URL, each decision is one atomic GCRA script in Redis (shared.py), so all
 replicas share one limit per key. Without one, an in-process GCRA decides at the full limit
-(ratelimit_local.py; `replicas` matters only to the fallback). When Redis fails (connection refused,
+(local.py; `replicas` matters only to the fallback). When Redis fails (connection refused,
 a timeout, any Redis error), the limiter switches to the local GCRA with the limit divided by the
 replica count (counted in Redis while it answered, see replicas.py), so the replicas together still
 admit roughly the limit; it logs one line, counts the switch, and tries Redis again at most every

@@ -5,7 +5,7 @@ when the key's next call would be due if calls came exactly at the steady rate. 
 T = 1/rps and burst capacity B, a call at `now` is admitted when `max(TAT, now) + T - B*T <= now`, and
 then TAT becomes `max(TAT, now) + T`. A fresh key therefore admits B calls at once, then one every T:
 the same behaviour as a token bucket of size B refilled at rps, with one stored value instead of two.
-The Redis limiter runs the same arithmetic in a Lua script (ratelimit_redis.py).
+The Redis limiter runs the same arithmetic in a Lua script (shared.py).
 """
 
 from __future__ import annotations

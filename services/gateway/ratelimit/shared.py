@@ -4,9 +4,9 @@ Every gateway replica runs the same script against the same key, so they share o
 reads the clock with Redis's TIME, not the caller's: replicas whose clocks disagree still agree on
 `now`. It stores the key's theoretical arrival time (microseconds since the epoch) with a PX expiry
 equal to the time until that TAT passes, after which a missing key means the same as an expired TAT,
-so idle keys cost no memory. The arithmetic is the one in ratelimit_local.py; see its docstring.
+so idle keys cost no memory. The arithmetic is the one in local.py; see its docstring.
 
-Redis errors are not wrapped here: the caller (ratelimit.py) treats any `redis.RedisError` as "Redis is
+Redis errors are not wrapped here: the caller (limiter.py) treats any `redis.RedisError` as "Redis is
 unavailable" and falls back to its local limiter.
 """
 
