@@ -21,8 +21,8 @@ import psycopg
 from boto3.s3.transfer import TransferConfig  # type: ignore[import-untyped]
 
 from bench import floors
-from bench.delivery import Delivery, write
 from bench.platform import BenchPlatform
+from tests.factories.streamed import WrittenDelivery, realistic_delivery
 from tests.fixtures import peak_rss
 
 BUCKET = "bench-deliveries"
@@ -43,7 +43,7 @@ class Ingested:
     summary: str
 
 
-def upload(platform: BenchPlatform, delivery: Delivery, key: str) -> float:
+def upload(platform: BenchPlatform, delivery: WrittenDelivery, key: str) -> float:
     """Put the file in the benchmark's bucket (multipart); the seconds it took."""
     s3 = platform.suite.s3
     if s3 is None:
@@ -125,7 +125,7 @@ WHOLE_PARSE_RECORDS = 100_000
 def scenario(platform: BenchPlatform, records: int) -> dict[str, Any]:
     """Write, upload and ingest a delivery of `records` records; measure both floors on it."""
     started = time.perf_counter()
-    delivery = write(platform.root / "bench-delivery.json", records)
+    delivery = realistic_delivery(platform.root / "bench-delivery.json", records)
     written = time.perf_counter() - started
     key = f"{date.today().isoformat()}/bench.top100.json"
     uploaded = upload(platform, delivery, key)
@@ -152,10 +152,10 @@ def scenario(platform: BenchPlatform, records: int) -> dict[str, Any]:
     }
 
 
-def _whole_parse(platform: BenchPlatform, delivery: Delivery) -> floors.Floor:
+def _whole_parse(platform: BenchPlatform, delivery: WrittenDelivery) -> floors.Floor:
     if delivery.records <= WHOLE_PARSE_RECORDS and floors.whole_file_fits(delivery.path):
         return floors.parse_floor(delivery.path, whole=True)
-    sample = write(platform.root / "bench-delivery-sample.json", WHOLE_PARSE_RECORDS)
+    sample = realistic_delivery(platform.root / "bench-delivery-sample.json", WHOLE_PARSE_RECORDS)
     try:
         measured = floors.parse_floor(sample.path, whole=True)
     finally:

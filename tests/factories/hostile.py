@@ -1,6 +1,6 @@
 """Hostile delivery files: each function streams one to `path` (never building it in memory) and returns it.
 
-They are what ingestion must survive in bounded memory (DESIGN.md, "The S3 files": files far larger than
+They are what ingestion must survive in bounded memory (docs/ingestion.md, "The files": files far larger than
 memory, gzip, truncated, simply wrong): the memory tests parse them, and bench/hostile.py runs each
 through `ingestion run-once` for its peak RSS. A path ending in ``.gz`` gets gzip, except for the bomb,
 which is gzip by nature.

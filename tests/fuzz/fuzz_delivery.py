@@ -21,7 +21,8 @@ from pathlib import Path
 from ingestion.importing.catalog_game import game_from_record
 from ingestion.parsing.records import MAX_RAW, Accepted, FileRejected, IntegerTooLarge, parse_delivery
 from tests.factories import hostile
-from tests.factories.deliveries import app, delivery, dirty_delivery
+from tests.factories.deliveries import app, delivery
+from tests.factories.dirty import dirty_delivery
 
 SAMPLE_DATA = Path(__file__).resolve().parents[2] / "deploy" / "local" / "sample-data"
 

@@ -1,6 +1,6 @@
 """Deliveries whose field types drift, as the data team's do, imported whole with their drift recorded.
 
-Two days of an iOS and an Android file (tests.factories.deliveries.drifting_deliveries): types differ
+Two days of an iOS and an Android file (tests.factories.dirty.drifting_deliveries): types differ
 between the platforms and between the days, fields appear and vanish. Real moto S3, real PostgreSQL,
 the real catalog, and the contract as a caller reads it (ListFiles over mTLS).
 """
@@ -19,7 +19,8 @@ from games.catalog.v1 import catalog_pb2_grpc as cpb_grpc
 from games.ingestion.v1 import ingestion_pb2 as pb
 from games.ingestion.v1 import ingestion_pb2_grpc as pb_grpc
 from ingestion.app import IngestionApp
-from tests.factories.deliveries import DriftingFile, app, delivery, drifting_deliveries
+from tests.factories.deliveries import app, delivery
+from tests.factories.dirty import DriftingFile, drifting_deliveries
 from tests.fixtures.catalog import RunningCatalog
 from tests.fixtures.ingestion import ended_run
 from tests.integration.ingestion.conftest import Put, all_games
@@ -82,7 +83,7 @@ def test_an_integer_beyond_64_bits_is_read_exactly_and_the_file_imported(
     big = 98765432109876543210  # 20 digits: the C parser's integers stop at 2**63
     put("big/android.top100.json", delivery([[app(1, "android") | {"app_id": big}], [app(2, "android")]]))
 
-    summary = ingestion.runs.runner.run()
+    summary = ingestion.runner.run()
 
     assert summary.succeeded, summary
     assert summary.run.records_imported == 2

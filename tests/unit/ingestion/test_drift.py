@@ -10,7 +10,8 @@ import pytest
 from ingestion.parsing.app_record import CONVERTED, DROPPED, AppReader
 from ingestion.parsing.records import Accepted, Quarantined
 from ingestion.parsing.values import SHAPES
-from tests.factories.deliveries import app, dirty_delivery, drifting_deliveries
+from tests.factories.deliveries import app
+from tests.factories.dirty import dirty_delivery, drifting_deliveries
 from tests.unit.ingestion.parsing import accepted, one, parse
 
 # The delivered field -> the GameRecord attribute it fills.

@@ -56,25 +56,26 @@ def test_the_dirty_delivery_gives_exactly_what_it_promises(platform):
 
 
 def test_a_full_ios_app_maps_every_field():
-    record = accepted(app(5)).record
+    delivered = app(5)
+    record = accepted(delivered).record
     assert record == GameRecord(
         platform="ios",
-        store_id="1100000005",
-        display_name="Game 5",
-        bundle_id="com.studio5.game5",
-        publisher_id="300000005",
-        publisher_name="Studio 5",
-        app_version="1.5.2",
-        rating=3.5,
-        rating_count=1185,
-        release_time=datetime(2016, 7, 6, tzinfo=UTC),
-        store_update_time=datetime(2024, 5, 1, tzinfo=UTC),
-        categories=("Games", "Adventure"),
-        icon_uri="https://cdn.example.com/icons/5/512x512.png",
-        store_uri="https://apps.apple.com/us/app/game-5/id1100000005",
-        price=0.0,
-        in_app_purchases=True,
-        best_rank=6,
+        store_id=str(delivered["app_id"]),
+        display_name=delivered["name"],
+        bundle_id=delivered["bundle_id"],
+        publisher_id=str(delivered["publisher_id"]),
+        publisher_name=delivered["publisher_name"],
+        app_version=delivered["version"],
+        rating=delivered["rating"],
+        rating_count=delivered["rating_count"],
+        release_time=datetime(2016, 7, 6, tzinfo=UTC),  # "2016-07-06T00:00:00Z"
+        store_update_time=datetime(2024, 5, 1, tzinfo=UTC),  # "2024-05-01T00:00:00Z"
+        categories=tuple(delivered["categories"]),
+        icon_uri=delivered["icon_url"],
+        store_uri=delivered["url"],
+        price=delivered["price"],
+        in_app_purchases=delivered["in_app_purchases"],
+        best_rank=delivered["rank"],
     )
 
 

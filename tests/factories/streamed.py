@@ -1,23 +1,24 @@
-"""A delivery file of N records in the data team's format, dirt included, streamed to disk.
+"""Delivery files of N records streamed to disk: memory stays flat, a million records take seconds.
 
-The record shape is the one `scripts/make_sample_data.py` writes (about 50 fields, a country list of 20
-to 100 codes), with a longer store description, so records run to about 3 KB as real ones do. A pool
-of such records is built once; each record of the file is one of them under a new identity (app id,
-name, bundle id, URL, rank, chart), spliced as bytes, so a million records take seconds to write.
+Each record is spliced as bytes: the fields that make it a new app, then the pre-serialised rest of a
+template record. `realistic_delivery` is the file the ingestion benchmark ingests; `large_delivery`
+(tests.factories.deliveries) the clean one the memory tests parse.
 
-The layout follows the real charts: one rank group a line, holding the apps at that rank in the top
+`realistic_delivery` follows the real charts, one rank group a line: the apps at that rank in the top
 free (every rank), top grossing (every rank, and for 40% of ranks the same app as a free entry a few
 ranks above: the same app twice in the file), top paid (the first 60 of each 100 ranks) and new (the
-first 15) charts. Dirt, per 1,000 records: 6 names with Mac OS Roman byte escapes and 1 with a UTF-8
-run (repaired), 1 name with half a surrogate pair, 1 empty object, 1 null app_id and 1 rating "abc"
-(quarantined).
+first 15) charts. Its records are `store_record`'s (about 50 fields, a country list of 20 to 100 codes)
+with a longer store description, about 3 KB as real ones are. Dirt, per 1,000 records: 6 names with
+Mac OS Roman byte escapes and 1 with a UTF-8 run (repaired), 1 name with half a surrogate pair, 1 empty
+object, 1 null app_id and 1 rating "abc" (quarantined).
 """
 
 from __future__ import annotations
 
+import gzip
 import json
 import random
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -25,26 +26,38 @@ from typing import Any
 
 import orjson
 
-from scripts.make_sample_data import SENTENCES, _make_app, _record
+from tests.factories.store_apps import CHARTS, SENTENCES, make_app, store_record
+from tests.factories.store_charts import framed
 
-POOL = 500
 SEED = 20261123
+POOL = 500  # distinct template records of a realistic delivery
 DAY = date(2026, 11, 23)
-# (chart, how many of each 100 ranks it has)
-CHARTS: tuple[tuple[str, int], ...] = (
-    ("topfreeapplications", 100),
-    ("topgrossingapplications", 100),
-    ("toppaidapplications", 60),
-    ("new", 15),
-)
 REPEAT_SHARE = 0.4  # grossing entries that repeat a free app of a few ranks above
-# iOS app ids of the delivery: clear of the ids `bench.games` gives the catalog's games (1e9 + i)
+# iOS app ids of a realistic delivery: clear of the ids `bench.games` gives the catalog's games (1e9 + i)
 IOS_IDS = 1_500_000_000
 _IDENTITY = ("app_id", "publisher_id", "name", "humanized_name", "os", "bundle_id", "url", "rank", "chart")
 
 
+def body(record: dict[str, Any], without: Iterable[str]) -> bytes:
+    """`record`'s JSON without the fields `without` and without its braces: the part `splice` reuses."""
+    left_out = set(without)
+    return orjson.dumps({key: value for key, value in record.items() if key not in left_out})[1:-1]
+
+
+def splice(identity: dict[str, Any], rest: bytes) -> bytes:
+    """One app object's JSON: the fields of `identity`, then `rest` (from `body`)."""
+    return b"{" + orjson.dumps(identity)[1:-1] + b"," + rest + b"}"
+
+
+def write_lines(path: Path, lines: Iterable[bytes]) -> int:
+    """Stream the delivery of `lines` (rank groups' JSON) to `path`, gzip for .gz; the JSON bytes written."""
+    # Level 1: this is test data, and a million records should compress in seconds.
+    with gzip.open(path, "wb", compresslevel=1) if path.name.endswith(".gz") else path.open("wb") as out:
+        return sum(out.write(piece) for piece in framed(lines))
+
+
 @dataclass(frozen=True)
-class Delivery:
+class WrittenDelivery:
     """A written file: its path, size, and what is in it."""
 
     path: Path
@@ -65,11 +78,10 @@ def _pool(rng: random.Random) -> list[tuple[str, bytes]]:
     pool = []
     for n in range(POOL):
         os_name = "ios" if n % 2 == 0 else "android"
-        app = _make_app(rng, os_name, n, paid=n % 4 == 0)
+        app = make_app(rng, os_name, n, paid=n % 4 == 0)
         app.description = " ".join(rng.choices(SENTENCES, k=rng.randrange(8, 20)))
-        record = _record(app, chart="topfreeapplications", rank=1, day=DAY, rng=rng)
-        rest = {k: v for k, v in record.items() if k not in _IDENTITY}
-        pool.append((os_name, orjson.dumps(rest)[1:-1]))
+        record = store_record(app, chart="topfreeapplications", rank=1, day=DAY, rng=rng)
+        pool.append((os_name, body(record, _IDENTITY)))
     return pool
 
 
@@ -128,7 +140,7 @@ class _Writer:
             # json keeps lone surrogates as \\uXXXX escapes (orjson refuses them); a later key wins.
             head = json.dumps(ident, separators=(",", ":"), ensure_ascii=True).encode()
             return b"{" + rest + b"," + head[1:]
-        return b"{" + orjson.dumps(ident)[1:-1] + b"," + rest + b"}"
+        return splice(ident, rest)
 
     def groups(self, records: int) -> Iterator[bytes]:
         """One line per rank group until `records` records are written."""
@@ -138,7 +150,7 @@ class _Writer:
         while written < records:
             rank += 1
             entries: list[bytes] = []
-            for chart, per_hundred in CHARTS:
+            for chart, per_hundred in CHARTS.items():
                 if (rank - 1) % 100 >= per_hundred or written + len(entries) >= records:
                     continue
                 if chart == "topgrossingapplications" and recent_free and self.rng.random() < REPEAT_SHARE:
@@ -153,18 +165,11 @@ class _Writer:
             yield b"[" + b",".join(entries) + b"]"
 
 
-def write(path: Path, records: int, *, seed: int = SEED) -> Delivery:
-    """Write a delivery of `records` records to `path` (streamed: memory stays flat)."""
-    writer = _Writer(random.Random(seed))  # noqa: S311 - reproducible test data, not secrets
-    size = 0
-    with path.open("wb") as out:
-        first = True
-        out.write(b"[\n")
-        for line in writer.groups(records):
-            size += out.write(line if first else b",\n" + line)
-            first = False
-        out.write(b"\n]\n")
-    return Delivery(
+def realistic_delivery(path: Path, records: int, *, seed: int = SEED) -> WrittenDelivery:
+    """Write a delivery of `records` records to `path` (streamed: memory stays flat), as real ones are."""
+    writer = _Writer(random.Random(seed))
+    write_lines(path, writer.groups(records))
+    return WrittenDelivery(
         path=path,
         records=records,
         bytes=path.stat().st_size,
