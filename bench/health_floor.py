@@ -16,7 +16,6 @@ import signal
 import subprocess
 import sys
 import threading
-import time
 from collections.abc import Iterator
 from concurrent import futures
 from contextlib import contextmanager
@@ -30,6 +29,7 @@ from bench.calls import direct_channel, identity_files
 from gamectl.net import free_port
 from gamectl.processes import stop_processes
 from gamekit.tls import TlsFiles
+from tests.fixtures.eventually import eventually
 
 MAX_WORKERS = 16  # gamekit.server.ServiceHost's default
 
@@ -111,17 +111,20 @@ def started(certs: Path, *, aio: bool = False) -> Iterator[tuple[str, int]]:
 
 
 def _wait_serving(target: str, tls: TlsFiles, process: subprocess.Popen[bytes]) -> None:
-    deadline = time.monotonic() + 30
+    """Until the floor server answers health; RuntimeError at once if it exits first."""
     with direct_channel(target, tls) as channel:
         stub = health_pb2_grpc.HealthStub(channel)
-        while True:
+
+        def answers() -> bool:
             try:
                 stub.Check(health_pb2.HealthCheckRequest(), timeout=1)
-                return
+                return True
             except grpc.RpcError:
-                if process.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError("the health floor server did not start") from None
-                time.sleep(0.1)
+                if process.poll() is not None:
+                    raise RuntimeError("the health floor server exited before it served") from None
+                return False
+
+        eventually(answers, timeout=30, what="the health floor server serving")
 
 
 if __name__ == "__main__":

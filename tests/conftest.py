@@ -4,16 +4,15 @@ import shutil
 import subprocess
 from typing import Any
 
-pytest_plugins = [
-    "tests.fixtures.pki",
-    "tests.fixtures.postgres",
-    "tests.fixtures.catalog",
-    "tests.fixtures.moto",
-    "tests.fixtures.ingestion",
-    "tests.fixtures.redis",
-    "tests.fixtures.gateway",
-    "tests.fixtures.webhook",
-]
+import pytest
+
+# Every helper module under tests/fixtures gets pytest's assert messages, whoever imports it first: a
+# test module, or the layer conftest that loads it as a plugin (tests.fixtures.plugins).
+pytest.register_assert_rewrite("tests.fixtures")
+
+# Only what every layer uses (the unit tests too); the servers' plugins are loaded by the layers that
+# start servers (tests/integration/conftest.py, tests/e2e/conftest.py).
+pytest_plugins = ["tests.fixtures.pki"]
 
 # The monitoring scenario needs Debian's `prometheus` on PATH: `make check-monitoring` installs it and runs
 # that folder with GAMES_CHECK_MONITORING=1; `make test` runs everything else.

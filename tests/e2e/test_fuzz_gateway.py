@@ -26,6 +26,7 @@ from hypothesis import strategies as st
 from games.catalog.v1 import catalog_pb2 as cpb
 from games.catalog.v1 import catalog_pb2_grpc as cpb_grpc
 from gateway.surface import CATALOG, INGESTION
+from tests.e2e.callers import gateway_channel, unlimited_rate
 from tests.e2e.conftest import E2ESuite
 from tests.fixtures.health import SERVING, health_status
 from tests.fuzz.messages import not_messages, wire_messages
@@ -46,14 +47,13 @@ METHODS = [*CATALOG.methods, *INGESTION.methods]
 @pytest.fixture(scope="module")
 def suite_environ() -> dict[str, str]:
     """Limits far above this module's calls, so that each answer is about the request, not the rate."""
-    return {"GATEWAY_RATE_LIMIT_RPS": "100000", "GATEWAY_RATE_LIMIT_BURST": "100000"}
+    return unlimited_rate()
 
 
 @pytest.fixture(scope="module")
 def gateway(platform_suite: E2ESuite) -> grpc.Channel:
     """A caller's channel to the suite's gateway with the admin key (every scope)."""
-    target = platform_suite.target(platform_suite.service("gateway"))
-    return platform_suite.channel(target, platform_suite.api_key("admin"))
+    return gateway_channel(platform_suite, platform_suite.api_key("admin"))
 
 
 @pytest.fixture(scope="module")

@@ -19,7 +19,9 @@ from gamectl.suite import RunningService
 from gamekit.status import error_details
 from games.catalog.v1 import catalog_pb2 as cpb
 from games.catalog.v1 import catalog_pb2_grpc as cpb_grpc
+from tests.e2e.callers import gateway_catalog, unlimited_rate
 from tests.e2e.conftest import E2ESuite, Load, Outcome, sample, scrape, wait_following, wait_serving
+from tests.fixtures.eventually import eventually
 
 pytestmark = pytest.mark.slow
 
@@ -29,21 +31,19 @@ DEADLINE = 5.0  # a caller's deadline on each read
 @pytest.fixture(scope="module")
 def suite_environ() -> dict[str, str]:
     """Default limits far above this module's load: here a refused call would be a failure."""
-    return {"GATEWAY_RATE_LIMIT_RPS": "100000", "GATEWAY_RATE_LIMIT_BURST": "100000"}
+    return unlimited_rate()
 
 
 @pytest.fixture(scope="module")
 def admin(platform_suite: E2ESuite) -> cpb_grpc.CatalogServiceStub:
     """CatalogService through the suite's gateway with the admin key."""
-    gateway = platform_suite.target(platform_suite.service("gateway"))
-    return cpb_grpc.CatalogServiceStub(platform_suite.channel(gateway, platform_suite.api_key("admin")))
+    return gateway_catalog(platform_suite, platform_suite.api_key("admin"))
 
 
 @pytest.fixture(scope="module")
 def reader(platform_suite: E2ESuite) -> cpb_grpc.CatalogServiceStub:
     """CatalogService through the suite's gateway with the reader key."""
-    gateway = platform_suite.target(platform_suite.service("gateway"))
-    return cpb_grpc.CatalogServiceStub(platform_suite.channel(gateway, platform_suite.api_key("reader")))
+    return gateway_catalog(platform_suite, platform_suite.api_key("reader"))
 
 
 @pytest.fixture
@@ -131,12 +131,13 @@ def test_a_write_through_one_gateway_reaches_the_others_cache(
     rename(admin, game.name, "Cache Two, renamed")
     written = time.monotonic()
     seen: list[tuple[float, str]] = []
-    while time.monotonic() - written < 2.0:
+
+    def changed() -> bool:
         seen.append((time.monotonic() - written, display_name(through_other, game.name)))
-        if seen[-1][1] != "Cache Two":
-            break
-        time.sleep(0.01)
-    assert seen[-1][1] == "Cache Two, renamed", f"not converged within 2 s: {seen[-3:]}"
+        return seen[-1][1] != "Cache Two"
+
+    eventually(changed, timeout=2.0, interval=0.01, what=lambda: f"the other gateway converged: {seen[-3:]}")
+    assert seen[-1][1] == "Cache Two, renamed", f"another name: {seen[-3:]}"
     converged = seen[-1][0]
     # Once the new value is out, the old one never comes back (no stale entry under a newer revision).
     after = [display_name(through_other, game.name) for _ in range(50)]
@@ -231,11 +232,11 @@ def test_a_lost_database_reaches_the_caller_as_a_clean_unavailable(
     assert "/" not in details.message
 
     # And the platform comes back by itself once the database does.
-    deadline = time.monotonic() + 30
-    while True:
+    def reads() -> bool:
         try:
             unique_search(reader)()
-            break
         except grpc.RpcError:
-            assert time.monotonic() < deadline, "reads did not recover after PostgreSQL came back"
-            time.sleep(0.2)
+            return False
+        return True
+
+    eventually(reads, timeout=30, interval=0.2, what="reads answered again after PostgreSQL came back")

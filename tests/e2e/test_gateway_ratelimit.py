@@ -26,7 +26,9 @@ from gamectl.suite import RunningService
 from games.catalog.v1 import catalog_pb2 as cpb
 from games.catalog.v1 import catalog_pb2_grpc as cpb_grpc
 from gateway.ratelimit.shared import KEY_PREFIX
+from tests.e2e.callers import gateway_channel
 from tests.e2e.conftest import E2ESuite, Load, Outcome, sample, scrape, wait_serving
+from tests.fixtures.eventually import eventually
 
 pytestmark = pytest.mark.slow
 
@@ -42,9 +44,7 @@ StartGateways = Callable[[], list[RunningService]]
 @pytest.fixture(scope="module")
 def game_name(platform_suite: E2ESuite) -> str:
     """A game to read, created through the suite's gateway with the admin key."""
-    channel = platform_suite.channel(
-        platform_suite.target(platform_suite.service("gateway")), platform_suite.api_key("admin")
-    )
+    channel = gateway_channel(platform_suite, platform_suite.api_key("admin"))
     game = cpb.Game(display_name="Rate Limited", platform=cpb.PLATFORM_IOS, store_id="rate-limited-1")
     created = cpb_grpc.CatalogServiceStub(channel).CreateGame(
         cpb.CreateGameRequest(game=game, request_id=str(uuid.uuid4())), timeout=CALL_TIMEOUT
@@ -149,10 +149,12 @@ def test_redis_killed_and_restarted_under_load(
     key = platform_suite.add_key("rl-outage", ["games.read"], rps=RPS, burst=BURST)
     gateways = start_gateways()
     local_rps = RPS / REPLICAS
-    deadline = time.monotonic() + 15  # each gateway reports itself every 5 s
-    while any(sample(scrape(g), "gateway_ratelimit_replicas") != REPLICAS for g in gateways):
-        assert time.monotonic() < deadline, "the gateways did not count each other in Redis"
-        time.sleep(0.2)
+    eventually(
+        lambda: all(sample(scrape(g), "gateway_ratelimit_replicas") == REPLICAS for g in gateways),
+        timeout=15,  # each gateway reports itself every 5 s
+        interval=0.2,
+        what="the gateways counting each other in Redis",
+    )
 
     with Load(readers(platform_suite, gateways, key, game_name), threads_per_lane=2) as load:
         time.sleep(2.0)
@@ -162,10 +164,11 @@ def test_redis_killed_and_restarted_under_load(
         down = backend_states(gateways)
         redis_server.start()  # same port, empty
         restarted = time.monotonic()
-        deadline = restarted + 10.0
-        while any(state[0] != 1 for state in backend_states(gateways)):
-            assert time.monotonic() < deadline, "the gateways did not go back to Redis"
-            time.sleep(0.1)
+        eventually(
+            lambda: all(state[0] == 1 for state in backend_states(gateways)),
+            timeout=10,
+            what=lambda: f"the gateways back on Redis; backend states {backend_states(gateways)}",
+        )
         back = time.monotonic()
         with redis.Redis.from_url(redis_server.url) as client:
             assert client.exists(KEY_PREFIX + "rl-outage"), "decisions are made in Redis again"

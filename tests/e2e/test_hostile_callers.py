@@ -26,6 +26,7 @@ from games.ingestion.v1 import ingestion_pb2_grpc as ipb_grpc
 from gamesclient.channel import open_channel
 from gateway.callers.keys import create_key
 from ingestion.ledger.database import make_engine
+from tests.e2e.callers import gateway_catalog, gateway_channel, gateway_target
 from tests.e2e.conftest import E2ESuite, metrics_port, sample, scrape, wait_following
 from tests.e2e.test_request_ids import wait_accepted
 from tests.fixtures.databases import holding, wait_until_a_lock_is_awaited
@@ -71,14 +72,6 @@ def wait_until_a_statement_waits(database: Engine, timeout: float = DEADLINE) ->
     wait_until_a_lock_is_awaited(database, timeout=timeout, failure="the held call never reached PostgreSQL")
 
 
-def gateway_target(platform_suite: E2ESuite) -> str:
-    return platform_suite.target(platform_suite.service("gateway"))
-
-
-def catalog(platform_suite: E2ESuite, key: str) -> cpb_grpc.CatalogServiceStub:
-    return cpb_grpc.CatalogServiceStub(platform_suite.channel(gateway_target(platform_suite), key))
-
-
 def list_games(games: cpb_grpc.CatalogServiceStub, page_size: int = 1) -> cpb.ListGamesResponse:
     return games.ListGames(cpb.ListGamesRequest(page_size=page_size), timeout=DEADLINE)
 
@@ -88,7 +81,7 @@ def test_idle_streams_without_a_key_hit_the_caps_and_keyed_callers_are_answered(
 ) -> None:
     target = gateway_target(platform_suite)
     pki = ensure_dev_pki(platform_suite.suite.local_dir / "certs")
-    reader = catalog(platform_suite, platform_suite.api_key("reader"))
+    reader = gateway_catalog(platform_suite, platform_suite.api_key("reader"))
     with ExitStack() as stack:
         # Three callers without a key, each its own certificate: the caps count callers by identity.
         first, second, third = (
@@ -153,7 +146,7 @@ def test_bytes_that_are_not_a_request_are_invalid_argument_with_or_without_a_key
 
 
 def test_a_search_the_index_cannot_serve_is_refused_on_its_query(platform_suite: E2ESuite) -> None:
-    games = catalog(platform_suite, platform_suite.api_key("reader"))
+    games = gateway_catalog(platform_suite, platform_suite.api_key("reader"))
     with pytest.raises(grpc.RpcError) as refused:
         games.SearchGames(cpb.SearchGamesRequest(query="!!!"), timeout=DEADLINE)
     details = error_details(refused.value)
@@ -164,7 +157,7 @@ def test_a_search_the_index_cannot_serve_is_refused_on_its_query(platform_suite:
 def test_padded_requests_get_the_plain_answer_from_one_cache_entry(platform_suite: E2ESuite) -> None:
     gateway = platform_suite.service("gateway")
     wait_following(gateway)
-    channel = platform_suite.channel(gateway_target(platform_suite), platform_suite.api_key("reader"))
+    channel = gateway_channel(platform_suite, platform_suite.api_key("reader"))
     raw = channel.unary_unary(
         f"/{CATALOG}/ListGames", request_serializer=None, response_deserializer=None
     )  # bytes as sent, past any stub
@@ -191,9 +184,9 @@ def test_a_key_at_its_in_flight_limit_is_refused_while_other_keys_are_answered(
     single = create_key(
         platform_suite.suite.keys_file, key_id="one-at-a-time", scopes=["games.read"], max_in_flight=1
     )
-    held_key = catalog(platform_suite, single)
+    held_key = gateway_catalog(platform_suite, single)
     wait_accepted(held_key)
-    reader = catalog(platform_suite, platform_suite.api_key("reader"))
+    reader = gateway_catalog(platform_suite, platform_suite.api_key("reader"))
     wait_following(platform_suite.service("gateway"))
     list_games(reader)  # now in the gateway's cache, so answered while the catalog's table is locked
 
@@ -215,9 +208,8 @@ def test_a_key_at_its_in_flight_limit_is_refused_while_other_keys_are_answered(
 def test_run_ingestion_answers_at_once_and_a_second_is_aborted_while_it_runs(
     platform_suite: E2ESuite, database: Engine, database_url: str
 ) -> None:
-    ingestion = ipb_grpc.IngestionServiceStub(
-        platform_suite.channel(gateway_target(platform_suite), platform_suite.api_key("admin"))
-    )
+    admin = gateway_channel(platform_suite, platform_suite.api_key("admin"))
+    ingestion = ipb_grpc.IngestionServiceStub(admin)
     with files_table_held(database_url):
         started = ingestion.RunIngestion(ipb.RunIngestionRequest(), timeout=DEADLINE).run
         # Answered while the run cannot have imported a file: it waits for the lock held here.
@@ -233,4 +225,4 @@ def test_run_ingestion_answers_at_once_and_a_second_is_aborted_while_it_runs(
     ended = ended_run(ingestion, started.name)
     assert ended.state == ipb.RUN_STATE_SUCCEEDED
     assert ended.files_imported > 0
-    assert list_games(catalog(platform_suite, platform_suite.api_key("reader"))).games
+    assert list_games(gateway_catalog(platform_suite, platform_suite.api_key("reader"))).games

@@ -9,7 +9,6 @@ import signal
 import subprocess
 import sys
 import tempfile
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -20,6 +19,7 @@ from grpc_health.v1 import health_pb2, health_pb2_grpc
 from gamekit.client import secure_channel
 from games.catalog.v1 import catalog_pb2 as pb
 from games.catalog.v1 import catalog_pb2_grpc as pb_grpc
+from tests.fixtures.eventually import eventually
 
 
 @pytest.fixture
@@ -31,13 +31,15 @@ def fresh_root() -> Iterator[Path]:
 
 
 def wait_for_file(path: Path, process: subprocess.Popen[bytes], timeout: float = 120.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
+    """Until `gamectl up` has written `path`; fails at once if it exits first."""
+
+    def written() -> bool:
         if path.exists():
-            return
+            return True
         assert process.poll() is None, f"gamectl up exited early with {process.returncode}"
-        time.sleep(0.2)
-    raise AssertionError(f"{path} was not written within {timeout:.0f}s")
+        return False
+
+    eventually(written, timeout=timeout, interval=0.2, what=f"{path} written")
 
 
 def sample_games_seen_by_the_gateway(root: Path, catalog: str, timeout: float = 90.0) -> set[str]:
@@ -46,15 +48,19 @@ def sample_games_seen_by_the_gateway(root: Path, catalog: str, timeout: float = 
     channel = secure_channel(
         catalog, ca_file=certs / "ca.pem", cert_file=certs / "gateway.pem", key_file=certs / "gateway.key"
     )
-    deadline = time.monotonic() + timeout
     with channel:
         stub = pb_grpc.CatalogServiceStub(channel)
-        while time.monotonic() < deadline:
-            found = {g.display_name for g in stub.SearchGames(pb.SearchGamesRequest(query="pokemon")).games}
-            if found:
-                return found
-            time.sleep(0.5)
-    raise AssertionError("the sample deliveries never reached the catalog")
+        return eventually(
+            lambda: {g.display_name for g in stub.SearchGames(pb.SearchGamesRequest(query="pokemon")).games},
+            timeout=timeout,
+            interval=0.5,
+            what="the sample deliveries reaching the catalog",
+        )
+
+
+def run_in(root: Path, *command: str) -> subprocess.CompletedProcess[str]:
+    """`command` run in `root` as a user of the suite would, its output captured."""
+    return subprocess.run(command, cwd=root, capture_output=True, text=True, timeout=30, check=False)
 
 
 def test_up_serves_the_catalog_and_stops_on_sigterm(fresh_root: Path) -> None:
@@ -103,36 +109,16 @@ def test_up_serves_the_catalog_and_stops_on_sigterm(fresh_root: Path) -> None:
 
         grpcurl = Path(sys.executable).parent / "grpcurl"
         tls = ["-cacert", suite["ca"], "-cert", suite["client_cert"], "-key", suite["client_key"]]
-        answer = subprocess.run(
-            [str(grpcurl), *tls, suite["catalog"], "grpc.health.v1.Health/Check"],
-            cwd=fresh_root,
-            capture_output=True,
-            text=True,
-            timeout=30,
-            check=False,
-        )
+        answer = run_in(fresh_root, str(grpcurl), *tls, suite["catalog"], "grpc.health.v1.Health/Check")
         assert '"status": "SERVING"' in answer.stdout, answer.stderr
 
         # The lines `make up` prints: grpcurl through the gateway with the reader key, and gamectl.
         bearer = ["-H", f"authorization: Bearer {suite['api_keys']['reader']}", "-d", '{"query": "pokemon"}']
         search = "games.catalog.v1.CatalogService/SearchGames"
-        answer = subprocess.run(
-            [str(grpcurl), *tls, *bearer, suite["gateway"], search],
-            cwd=fresh_root,
-            capture_output=True,
-            text=True,
-            timeout=30,
-            check=False,
-        )
+        answer = run_in(fresh_root, str(grpcurl), *tls, *bearer, suite["gateway"], search)
         assert "Pokémon GO" in answer.stdout, answer.stderr
-        listed = subprocess.run(
-            [sys.executable, "-m", "gamectl", "games", "search", "pokemon", "--suite", ".local/suite.json"],
-            cwd=fresh_root,
-            capture_output=True,
-            text=True,
-            timeout=30,
-            check=False,
-        )
+        search_games = ["games", "search", "pokemon", "--suite", ".local/suite.json"]
+        listed = run_in(fresh_root, sys.executable, "-m", "gamectl", *search_games)
         assert "Pokémon GO" in listed.stdout, listed.stderr
 
         process.send_signal(signal.SIGTERM)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 import uuid
 
 import grpc
@@ -11,7 +10,9 @@ import pytest
 from gamekit.status import error_details
 from games.catalog.v1 import catalog_pb2 as cpb
 from games.catalog.v1 import catalog_pb2_grpc as cpb_grpc
+from tests.e2e.callers import gateway_catalog
 from tests.e2e.conftest import E2ESuite
+from tests.fixtures.eventually import eventually
 
 pytestmark = pytest.mark.slow
 
@@ -19,23 +20,19 @@ DEADLINE = 10.0
 KEY_RELOAD_TIMEOUT = 20.0
 
 
-def stub(platform_suite: E2ESuite, api_key: str) -> cpb_grpc.CatalogServiceStub:
-    gateway = platform_suite.target(platform_suite.service("gateway"))
-    return cpb_grpc.CatalogServiceStub(platform_suite.channel(gateway, api_key))
-
-
 def wait_accepted(games: cpb_grpc.CatalogServiceStub) -> None:
     """Block until the gateway has re-read its keys file and knows the stub's new key."""
-    deadline = time.monotonic() + KEY_RELOAD_TIMEOUT
-    while True:
+
+    def accepted() -> bool:
         try:
             games.ListGames(cpb.ListGamesRequest(page_size=1), timeout=DEADLINE)
-            return
+            return True
         except grpc.RpcError as error:
             refused = error_details(error).code
-        assert refused == grpc.StatusCode.UNAUTHENTICATED
-        assert time.monotonic() < deadline, "the gateway never accepted the new key"
-        time.sleep(0.2)
+        assert refused == grpc.StatusCode.UNAUTHENTICATED  # a new key is unknown until then, nothing else
+        return False
+
+    eventually(accepted, timeout=KEY_RELOAD_TIMEOUT, interval=0.2, what="the gateway accepting the new key")
 
 
 def game(store_id: str, display_name: str) -> cpb.Game:
@@ -45,8 +42,9 @@ def game(store_id: str, display_name: str) -> cpb.Game:
 def test_two_keys_with_one_request_id_create_two_games_and_retries_answer_their_own(
     platform_suite: E2ESuite,
 ) -> None:
-    admin = stub(platform_suite, platform_suite.api_key("admin"))
-    other = stub(platform_suite, platform_suite.add_key("second-writer", ["games.read", "games.write"]))
+    admin = gateway_catalog(platform_suite, platform_suite.api_key("admin"))
+    second_writer = platform_suite.add_key("second-writer", ["games.read", "games.write"])
+    other = gateway_catalog(platform_suite, second_writer)
     wait_accepted(other)
     request_id = str(uuid.uuid4())
     from_admin = cpb.CreateGameRequest(game=game(uuid.uuid4().hex, "Admin's"), request_id=request_id)

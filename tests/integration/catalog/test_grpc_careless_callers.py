@@ -6,19 +6,11 @@ import grpc
 import pytest
 
 from gamekit.status import error_details
-from games.catalog.v1 import catalog_pb2 as pb
-from games.catalog.v1 import catalog_pb2_grpc as pb_grpc
 from tests.fixtures.catalog import StartCatalog
 from tests.fixtures.idle_streams import IdleStreams
 from tests.fixtures.pki import ChannelAs
 from tests.fixtures.scraped import handled_total
-
-HANDLER_THREADS = 16  # gamekit's handler pool
-CATALOG = "games.catalog.v1.CatalogService"
-
-
-def list_games(channel: grpc.Channel) -> pb.ListGamesResponse:
-    return pb_grpc.CatalogServiceStub(channel).ListGames(pb.ListGamesRequest(page_size=1), timeout=10)
+from tests.integration.careless_callers import CATALOG, HANDLER_THREADS, list_games
 
 
 def test_idle_watches_beyond_the_handler_threads_leave_the_gateway_answered(

@@ -21,7 +21,7 @@ from games.catalog.v1 import catalog_pb2 as pb
 from games.catalog.v1 import catalog_pb2_grpc as pb_grpc
 from tests.fixtures.catalog import StartCatalog
 from tests.fixtures.health import NOT_SERVING, SERVING, wait_for_health
-from tests.support.processes import python_m
+from tests.fixtures.servers import python_m
 
 HEALTH_TIMEOUT = 30.0  # seconds a health change may take
 

@@ -37,6 +37,12 @@ def as_caller(caller: str) -> list[tuple[str, str]]:
     return [(CALLER_HEADER, caller)]
 
 
+def create_for(stub: pb_grpc.CatalogServiceStub, caller: str, new: pb.Game, request_id: str) -> pb.Game:
+    """CreateGame as the gateway calls it for the API key `caller`: the game it answers."""
+    request = pb.CreateGameRequest(game=new, request_id=request_id)
+    return stub.CreateGame(request, metadata=as_caller(caller)).game
+
+
 def listed(stub: pb_grpc.CatalogServiceStub) -> list[str]:
     return [g.display_name for g in stub.ListGames(pb.ListGamesRequest()).games]
 
@@ -73,12 +79,10 @@ def test_unknown_fields_do_not_make_a_retry_another_request(
 def test_the_same_id_with_another_request_is_refused(catalog_as: CatalogStubAs) -> None:
     gateway = catalog_as("gateway")
     request_id = str(uuid.uuid4())
-    gateway.CreateGame(pb.CreateGameRequest(game=game(1), request_id=request_id), metadata=as_caller("alice"))
+    create_for(gateway, "alice", game(1), request_id)
     for other in (game(2), game(1, display_name="Another name"), game(1, publisher_name="Someone")):
         with pytest.raises(grpc.RpcError) as reused:
-            gateway.CreateGame(
-                pb.CreateGameRequest(game=other, request_id=request_id), metadata=as_caller("alice")
-            )
+            create_for(gateway, "alice", other, request_id)
         details = error_details(reused.value)
         assert details.code == grpc.StatusCode.INVALID_ARGUMENT
         assert details.reason == "REQUEST_ID_REUSED"
@@ -89,12 +93,8 @@ def test_the_same_id_with_another_request_is_refused(catalog_as: CatalogStubAs) 
 def test_the_same_id_from_another_caller_is_another_request(catalog_as: CatalogStubAs) -> None:
     gateway = catalog_as("gateway")
     request_id = str(uuid.uuid4())
-    alice = gateway.CreateGame(
-        pb.CreateGameRequest(game=game(1), request_id=request_id), metadata=as_caller("alice")
-    ).game
-    bob = gateway.CreateGame(
-        pb.CreateGameRequest(game=game(2), request_id=request_id), metadata=as_caller("bob")
-    ).game
+    alice = create_for(gateway, "alice", game(1), request_id)
+    bob = create_for(gateway, "bob", game(2), request_id)
     # The gateway's own identity, calling without a forwarded key, is a caller of its own too.
     direct = gateway.CreateGame(pb.CreateGameRequest(game=game(3), request_id=request_id)).game
     assert len({alice.name, bob.name, direct.name}) == 3
@@ -102,12 +102,9 @@ def test_the_same_id_from_another_caller_is_another_request(catalog_as: CatalogS
 
     # Bob's copy of Alice's request is his own first create: it collides on the store id, not the request id.
     with pytest.raises(grpc.RpcError) as taken:
-        gateway.CreateGame(
-            pb.CreateGameRequest(game=game(1), request_id=request_id), metadata=as_caller("carol")
-        )
+        create_for(gateway, "carol", game(1), request_id)
     assert taken.value.code() == grpc.StatusCode.ALREADY_EXISTS
-    again = pb.CreateGameRequest(game=game(1), request_id=request_id)
-    assert gateway.CreateGame(again, metadata=as_caller("alice")).game == alice
+    assert create_for(gateway, "alice", game(1), request_id) == alice
 
 
 def test_an_expired_request_id_is_a_new_request_and_expired_ids_are_purged(
@@ -116,12 +113,8 @@ def test_an_expired_request_id_is_a_new_request_and_expired_ids_are_purged(
     catalog = start_catalog(database_url, request_id_ttl_seconds=0.000001)
     gateway = pb_grpc.CatalogServiceStub(channel_as(catalog.target, "gateway"))
     request_id = str(uuid.uuid4())
-    first = gateway.CreateGame(
-        pb.CreateGameRequest(game=game(1), request_id=request_id), metadata=as_caller("alice")
-    ).game
-    second = gateway.CreateGame(
-        pb.CreateGameRequest(game=game(2), request_id=request_id), metadata=as_caller("alice")
-    ).game
+    first = create_for(gateway, "alice", game(1), request_id)
+    second = create_for(gateway, "alice", game(2), request_id)
     assert second.name != first.name
     for n in range(3, 6):
         gateway.CreateGame(pb.CreateGameRequest(game=game(n), request_id=str(uuid.uuid4())))

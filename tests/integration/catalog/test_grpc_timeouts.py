@@ -9,6 +9,8 @@ serves other calls after POOL (and more) such calls.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
+from contextlib import AbstractContextManager
 
 import grpc
 import pytest
@@ -52,9 +54,20 @@ def game_id(game: pb.Game) -> int:
     return int(game.name.split("/")[1])
 
 
-def assert_clean(message: str) -> None:
-    lowered = message.lower()
-    assert not any(word in lowered for word in ("select", "update ", "catalog.", "psycopg", "sql"))
+def row_locked(database_url: str, game: pb.Game) -> AbstractContextManager[None]:
+    """The game's row locked by another connection until the block ends."""
+    return holding(database_url, f"SELECT 1 FROM catalog.games WHERE id = {game_id(game)} FOR UPDATE")
+
+
+def refused_more_times_than_the_pool(call: Callable[[], object], code: grpc.StatusCode, reason: str) -> None:
+    """`call` fails with `code` and `reason` POOL + 1 times, each message free of SQL and table names."""
+    for _ in range(POOL + 1):
+        with pytest.raises(grpc.RpcError) as refused:
+            call()
+        details = error_details(refused.value)
+        assert (details.code, details.reason) == (code, reason)
+        lowered = details.message.lower()
+        assert not any(word in lowered for word in ("select", "update ", "catalog.", "psycopg", "sql"))
 
 
 def test_a_write_waiting_on_a_row_lock_gives_up_at_the_lock_timeout(
@@ -62,13 +75,10 @@ def test_a_write_waiting_on_a_row_lock_gives_up_at_the_lock_timeout(
 ) -> None:
     catalog = stub(start_catalog, channel_as, database_url, "gateway", db_lock_timeout_seconds=0.2)
     game = create(catalog)
-    with holding(database_url, f"SELECT 1 FROM catalog.games WHERE id = {game_id(game)} FOR UPDATE"):
-        for _ in range(POOL + 1):
-            with pytest.raises(grpc.RpcError) as waited:
-                rename(catalog, game, timeout=10)
-            details = error_details(waited.value)
-            assert (details.code, details.reason) == (grpc.StatusCode.UNAVAILABLE, "LOCK_TIMEOUT")
-            assert_clean(details.message)
+    with row_locked(database_url, game):
+        refused_more_times_than_the_pool(
+            lambda: rename(catalog, game, timeout=10), grpc.StatusCode.UNAVAILABLE, "LOCK_TIMEOUT"
+        )
         # Every connection came back to the pool: reads of the locked game still answer.
         assert read(catalog, game).display_name == "Locked game"
     assert rename(catalog, game, timeout=10).display_name == "Renamed"
@@ -79,7 +89,7 @@ def test_a_call_whose_deadline_passes_in_a_lock_wait_frees_its_connection(
 ) -> None:
     catalog = stub(start_catalog, channel_as, database_url, "gateway", db_lock_timeout_seconds=60)
     game = create(catalog)
-    with holding(database_url, f"SELECT 1 FROM catalog.games WHERE id = {game_id(game)} FOR UPDATE"):
+    with row_locked(database_url, game):
         for _ in range(POOL + 1):
             with pytest.raises(grpc.RpcError) as late:
                 rename(catalog, game, timeout=0.5)
@@ -115,13 +125,10 @@ def test_a_statement_past_the_server_maximum_is_resource_exhausted(
         db_lock_timeout_seconds=60,
     )
     game = create(catalog)
-    with holding(database_url, f"SELECT 1 FROM catalog.games WHERE id = {game_id(game)} FOR UPDATE"):
-        for _ in range(POOL + 1):
-            with pytest.raises(grpc.RpcError) as slow:
-                rename(catalog, game, timeout=10)
-            details = error_details(slow.value)
-            assert (details.code, details.reason) == (grpc.StatusCode.RESOURCE_EXHAUSTED, "QUERY_TIMEOUT")
-            assert_clean(details.message)
+    with row_locked(database_url, game):
+        refused_more_times_than_the_pool(
+            lambda: rename(catalog, game, timeout=10), grpc.StatusCode.RESOURCE_EXHAUSTED, "QUERY_TIMEOUT"
+        )
         assert read(catalog, game).display_name == "Locked game"
 
 
@@ -145,12 +152,7 @@ def test_an_import_waiting_for_the_games_table_gives_up_at_the_lock_timeout(
 
     # An uncommitted write to the games table: the publish's table lock must wait for it.
     with holding(database_url, f"UPDATE catalog.games SET rating = 1 WHERE id = {game_id(game)}"):
-        for _ in range(POOL + 1):
-            with pytest.raises(grpc.RpcError) as waited:
-                imported()
-            details = error_details(waited.value)
-            assert (details.code, details.reason) == (grpc.StatusCode.UNAVAILABLE, "LOCK_TIMEOUT")
-            assert_clean(details.message)
+        refused_more_times_than_the_pool(imported, grpc.StatusCode.UNAVAILABLE, "LOCK_TIMEOUT")
         assert read(gateway, game).name == game.name
     assert imported().created_count == 1
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import logging
 from collections.abc import Callable, Iterator
+from typing import Any
 
 import grpc
 import pytest
@@ -17,6 +18,7 @@ from gamekit.server import HostOptions, ServiceHost
 from gamekit.settings import ServiceSettings
 from games.catalog.v1 import catalog_pb2
 from tests.fixtures.pki import ChannelAs
+from tests.fixtures.servers import loopback_settings, stopping
 from tests.integration.gamekit.servicers import SERVICE, FakeCatalog, register
 
 CATALOG = catalog_pb2.DESCRIPTOR.services_by_name["CatalogService"]
@@ -26,19 +28,7 @@ POLICY = AccessPolicy.for_service(CATALOG, [spiffe_id("gateway"), spiffe_id("cat
 
 def settings_for(pki: DevPki, name: str = "catalog", **overrides: object) -> ServiceSettings:
     """Settings for a server on free loopback ports with `name`'s certificate."""
-    cert = pki.certs[name]
-    values: dict[str, object] = {
-        "host": "127.0.0.1",
-        "port": 0,
-        "health_port": 0,
-        "metrics_port": 0,
-        "tls_cert_file": cert.cert_file,
-        "tls_key_file": cert.key_file,
-        "tls_ca_file": pki.ca_file,
-        "grace_period_seconds": 5.0,
-        **overrides,
-    }
-    return ServiceSettings(**values)  # type: ignore[arg-type]
+    return ServiceSettings(**loopback_settings(pki, name, **overrides))
 
 
 StartHost = Callable[..., ServiceHost]
@@ -48,28 +38,25 @@ OpenChannel = Callable[..., grpc.Channel]
 @pytest.fixture
 def start_host(dev_pki: DevPki) -> Iterator[StartHost]:
     """Start ServiceHosts with a FakeCatalog; every one is stopped after the test."""
-    hosts: list[ServiceHost] = []
+    with stopping(lambda host: host.stop(0)) as keep:
 
-    def start(
-        servicer: FakeCatalog | None = None,
-        *,
-        settings: ServiceSettings | None = None,
-        readiness: Callable[[], bool] = always_ready,
-        **options: object,
-    ) -> ServiceHost:
-        host = ServiceHost(
-            settings or settings_for(dev_pki),
-            [(SERVICE, register(servicer or FakeCatalog()))],
-            POLICY,
-            readiness,
-            HostOptions(**options),
-        )
-        hosts.append(host)
-        return host.start()
+        def start(
+            servicer: FakeCatalog | None = None,
+            *,
+            settings: ServiceSettings | None = None,
+            readiness: Callable[[], bool] = always_ready,
+            **options: Any,
+        ) -> ServiceHost:
+            host = ServiceHost(
+                settings or settings_for(dev_pki),
+                [(SERVICE, register(servicer or FakeCatalog()))],
+                POLICY,
+                readiness,
+                HostOptions(**options),
+            )
+            return keep(host).start()
 
-    yield start
-    for host in hosts:
-        host.stop(0)
+        yield start
 
 
 @pytest.fixture

@@ -7,7 +7,6 @@ anyone can hold their streams open; and any caller can send more calls than ther
 from __future__ import annotations
 
 import threading
-import time
 
 import grpc
 import pytest
@@ -15,6 +14,7 @@ from grpc_health.v1 import health_pb2, health_pb2_grpc
 
 from gamekit.status import error_details
 from games.catalog.v1 import catalog_pb2, catalog_pb2_grpc
+from tests.fixtures.eventually import eventually
 from tests.fixtures.idle_streams import IdleStreams
 from tests.fixtures.scraped import handled_total
 from tests.integration.gamekit.conftest import settings_for
@@ -104,14 +104,17 @@ def test_a_closed_stream_gives_its_place_back(start_host, open_channel, dev_pki)
         first.watch(channel).reflect(channel)
         assert first.opened == 2
     # The server learns of the cancellations asynchronously: try until it has.
-    deadline = time.monotonic() + 10
-    while True:
+    opened = []
+
+    def both_open() -> bool:
         with IdleStreams() as again:
             again.watch(channel, 2)
-            if again.opened == 2 or time.monotonic() > deadline:
-                break
-        time.sleep(0.05)
-    assert again.opened == 2
+            opened.append(again.opened)
+        return opened[-1] == 2
+
+    eventually(
+        both_open, timeout=10, interval=0.05, what=lambda: f"two streams open again; {opened[-1]} opened"
+    )
 
 
 def test_calls_beyond_the_concurrency_limit_are_refused_at_once_and_counted(

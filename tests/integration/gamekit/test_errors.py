@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import queue
-import time
 
 import grpc
 import pytest
@@ -13,6 +12,7 @@ from grpc_reflection.v1alpha import reflection_pb2, reflection_pb2_grpc
 from gamekit.errors import FieldViolation
 from gamekit.status import error_details
 from games.catalog.v1 import catalog_pb2, catalog_pb2_grpc
+from tests.fixtures.eventually import eventually
 from tests.integration.gamekit.servicers import SECRET
 
 LEAKS = ("SELECT", "/etc/passwd", "db.internal", "Traceback", "RuntimeError")
@@ -83,14 +83,14 @@ def test_client_streaming_call_and_its_errors(stub):
     ]
 
 
-def _logged_when(json_logs, found, timeout=5.0):
-    """The log lines, once one satisfies `found` (the server logs from its own threads)."""
-    deadline = time.monotonic() + timeout
-    while True:
-        lines = [json.loads(line) for line in json_logs.getvalue().splitlines()]
-        if any(found(line) for line in lines) or time.monotonic() > deadline:
-            return lines
-        time.sleep(0.05)
+def _logged_when(json_logs, found, what, timeout=5.0):
+    """The log lines, once one satisfies `found`, `what` (the server logs from its own threads)."""
+
+    def lines():
+        logged = [json.loads(line) for line in json_logs.getvalue().splitlines()]
+        return logged if any(found(line) for line in logged) else None
+
+    return eventually(lines, timeout=timeout, interval=0.05, what=what)
 
 
 def test_caller_leaving_a_stream_is_not_an_error(start_host, open_channel, json_logs):
@@ -103,7 +103,11 @@ def test_caller_leaving_a_stream_is_not_an_error(start_host, open_channel, json_
     assert next(responses).list_services_response.service
     responses.cancel()
     requests.put(None)  # ends the request iterator, so gRPC's thread reading it is not left waiting
-    logged = _logged_when(json_logs, lambda line: line.get("method") == method and "code" in line)
+    logged = _logged_when(
+        json_logs,
+        lambda line: line.get("method") == method and "code" in line,
+        "the reflection stream's access line logged",
+    )
     # CANCELLED, or OK when the servicer saw the requests end before the cancellation: a race in gRPC.
     assert [line["code"] for line in logged if line.get("method") == method] in (["CANCELLED"], ["OK"])
     assert not [line for line in logged if line["level"] == "ERROR"]

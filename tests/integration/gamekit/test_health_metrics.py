@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import itertools
 import threading
-import time
 import urllib.request
 
 import grpc
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
 from games.catalog.v1 import catalog_pb2, catalog_pb2_grpc
+from tests.fixtures.eventually import eventually
 from tests.integration.gamekit.conftest import settings_for
 from tests.integration.gamekit.servicers import SERVICE
 
@@ -19,12 +19,23 @@ NOT_SERVING = health_pb2.HealthCheckResponse.NOT_SERVING
 
 
 def _wait_status(health, service, want, timeout=5.0):
-    deadline = time.monotonic() + timeout
-    while True:
-        status = health.Check(health_pb2.HealthCheckRequest(service=service), timeout=2).status
-        if status == want or time.monotonic() > deadline:
-            return status
-        time.sleep(0.02)
+    """Until the health of `service` is `want`; AssertionError naming the status it still has."""
+    seen = []
+
+    def turned():
+        seen.append(health.Check(health_pb2.HealthCheckRequest(service=service), timeout=2).status)
+        return seen[-1] == want
+
+    eventually(
+        turned,
+        timeout=timeout,
+        interval=0.02,
+        what=lambda: f"{service or 'overall'} health {_name(want)}; still {_name(seen[-1])}",
+    )
+
+
+def _name(status):
+    return health_pb2.HealthCheckResponse.ServingStatus.Name(status)
 
 
 def test_readiness_flip_sets_both_health_servers(start_host, open_channel):
@@ -34,14 +45,14 @@ def test_readiness_flip_sets_both_health_servers(start_host, open_channel):
     secure = health_pb2_grpc.HealthStub(open_channel(host.port, "operator"))
     with grpc.insecure_channel(f"127.0.0.1:{host.health_port}") as channel:
         plain = health_pb2_grpc.HealthStub(channel)
-        assert _wait_status(plain, SERVICE, SERVING) == SERVING
+        _wait_status(plain, SERVICE, SERVING)
         ready.clear()
         for health in (plain, secure):
             for service in ("", SERVICE):
-                assert _wait_status(health, service, NOT_SERVING) == NOT_SERVING
+                _wait_status(health, service, NOT_SERVING)
         ready.set()
         for health in (plain, secure):
-            assert _wait_status(health, SERVICE, SERVING) == SERVING
+            _wait_status(health, SERVICE, SERVING)
 
 
 def test_liveness_stays_serving_while_readiness_fails(start_host):
@@ -49,7 +60,7 @@ def test_liveness_stays_serving_while_readiness_fails(start_host):
     host = start_host(readiness=ready.is_set, readiness_interval=0.05)
     with grpc.insecure_channel(f"127.0.0.1:{host.health_port}") as channel:
         plain = health_pb2_grpc.HealthStub(channel)
-        assert _wait_status(plain, "", NOT_SERVING) == NOT_SERVING
+        _wait_status(plain, "", NOT_SERVING)
         liveness = plain.Check(health_pb2.HealthCheckRequest(service="liveness"), timeout=2)
         assert liveness.status == SERVING
 

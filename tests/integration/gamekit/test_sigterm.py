@@ -7,7 +7,6 @@ import os
 import signal
 import subprocess
 import sys
-import time
 import urllib.request
 from pathlib import Path
 
@@ -16,6 +15,7 @@ import pytest
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
 from games.catalog.v1 import catalog_pb2, catalog_pb2_grpc
+from tests.fixtures.eventually import eventually
 
 ROOT = Path(__file__).resolve().parents[3]
 
@@ -67,17 +67,25 @@ def test_sigterm_drains_in_flight_calls_and_exits_zero(child, open_channel):
     process, ports = child
     stub = catalog_pb2_grpc.CatalogServiceStub(open_channel(ports["port"]))
     slow = stub.GetGame.future(catalog_pb2.GetGameRequest(name="games/slow-1.5"), timeout=10)
-    deadline = time.monotonic() + 5
-    while _in_flight(ports["metrics_port"]) < 1 and time.monotonic() < deadline:
-        time.sleep(0.02)
+    eventually(
+        lambda: _in_flight(ports["metrics_port"]) >= 1,
+        timeout=5,
+        interval=0.02,
+        what="the slow call in flight",
+    )
 
     process.send_signal(signal.SIGTERM)
+    seen = []
     with grpc.insecure_channel(f"127.0.0.1:{ports['health_port']}") as channel:
         health = health_pb2_grpc.HealthStub(channel)
-        status = health.Check(health_pb2.HealthCheckRequest(), timeout=2).status
-        while status != health_pb2.HealthCheckResponse.NOT_SERVING and not slow.done():
-            status = health.Check(health_pb2.HealthCheckRequest(), timeout=2).status
-    assert status == health_pb2.HealthCheckResponse.NOT_SERVING
+
+        def turned_or_ended() -> bool:
+            seen.append(health.Check(health_pb2.HealthCheckRequest(), timeout=2).status)
+            return seen[-1] == health_pb2.HealthCheckResponse.NOT_SERVING or slow.done()
+
+        # The slow call ends within its 10 s deadline, so this waits no longer than that.
+        eventually(turned_or_ended, timeout=10, interval=0, what="NOT_SERVING or the slow call's end")
+    assert seen[-1] == health_pb2.HealthCheckResponse.NOT_SERVING
     assert not slow.done()  # health turned before the in-flight call ended
 
     assert slow.result().game.name == "games/slow-1.5"

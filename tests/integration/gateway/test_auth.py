@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import logging
-import time
 from pathlib import Path
 
 import grpc
@@ -19,6 +18,7 @@ from games.catalog.v1 import catalog_pb2_grpc as cpb_grpc
 from gateway import surface
 from gateway.callers import keys as keystore
 from gateway.surface import METHODS, Kind
+from tests.fixtures.eventually import eventually
 from tests.fixtures.gateway import OpenGatewayChannel, Platform, RunningGateway, StartGateway
 from tests.integration.gateway.calls import CALLS, code_of
 
@@ -93,14 +93,14 @@ def another_gateway(platform: Platform, start_gateway: StartGateway, **settings:
 
 
 def _wait_for(code: grpc.StatusCode, channel: grpc.Channel, timeout: float = 10.0) -> None:
-    deadline = time.monotonic() + timeout
-    last = None
-    while time.monotonic() < deadline:
-        last = code_of(CALLS["/games.catalog.v1.CatalogService/ListGames"], channel)
-        if last == code:
-            return
-        time.sleep(0.05)
-    raise AssertionError(f"still {last}, never {code.name}")
+    """Until ListGames on `channel` ends with `code` (the gateway re-reads its keys file meanwhile)."""
+    seen: list[grpc.StatusCode] = []
+
+    def answered() -> bool:
+        seen.append(code_of(CALLS["/games.catalog.v1.CatalogService/ListGames"], channel))
+        return seen[-1] == code
+
+    eventually(answered, timeout=timeout, interval=0.05, what=lambda: f"{code.name}; still {seen[-1].name}")
 
 
 def test_revoked_and_removed_keys_are_refused_after_the_file_changes(
@@ -127,13 +127,14 @@ def test_revoked_and_removed_keys_are_refused_after_the_file_changes(
 def test_health_and_reflection_need_no_key(platform: Platform, gateway_channel: OpenGatewayChannel) -> None:
     channel = gateway_channel(platform.gateway.target)
     health = health_pb2_grpc.HealthStub(channel)
-    deadline = time.monotonic() + 10
-    while (
-        health.Check(health_pb2.HealthCheckRequest(), timeout=5).status
-        != health_pb2.HealthCheckResponse.SERVING
-    ):
-        assert time.monotonic() < deadline, "gateway never SERVING"
-        time.sleep(0.1)
+    eventually(
+        lambda: (
+            health.Check(health_pb2.HealthCheckRequest(), timeout=5).status
+            == health_pb2.HealthCheckResponse.SERVING
+        ),
+        timeout=10,
+        what="the gateway SERVING",
+    )
     reflection = reflection_pb2_grpc.ServerReflectionStub(channel)
     answers = reflection.ServerReflectionInfo(
         iter([reflection_pb2.ServerReflectionRequest(list_services="")])

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 import uuid
 
 import grpc
@@ -13,6 +12,7 @@ from gamekit.status import error_details
 from games.catalog.v1 import catalog_pb2 as cpb
 from games.catalog.v1 import catalog_pb2_grpc as cpb_grpc
 from tests.fixtures.catalog import RunningCatalog, StartCatalog
+from tests.fixtures.eventually import eventually
 from tests.fixtures.gateway import OpenGatewayChannel, Platform
 from tests.fixtures.wire import unknown_field
 
@@ -46,10 +46,15 @@ def wait_for_revision(
 ) -> None:
     """Until the gateway follows the catalog's current revision (so no change is still on its way)."""
     service = (catalog or platform.catalog).app.service
-    deadline = time.monotonic() + timeout
-    while platform.gateway.app.cache.revision != service.current_revision():
-        assert time.monotonic() < deadline, "the gateway never caught up with the catalog revision"
-        time.sleep(0.02)
+    eventually(
+        lambda: platform.gateway.app.cache.revision == service.current_revision(),
+        timeout=timeout,
+        interval=0.02,
+        what=lambda: (
+            f"the gateway at the catalog's revision {service.current_revision()};"
+            f" it is at {platform.gateway.app.cache.revision}"
+        ),
+    )
 
 
 def create(stub: cpb_grpc.CatalogServiceStub, name: str) -> cpb.Game:
@@ -57,12 +62,20 @@ def create(stub: cpb_grpc.CatalogServiceStub, name: str) -> cpb.Game:
     return stub.CreateGame(cpb.CreateGameRequest(game=game, request_id=str(uuid.uuid4())), timeout=10).game
 
 
+def writer_with_a_game(
+    platform: Platform, gateway_channel: OpenGatewayChannel, name: str
+) -> tuple[cpb_grpc.CatalogServiceStub, cpb.Game]:
+    """A writer's stub through the gateway, and a game it made, once the gateway follows that write."""
+    stub = cpb_grpc.CatalogServiceStub(gateway_channel(platform.gateway.target, platform.keys.writer))
+    game = create(stub, name)
+    wait_for_revision(platform)
+    return stub, game
+
+
 def test_repeated_reads_are_hits_and_skip_the_backend(
     platform: Platform, gateway_channel: OpenGatewayChannel
 ) -> None:
-    stub = cpb_grpc.CatalogServiceStub(gateway_channel(platform.gateway.target, platform.keys.writer))
-    game = create(stub, "Cached Quest")
-    wait_for_revision(platform)
+    stub, game = writer_with_a_game(platform, gateway_channel, "Cached Quest")
     hits, misses = lookups("GetGame", "hit"), lookups("GetGame", "miss")
     before = handled("GetGame")
 
@@ -76,9 +89,7 @@ def test_repeated_reads_are_hits_and_skip_the_backend(
 
 
 def test_a_write_shows_on_the_very_next_read(platform: Platform, gateway_channel: OpenGatewayChannel) -> None:
-    stub = cpb_grpc.CatalogServiceStub(gateway_channel(platform.gateway.target, platform.keys.writer))
-    game = create(stub, "Before Quest")
-    wait_for_revision(platform)
+    stub, game = writer_with_a_game(platform, gateway_channel, "Before Quest")
     search = cpb.SearchGamesRequest(query="quest")
     for _ in range(2):  # the second of each is served from the cache
         assert (
@@ -107,9 +118,7 @@ def test_a_write_shows_on_the_very_next_read(platform: Platform, gateway_channel
 def test_writes_elsewhere_reach_the_cache_through_the_revision_watch(
     platform: Platform, gateway_channel: OpenGatewayChannel, channel_as
 ) -> None:
-    stub = cpb_grpc.CatalogServiceStub(gateway_channel(platform.gateway.target, platform.keys.writer))
-    game = create(stub, "Elsewhere")
-    wait_for_revision(platform)
+    stub, game = writer_with_a_game(platform, gateway_channel, "Elsewhere")
     assert stub.GetGame(cpb.GetGameRequest(name=game.name), timeout=10).game.display_name == "Elsewhere"
     revision = platform.gateway.app.cache.revision
 
@@ -121,10 +130,12 @@ def test_writes_elsewhere_reach_the_cache_through_the_revision_watch(
         ),
         timeout=10,
     )
-    deadline = time.monotonic() + 10
-    while platform.gateway.app.cache.revision == revision:
-        assert time.monotonic() < deadline, "the watch never reported the new revision"
-        time.sleep(0.01)
+    eventually(
+        lambda: platform.gateway.app.cache.revision != revision,
+        timeout=10,
+        interval=0.01,
+        what="the watch reporting the new revision",
+    )
     assert stub.GetGame(cpb.GetGameRequest(name=game.name), timeout=10).game.display_name == "Changed"
 
 
@@ -134,19 +145,19 @@ def test_watch_down_bypasses_the_cache_and_recovers(
     start_catalog: StartCatalog,
     platform_database_url: str,
 ) -> None:
-    stub = cpb_grpc.CatalogServiceStub(gateway_channel(platform.gateway.target, platform.keys.writer))
-    game = create(stub, "Outage")
-    wait_for_revision(platform)
+    stub, game = writer_with_a_game(platform, gateway_channel, "Outage")
     request = cpb.GetGameRequest(name=game.name)
     stub.GetGame(request, timeout=10)
     stub.GetGame(request, timeout=10)  # cached now
 
     port = platform.catalog.host.port
     platform.catalog.host.stop(0)
-    deadline = time.monotonic() + 10
-    while platform.gateway.app.cache.revision is not None:
-        assert time.monotonic() < deadline, "the gateway did not notice the watch broke"
-        time.sleep(0.02)
+    eventually(
+        lambda: platform.gateway.app.cache.revision is None,
+        timeout=10,
+        interval=0.02,
+        what="the gateway noticing the watch broke",
+    )
     bypassed = lookups("GetGame", "bypass")
     with pytest.raises(grpc.RpcError) as down:
         stub.GetGame(request, timeout=10)
@@ -167,9 +178,7 @@ def test_watch_down_bypasses_the_cache_and_recovers(
 def test_unknown_fields_and_explicit_defaults_share_one_cache_entry(
     platform: Platform, gateway_channel: OpenGatewayChannel
 ) -> None:
-    writer = cpb_grpc.CatalogServiceStub(gateway_channel(platform.gateway.target, platform.keys.writer))
-    game = create(writer, "Canonical Quest")
-    wait_for_revision(platform)
+    _, game = writer_with_a_game(platform, gateway_channel, "Canonical Quest")
     # Bytes as a caller may send them, past any stub: no serializers on either side.
     channel = gateway_channel(platform.gateway.target, platform.keys.reader)
     get_game = channel.unary_unary("/games.catalog.v1.CatalogService/GetGame")

@@ -12,14 +12,13 @@ from google.rpc import status_pb2
 
 from gamectl.certs import DevPki, spiffe_id
 from gamekit.identity import AccessPolicy
-from gamekit.server import ServiceHost
-from gamekit.settings import ServiceSettings
 from gamekit.status import error_details
 from games.catalog.v1 import catalog_pb2 as cpb
 from games.catalog.v1 import catalog_pb2_grpc as cpb_grpc
 from games.ingestion.v1 import ingestion_pb2 as ipb
 from games.ingestion.v1 import ingestion_pb2_grpc as ipb_grpc
 from tests.fixtures.gateway import ApiKeys, OpenGatewayChannel, Platform, RunningGateway, StartGateway
+from tests.integration.gateway.backends import start_backend
 from tests.integration.gateway.leaky_backend import ABORTS, LEAKS, LeakyCatalog
 
 CATALOG = cpb.DESCRIPTOR.services_by_name["CatalogService"]
@@ -37,22 +36,13 @@ def leaky(
     dev_pki: DevPki, start_gateway: StartGateway, api_keys: ApiKeys, gateway_channel: OpenGatewayChannel
 ) -> Iterator[Leaky]:
     """A gateway whose catalog (and ingestion) is the LeakyCatalog, on the catalog's certificate."""
-    cert = dev_pki.certs["catalog"]
-    settings = ServiceSettings(
-        host="127.0.0.1",
-        port=0,
-        health_port=0,
-        metrics_port=0,
-        tls_cert_file=cert.cert_file,
-        tls_key_file=cert.key_file,
-        tls_ca_file=dev_pki.ca_file,
-    )
     servicer = LeakyCatalog()
-    host = ServiceHost(
-        settings,
+    host = start_backend(
+        dev_pki,
+        "catalog",
         [(CATALOG.full_name, lambda server: cpb_grpc.add_CatalogServiceServicer_to_server(servicer, server))],
         AccessPolicy.for_service(CATALOG, [spiffe_id("gateway")]),
-    ).start()
+    )
     target = f"127.0.0.1:{host.port}"
     gateway = start_gateway(catalog_target=target, ingestion_target=target, api_keys_file=api_keys.path)
     stub = cpb_grpc.CatalogServiceStub(gateway_channel(gateway.target, api_keys.admin))

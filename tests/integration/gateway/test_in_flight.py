@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import threading
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import partial
 
@@ -14,8 +13,7 @@ from prometheus_client import REGISTRY
 
 from gamectl.certs import DevPki, spiffe_id
 from gamekit.identity import AccessPolicy
-from gamekit.server import HostOptions, ServiceHost
-from gamekit.settings import ServiceSettings
+from gamekit.server import HostOptions
 from gamekit.status import error_details
 from games.catalog.v1 import catalog_pb2 as cpb
 from games.catalog.v1 import catalog_pb2_grpc as cpb_grpc
@@ -23,13 +21,16 @@ from games.ingestion.v1 import ingestion_pb2 as ipb
 from games.ingestion.v1 import ingestion_pb2_grpc as ipb_grpc
 from gateway.callers.keys import create_key
 from gateway.surface import ADMIN
+from tests.fixtures.eventually import eventually
 from tests.fixtures.gateway import ApiKeys, OpenGatewayChannel, RunningGateway, StartGateway
+from tests.integration.gateway.backends import start_backend
 from tests.integration.gateway.leaky_backend import LeakyCatalog
 
 CATALOG = cpb.DESCRIPTOR.services_by_name["CatalogService"]
 INGESTION = ipb.DESCRIPTOR.services_by_name["IngestionService"]
 GATEWAY_WORKERS = 16  # gamekit's ServiceHost default: what sixteen long calls used to take, all of it
 LIMIT = 4
+CALLS_SECONDS = 20.0  # how long the gateway may take to pass calls on to the backend or refuse them
 
 
 class HeldIngestion(ipb_grpc.IngestionServiceServicer):
@@ -64,27 +65,18 @@ class Held:
 @pytest.fixture
 def held(dev_pki: DevPki, start_gateway: StartGateway, api_keys: ApiKeys) -> Iterator[Held]:
     """A gateway allowing LIMIT calls in flight per key, in front of a catalog and a held ingestion."""
-    cert = dev_pki.certs["ingestion"]
-    settings = ServiceSettings(
-        host="127.0.0.1",
-        port=0,
-        health_port=0,
-        metrics_port=0,
-        tls_cert_file=cert.cert_file,
-        tls_key_file=cert.key_file,
-        tls_ca_file=dev_pki.ca_file,
-    )
     catalog, ingestion = LeakyCatalog(), HeldIngestion()
     gateway_only = [spiffe_id("gateway")]
-    host = ServiceHost(
-        settings,
+    host = start_backend(
+        dev_pki,
+        "ingestion",
         [
             (CATALOG.full_name, partial(cpb_grpc.add_CatalogServiceServicer_to_server, catalog)),
             (INGESTION.full_name, partial(ipb_grpc.add_IngestionServiceServicer_to_server, ingestion)),
         ],
         AccessPolicy.for_service(CATALOG, gateway_only) | AccessPolicy.for_service(INGESTION, gateway_only),
-        options=HostOptions(max_workers=64),  # not what is measured: it holds whatever reaches it
-    ).start()
+        HostOptions(max_workers=64),  # not what is measured: it holds whatever reaches it
+    )
     batch_key = create_key(api_keys.path, key_id="batch", scopes=[ADMIN], max_in_flight=2)
     target = f"127.0.0.1:{host.port}"
     gateway = start_gateway(
@@ -105,11 +97,14 @@ def refusals() -> float:
     return value or 0.0
 
 
-def wait_until(condition: Callable[[], bool], what: str, timeout: float = 20.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, what
-        time.sleep(0.02)
+def held_or_answered(held: Held, calls: list[grpc.Future], count: int) -> None:
+    """Until `count` calls have reached the held backend or been answered (refused, mostly)."""
+    eventually(
+        lambda: held.backend.held + len(done(calls)) >= count,
+        timeout=CALLS_SECONDS,
+        interval=0.02,
+        what=lambda: f"{count} calls held or answered; {held.backend.held} held, {len(done(calls))} answered",
+    )
 
 
 def done(calls: list[grpc.Future]) -> list[grpc.Future]:
@@ -126,14 +121,12 @@ def test_one_keys_long_calls_leave_the_gateway_to_every_other_caller(
 
     calls = [operator.RunIngestion.future(ipb.RunIngestionRequest(), timeout=60) for _ in range(slow)]
     # Every call has either reached the backend or been answered, or the gateway's workers are all taken.
-    wait_until(
-        lambda: held.backend.held + len(done(calls)) >= GATEWAY_WORKERS, "the calls never reached anything"
-    )
+    held_or_answered(held, calls, GATEWAY_WORKERS)
 
     game = reader.GetGame(cpb.GetGameRequest(name="games/7"), timeout=10).game
     assert game.display_name == "fine", "another key's read is answered while the long calls go on"
 
-    wait_until(lambda: held.backend.held + len(done(calls)) == slow, "calls neither held nor answered")
+    held_or_answered(held, calls, slow)
     assert held.backend.held == LIMIT
     refused = done(calls)
     assert len(refused) == slow - LIMIT
@@ -159,7 +152,7 @@ def test_a_key_with_its_own_limit_in_the_keys_file(held: Held, gateway_channel: 
     operator = ipb_grpc.IngestionServiceStub(gateway_channel(held.gateway.target, held.keys.operator))
 
     calls = [batch.RunIngestion.future(ipb.RunIngestionRequest(), timeout=60) for _ in range(5)]
-    wait_until(lambda: held.backend.held + len(done(calls)) == 5, "some calls are neither held nor answered")
+    held_or_answered(held, calls, 5)
     assert held.backend.held == 2
     for call in done(calls):
         details = error_details(call.exception())
@@ -168,7 +161,12 @@ def test_a_key_with_its_own_limit_in_the_keys_file(held: Held, gateway_channel: 
 
     # Each key counts its own calls: the operator's default limit is all its own.
     more = [operator.RunIngestion.future(ipb.RunIngestionRequest(), timeout=60) for _ in range(LIMIT)]
-    wait_until(lambda: held.backend.held == 2 + LIMIT, "the operator's calls were refused")
+    eventually(
+        lambda: held.backend.held == 2 + LIMIT,
+        timeout=CALLS_SECONDS,
+        interval=0.02,
+        what=lambda: f"the operator's calls held beside the batch key's; {held.backend.held} held",
+    )
     assert done(more) == []
     held.backend.release.set()
     assert all(call.result().run.name == "runs/1" for call in more)

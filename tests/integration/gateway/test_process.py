@@ -16,7 +16,7 @@ from games.catalog.v1 import catalog_pb2 as cpb
 from games.catalog.v1 import catalog_pb2_grpc as cpb_grpc
 from tests.fixtures.gateway import OpenGatewayChannel, Platform
 from tests.fixtures.health import NOT_SERVING, SERVING, health_status, wait_for_health
-from tests.support.processes import python_m
+from tests.fixtures.servers import python_m
 
 HEALTH_TIMEOUT = 20.0  # seconds a health change may take
 

@@ -15,6 +15,8 @@ from gamectl.net import free_port
 from gamectl.redislocal import RedisProcess
 from gateway.ratelimit.limiter import RateLimiter
 from gateway.ratelimit.shared import KEY_PREFIX
+from tests.fixtures.eventually import eventually
+from tests.fixtures.servers import stopping
 
 pytestmark = pytest.mark.slow
 
@@ -30,16 +32,8 @@ def _fallbacks() -> float:
 @pytest.fixture
 def limiters() -> Iterator[Callable[..., RateLimiter]]:
     """Makes RateLimiters, all closed after the test."""
-    made: list[RateLimiter] = []
-
-    def make(**kwargs: object) -> RateLimiter:
-        limiter = RateLimiter(**kwargs)  # type: ignore[arg-type]
-        made.append(limiter)
-        return limiter
-
-    yield make
-    for limiter in made:
-        limiter.close()
+    with stopping(RateLimiter.close) as keep:
+        yield lambda **kwargs: keep(RateLimiter(**kwargs))
 
 
 @pytest.fixture
@@ -73,10 +67,23 @@ def sharing(
 
 def wait_for_count(limiter: RateLimiter, replicas: int, timeout: float = 5.0) -> None:
     """Until `limiter` has counted `replicas` gateways sharing its Redis."""
-    deadline = time.monotonic() + timeout
-    while limiter.replicas != replicas:
-        assert time.monotonic() < deadline, f"counted {limiter.replicas} replicas, not {replicas}"
-        time.sleep(0.01)
+    eventually(
+        lambda: limiter.replicas == replicas,
+        timeout=timeout,
+        interval=0.01,
+        what=lambda: f"{replicas} replicas counted; {limiter.replicas} are",
+    )
+
+
+def wait_back_on_redis(limiter: RateLimiter, timeout: float = 10.0) -> None:
+    """Until `limiter` decides in Redis again (it probes Redis again only when asked to decide)."""
+
+    def back() -> bool:
+        if not limiter.using_redis:
+            limiter.check("k")
+        return limiter.using_redis
+
+    eventually(back, timeout=timeout, interval=0.01, what="the limiter deciding in Redis again")
 
 
 def test_three_replicas_share_one_limit(
@@ -154,11 +161,7 @@ def test_redis_down_falls_back_to_local_share_then_recovers(
     assert len([r for r in caplog.records if "falling back" in r.getMessage()]) == 1
 
     redis_server.start()
-    deadline = time.monotonic() + 10
-    while not limiter.using_redis and time.monotonic() < deadline:
-        limiter.check("k")
-        time.sleep(0.01)
-    assert limiter.using_redis
+    wait_back_on_redis(limiter)
     assert _sample("gateway_ratelimit_backend", backend="redis") == 1
     # Decisions come from the restarted server (a slow limit keeps the key long enough to see it).
     assert limiter.check("after", rps=0.01, burst=1).allowed
@@ -196,11 +199,7 @@ def test_frozen_redis_times_out_into_the_fallback(
         assert _fallbacks() == fallbacks + 1
     finally:
         redis_server.resume()
-    deadline = time.monotonic() + 10
-    while not limiter.using_redis and time.monotonic() < deadline:
-        limiter.check("k")
-        time.sleep(0.01)
-    assert limiter.using_redis
+    wait_back_on_redis(limiter)
 
 
 def test_unreachable_redis_from_the_start(limiters: Callable[..., RateLimiter]) -> None:

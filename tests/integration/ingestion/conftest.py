@@ -14,6 +14,7 @@ from gamectl.certs import DevPki
 from games.catalog.v1 import catalog_pb2 as cpb
 from games.catalog.v1 import catalog_pb2_grpc as cpb_grpc
 from tests.factories.deliveries import large_delivery
+from tests.fixtures import plugins
 from tests.fixtures.catalog import RunningCatalog, StartCatalog
 from tests.fixtures.ingestion import ingestion_env
 
@@ -25,6 +26,11 @@ if TYPE_CHECKING:
 Put = Callable[..., str]
 LARGE_RECORDS = 100_000
 MEDIUM_RECORDS = 15_000
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    # Failed runs post to a Slack-compatible webhook: tests/fixtures/webhook.py plays it.
+    plugins.load(config, "tests.fixtures.webhook")
 
 
 @pytest.fixture(scope="session")

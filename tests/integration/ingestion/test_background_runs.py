@@ -32,9 +32,9 @@ from tests.fixtures.ingestion import (
     ingestion_settings,
     wait_until_a_run_waits,
 )
+from tests.fixtures.servers import python_m
 from tests.integration.ingestion.conftest import Put, all_games, imports
 from tests.integration.ingestion.locks import wait_until_no_advisory_locks
-from tests.support.processes import python_m
 
 
 @pytest.fixture
@@ -116,9 +116,9 @@ def test_sigterm_during_a_run_exits_and_the_next_run_marks_it_failed_and_imports
 
     assert imports(gateway) == [], "the cut run published nothing"
     wait_until_no_advisory_locks(ledger_engine, timeout=30)
-    summary = ingestion.runs.runner.run()
+    summary = ingestion.runner.run()
     assert summary.run.files_imported == 1, summary
-    cut = ingestion.ledger.store.get_run(int(started.name.removeprefix("runs/")))
+    cut = ingestion.ledger.get_run(int(started.name.removeprefix("runs/")))
     assert cut.state is RunState.FAILED
     assert cut.error.startswith("the run ended without recording its end")
     (published,) = imports(gateway)

@@ -34,7 +34,7 @@ def test_an_event_for_another_bucket_or_prefix_is_counted_deleted_and_never_impo
     sqs_client.send_message(QueueUrl=queue_url, MessageBody=s3_event(other, "deliveries/ios.top100.json"))
     sqs_client.send_message(QueueUrl=queue_url, MessageBody=s3_event(bucket, "outside/ios.top100.json"))
     consumer = SqsConsumer(
-        queue_url=queue_url, sqs=sqs_client, handle=ingestion.runs.runner.run_object, wait_seconds=0
+        queue_url=queue_url, sqs=sqs_client, handle=ingestion.runner.run_object, wait_seconds=0
     )
     foreign = count("foreign")
 
@@ -45,8 +45,8 @@ def test_an_event_for_another_bucket_or_prefix_is_counted_deleted_and_never_impo
     assert count("foreign") == foreign + 2
     assert messages_left(sqs_client, queue_url) == 0, "deleted, never to come back"
     assert all_games(gateway) == []
-    assert ingestion.ledger.store.list_files().items == []
-    assert ingestion.ledger.store.list_runs().items == [], "not even a run is started for it"
+    assert ingestion.ledger.list_files().items == []
+    assert ingestion.ledger.list_runs().items == [], "not even a run is started for it"
     assert caplog.text.count("outside the configured bucket and prefix") == 2
 
 
@@ -61,7 +61,7 @@ def test_the_event_of_a_rejected_file_is_deleted(
     put("2026-12-04/ios.top100.json", b"<html>export failed</html>")
     sqs_client.send_message(QueueUrl=queue_url, MessageBody=s3_event(bucket, "2026-12-04/ios.top100.json"))
     consumer = SqsConsumer(
-        queue_url=queue_url, sqs=sqs_client, handle=ingestion.runs.runner.run_object, wait_seconds=0
+        queue_url=queue_url, sqs=sqs_client, handle=ingestion.runner.run_object, wait_seconds=0
     )
     handled = count("handled")
 
@@ -69,7 +69,7 @@ def test_the_event_of_a_rejected_file_is_deleted(
 
     assert count("handled") == handled + 1
     assert messages_left(sqs_client, queue_url) == 0
-    (entry,) = ingestion.ledger.store.list_files().items
+    (entry,) = ingestion.ledger.list_files().items
     assert entry.state.value == "rejected"
     assert entry.reject_reason.startswith("not JSON")
 

@@ -103,7 +103,7 @@ def test_a_hostile_file_gets_its_reason_in_bounded_memory_and_the_next_run_succe
 
     print(f"{name}: peak RSS {peak / MiB:.0f} MiB")
     assert peak < PEAK_RSS_LIMIT, f"{name}: peak RSS {peak / MiB:.0f} MiB"
-    (entry,) = ingestion.ledger.store.list_files().items
+    (entry,) = ingestion.ledger.list_files().items
     assert entry.state is case.state, (entry.state, entry.reject_reason or entry.error, summary)
     assert re.match(case.reason, entry.reject_reason), entry.reject_reason
     assert code == (0 if case.state is FileState.IMPORTED else 1), summary

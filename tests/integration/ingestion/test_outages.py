@@ -29,7 +29,7 @@ def test_s3_unavailable_fails_the_run_then_the_next_run_imports(
     gateway: cpb_grpc.CatalogServiceStub,
 ) -> None:
     moto_server.stop()
-    down = ingestion.runs.runner.run()
+    down = ingestion.runner.run()
     assert down.run.state is RunState.FAILED
     assert down.run.error.startswith(f"cannot list s3://{bucket}/")
     assert down.files == ()
@@ -37,7 +37,7 @@ def test_s3_unavailable_fails_the_run_then_the_next_run_imports(
     moto_server.start()  # moto keeps nothing across a restart: deliver again
     s3_client.create_bucket(Bucket=bucket)
     s3_client.put_object(Bucket=bucket, Key="back/ios.top100.json", Body=delivery([[app(1)]]))
-    back = ingestion.runs.runner.run()
+    back = ingestion.runner.run()
     assert back.succeeded, back
     assert back.run.files_imported == 1
     assert len(imports(gateway)) == 1
@@ -47,15 +47,15 @@ def test_s3_lost_between_listing_and_reading_fails_the_file(
     ingestion: IngestionApp, moto_server: LocalS3, put: Put, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     put("gone/ios.top100.json", delivery([[app(1)]]))
-    listed = ingestion.runs.runner._source.list_objects()
-    monkeypatch.setattr(ingestion.runs.runner._source, "list_objects", lambda: listed)
+    listed = ingestion.runner._source.list_objects()
+    monkeypatch.setattr(ingestion.runner._source, "list_objects", lambda: listed)
     moto_server.stop()
-    summary = ingestion.runs.runner.run()
+    summary = ingestion.runner.run()
     (outcome,) = summary.files
     assert outcome.outcome is Outcome.FAILED
     assert outcome.reason.startswith("cannot read s3://")
     assert "gave up after 2 attempts" in outcome.reason
-    entry = ingestion.ledger.store.get_file(outcome.file_id or 0)
+    entry = ingestion.ledger.get_file(outcome.file_id or 0)
     assert (entry.state, entry.attempts) == (FileState.FAILED, 2)
 
 
@@ -73,7 +73,7 @@ def test_catalog_lost_mid_stream_publishes_nothing_then_the_next_run_imports(
     put_file(s3_client, bucket, medium_file)
     ingestion = build_ingestion_app(bucket=bucket, catalog_target=catalog.target, import_batch_size=500)
     result: list[RunSummary] = []
-    running = threading.Thread(target=lambda: result.append(ingestion.runs.runner.run()))
+    running = threading.Thread(target=lambda: result.append(ingestion.runner.run()))
     running.start()
     wait_until_importing(ingestion)
     time.sleep(1.0)  # well into the stream
@@ -113,7 +113,7 @@ def test_two_runs_at_once_import_each_file_exactly_once(
 
     def run(ingestion: IngestionApp) -> None:
         start.wait()
-        results.append(ingestion.runs.runner.run())
+        results.append(ingestion.runner.run())
 
     threads = [threading.Thread(target=run, args=(i,)) for i in (first, second)]
     for thread in threads:

@@ -44,7 +44,7 @@ def test_an_over_threshold_file_publishes_nothing_alerts_once_and_can_be_accepte
         bucket=bucket, catalog_target=catalog.target, alert_webhook_url=webhook.url
     )
     put("2026-12-01/ios.top100.json", delivery([[app(n)] for n in range(1, 21)]))
-    assert ingestion.runs.runner.run().succeeded
+    assert ingestion.runner.run().succeeded
     before = names(gateway)
     assert len(before) == 20
 
@@ -55,7 +55,7 @@ def test_an_over_threshold_file_publishes_nothing_alerts_once_and_can_be_accepte
     put("2026-12-02/ios.top100.json", delivery(broken))
     counted = rejected("quarantined")
 
-    summary = ingestion.runs.runner.run()
+    summary = ingestion.runner.run()
 
     assert summary.run.state is RunState.FAILED
     assert (summary.run.files_skipped, summary.run.files_rejected) == (1, 1)
@@ -64,28 +64,28 @@ def test_an_over_threshold_file_publishes_nothing_alerts_once_and_can_be_accepte
     assert "first reason: missing app_id" in outcome.reason
     assert names(gateway) == before, "nothing of a rejected file reaches the catalog"
     assert len(imports(gateway)) == 1
-    entry = ingestion.ledger.store.get_file(outcome.file_id or 0)
+    entry = ingestion.ledger.get_file(outcome.file_id or 0)
     assert (entry.state, entry.reject_reason) == (FileState.REJECTED, outcome.reason)
     assert entry.records.quarantined == 12
-    assert len(ingestion.ledger.store.list_quarantined(file_id=entry.id, page_size=100).items) == 12
+    assert len(ingestion.ledger.list_quarantined(file_id=entry.id, page_size=100).items) == 12
     assert rejected("quarantined") == counted + 1
     [alert] = webhook.payloads()
     assert alert["files_rejected"] == 1
     assert "2026-12-02/ios.top100.json: rejected: 12 of 22 records quarantined" in alert["text"]
 
-    again = ingestion.runs.runner.run()
+    again = ingestion.runner.run()
     assert again.succeeded, "a rejected file fails no later run"
     assert again.run.files_skipped == 2
     assert len(webhook.received) == 1, "said once"
     assert rejected("quarantined") == counted + 1
 
-    summary, accepted = ingestion.runs.runner.accept(entry.id, accepted_by="ops-admin via spiffe://x")
+    summary, accepted = ingestion.runner.accept(entry.id, accepted_by="ops-admin via spiffe://x")
     assert summary.succeeded
     assert (accepted.state, accepted.accepted_by) == (FileState.IMPORTED, "ops-admin via spiffe://x")
     assert accepted.records.quarantined == 12
     after = names(gateway)
     assert [after[str(app(n)["app_id"])] for n in (1, 10)] == ["Renamed 1", "Renamed 10"]
-    assert ingestion.runs.runner.run().run.files_skipped == 2, "an accepted file is imported once"
+    assert ingestion.runner.run().run.files_skipped == 2, "an accepted file is imported once"
 
 
 def test_quarantine_rows_are_bounded_and_the_rest_counted(
@@ -96,12 +96,12 @@ def test_quarantine_rows_are_bounded_and_the_rest_counted(
         "q/ios.top100.json", delivery([[{"name": f"no id {n}", "os": "ios"}] for n in range(30)] + [[app(1)]])
     )
 
-    (outcome,) = ingestion.runs.runner.run().files
+    (outcome,) = ingestion.runner.run().files
 
     assert outcome.outcome is Outcome.REJECTED
-    entry = ingestion.ledger.store.get_file(outcome.file_id or 0)
+    entry = ingestion.ledger.get_file(outcome.file_id or 0)
     assert entry.records.quarantined == 30
-    kept = ingestion.ledger.store.list_quarantined(file_id=entry.id, page_size=100).items
+    kept = ingestion.ledger.list_quarantined(file_id=entry.id, page_size=100).items
     assert sorted(r.position for r in kept) == [0, 1, 2, 3, 4], "the first ones are kept, the rest counted"
 
 
@@ -119,21 +119,21 @@ def test_a_transient_failure_is_retried_by_later_runs_then_rejected(
     catalog.host.stop(0)
     gave_up = rejected("gave_up")
 
-    first = ingestion.runs.runner.run()
+    first = ingestion.runner.run()
     (outcome,) = first.files
     assert (first.run.state, outcome.outcome) == (RunState.FAILED, Outcome.FAILED)
-    entry = ingestion.ledger.store.get_file(outcome.file_id or 0)
+    entry = ingestion.ledger.get_file(outcome.file_id or 0)
     assert (entry.state, entry.failures) == (FileState.FAILED, 1)
     assert "the catalog is unavailable" in entry.error
 
-    second = ingestion.runs.runner.run()
+    second = ingestion.runner.run()
     (outcome,) = second.files
     assert outcome.outcome is Outcome.REJECTED
     assert outcome.reason.startswith("gave up after 2 or more failed runs over 0 h; the last: the catalog is")
     assert rejected("gave_up") == gave_up + 1
-    assert ingestion.ledger.store.get_file(entry.id).state is FileState.REJECTED
+    assert ingestion.ledger.get_file(entry.id).state is FileState.REJECTED
 
-    third = ingestion.runs.runner.run()
+    third = ingestion.runner.run()
     assert third.succeeded
     assert third.run.files_skipped == 1
     assert len(webhook.received) == 2, "one alert per failed run, none once the file is rejected"
@@ -143,15 +143,15 @@ def test_a_new_delivery_under_the_key_of_a_rejected_file_is_a_new_file(
     ingestion: IngestionApp, gateway: cpb_grpc.CatalogServiceStub, put: Put
 ) -> None:
     put("same/ios.top100.json", b"[[{")
-    assert ingestion.runs.runner.run().run.files_rejected == 1
+    assert ingestion.runner.run().run.files_rejected == 1
 
     put("same/ios.top100.json", delivery([[app(1)]]))
-    fixed = ingestion.runs.runner.run()
+    fixed = ingestion.runner.run()
 
     assert fixed.succeeded
     assert (fixed.run.files_imported, fixed.run.files_rejected) == (1, 0)
     assert len(all_games(gateway)) == 1
-    files = ingestion.ledger.store.list_files(page_size=10).items
+    files = ingestion.ledger.list_files(page_size=10).items
     assert sorted(f.state.value for f in files) == ["imported", "rejected"]
 
 
@@ -159,18 +159,18 @@ def test_an_accept_that_fails_keeps_the_rejection_as_it_was(
     ingestion: IngestionApp, catalog: RunningCatalog, put: Put
 ) -> None:
     put("a/ios.top100.json", delivery([[app(1)], [{}], [{}]]))
-    (outcome,) = ingestion.runs.runner.run().files
-    before = ingestion.ledger.store.get_file(outcome.file_id or 0)
+    (outcome,) = ingestion.runner.run().files
+    before = ingestion.ledger.get_file(outcome.file_id or 0)
     assert before.state is FileState.REJECTED
     catalog.host.stop(0)
 
-    summary, after = ingestion.runs.runner.accept(before.id, accepted_by="ops")
+    summary, after = ingestion.runner.accept(before.id, accepted_by="ops")
 
     assert summary.run.state is RunState.FAILED
     assert after.state is FileState.REJECTED
     assert (after.reject_reason, after.records) == (before.reject_reason, before.records)
     assert after.error.startswith("accepted by ops, but the import failed: the catalog is unavailable")
-    kept = ingestion.ledger.store.list_quarantined(file_id=before.id).items
+    kept = ingestion.ledger.list_quarantined(file_id=before.id).items
     assert sorted(r.position for r in kept) == [1, 2], "the quarantine the operator judged by is kept"
 
 
@@ -187,7 +187,7 @@ def test_games_with_every_field_at_its_cap_go_in_batches_the_catalog_takes(
     big["categories"] = ["c" * 200] * 20
     put("big/ios.top100.json", delivery([[app(n) | big] for n in range(1, 401)]))
 
-    summary = ingestion.runs.runner.run()
+    summary = ingestion.runner.run()
 
     assert summary.succeeded, summary
     assert len(all_games(gateway)) == 400
@@ -197,18 +197,18 @@ def test_accepting_a_file_another_run_holds_is_aborted_not_reported_done(
     ingestion: IngestionApp, put: Put
 ) -> None:
     put("busy/ios.top100.json", b"[[{")
-    (outcome,) = ingestion.runs.runner.run().files
-    entry = ingestion.ledger.store.get_file(outcome.file_id or 0)
+    (outcome,) = ingestion.runner.run().files
+    entry = ingestion.ledger.get_file(outcome.file_id or 0)
 
     # Another replica's accept of the same file holds its lock (and has not yet marked it importing).
     with ingestion.engine.connect() as other:
         other.execute(select(func.pg_advisory_lock(lock_key(entry.source))))
         with pytest.raises(Aborted, match="being imported by a concurrent run") as busy:
-            ingestion.runs.runner.accept(entry.id, accepted_by="ops")
+            ingestion.runner.accept(entry.id, accepted_by="ops")
         other.execute(select(func.pg_advisory_unlock(lock_key(entry.source))))
 
     assert busy.value.reason == "FILE_BUSY"
-    assert ingestion.ledger.store.get_file(entry.id).state is FileState.REJECTED
+    assert ingestion.ledger.get_file(entry.id).state is FileState.REJECTED
 
 
 def test_a_reason_quoting_a_huge_token_is_clipped_before_it_is_stored_or_sent(
@@ -220,9 +220,9 @@ def test_a_reason_quoting_a_huge_token_is_clipped_before_it_is_stored_or_sent(
         b'[[{"app_id": 1, "os": "ios", "name": "x", "rating": ' + b"9" * 100_000 + b"}]]",
     )
 
-    (outcome,) = ingestion.runs.runner.run().files
+    (outcome,) = ingestion.runner.run().files
 
-    entry = ingestion.ledger.store.get_file(outcome.file_id or 0)
+    entry = ingestion.ledger.get_file(outcome.file_id or 0)
     assert entry.state is FileState.REJECTED
     assert 100 < len(entry.reject_reason) <= 2000
     assert len(outcome.reason) <= 2000

@@ -87,7 +87,7 @@ def wait_until_importing(ingestion: IngestionApp, timeout: float = 60.0) -> None
     """Until the ledger's one file is being imported."""
 
     def importing() -> bool:
-        files = ingestion.ledger.store.list_files().items
+        files = ingestion.ledger.list_files().items
         return bool(files) and files[0].state is FileState.IMPORTING
 
     eventually(importing, timeout=timeout, interval=0.05, what="the file importing")
@@ -113,17 +113,17 @@ def test_killed_mid_file_then_the_next_run_imports_it_once(
         process.wait(timeout=10)
 
     assert imports(gateway) == [], "the catalog shows nothing of a file whose import was cut"
-    (killed,) = ingestion.ledger.store.list_runs().items
+    (killed,) = ingestion.ledger.list_runs().items
     assert killed.state is RunState.RUNNING
     wait_until_no_advisory_locks(ingestion.engine, timeout=10)
-    summary = ingestion.runs.runner.run()
+    summary = ingestion.runner.run()
     assert summary.run.files_imported == 1, summary
-    killed = ingestion.ledger.store.get_run(killed.id)
+    killed = ingestion.ledger.get_run(killed.id)
     assert killed.state is RunState.FAILED, "the killed run still shows as running"
     assert killed.error.startswith("the run ended without recording its end")
     (published,) = imports(gateway)
     assert published.created_count == MEDIUM_RECORDS
-    entry = ingestion.ledger.store.list_files().items[0]
+    entry = ingestion.ledger.list_files().items[0]
     assert (entry.state, entry.attempts) == (FileState.IMPORTED, 2)
 
 

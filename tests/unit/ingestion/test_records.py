@@ -11,7 +11,8 @@ from typing import BinaryIO, cast
 import pytest
 
 from ingestion.parsing.records import Accepted, FileRejected, GameRecord, Quarantined, Repair, parse_delivery
-from tests.factories.deliveries import app, delivery, dirty_delivery, gzipped, raw_json_with_escapes
+from tests.factories.deliveries import app, delivery, gzipped, raw_json_with_escapes
+from tests.factories.dirty import dirty_delivery
 from tests.unit.ingestion.parsing import accepted, one, parse
 
 
