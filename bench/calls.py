@@ -7,7 +7,7 @@ from pathlib import Path
 import grpc
 
 from gamectl.certs import ensure_dev_pki
-from gamekit.tls import TlsFiles, channel_credentials, read_material
+from gamekit.security.tls import TlsFiles, channel_credentials, read_material
 from games.catalog.v1 import catalog_pb2 as pb
 from games.catalog.v1 import catalog_pb2_grpc as pb_grpc
 from gamesclient.channel import open_channel

@@ -28,10 +28,10 @@ from grpc_reflection.v1alpha import reflection
 from bench.calls import direct_channel, identity_files
 from gamectl.net import free_port
 from gamectl.processes import stop_processes
-from gamekit.tls import TlsFiles
+from gamekit.security.tls import TlsFiles
 from tests.fixtures.eventually import eventually
 
-MAX_WORKERS = 16  # gamekit.server.ServiceHost's default
+MAX_WORKERS = 16  # gamekit.serving.host.ServiceHost's default
 
 
 def serve(port: int, certs: Path) -> grpc.Server:

@@ -16,7 +16,7 @@ from typing import Any
 import psutil
 
 from bench.calls import k6_environment
-from gamekit.tls import TlsFiles
+from gamekit.security.tls import TlsFiles
 
 SCRIPT = Path(__file__).resolve().parent / "k6" / "unary.js"
 # The platform's contract, loaded by k6 for its methods instead of asking each server by reflection.
@@ -117,7 +117,7 @@ def run(
 
 
 def _cpu_seconds(pids: Sequence[int]) -> float:
-    """CPU of the processes and of their children (a supervisor's workers, gamekit.workers)."""
+    """CPU of the processes and of their children (a supervisor's workers, gamekit.serving.workers)."""
     total = 0.0
     for pid in pids:
         process = psutil.Process(pid)

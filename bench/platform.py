@@ -19,7 +19,7 @@ import grpc
 
 from bench.calls import gateway_channel, identity_files, search
 from gamectl.suite import RunningService
-from gamekit.tls import TlsFiles
+from gamekit.security.tls import TlsFiles
 from gateway.callers.keys import create_key
 from tests.fixtures.eventually import eventually
 from tests.fixtures.servers import HOST as HOST

@@ -48,7 +48,7 @@ from games.catalog.v1 import catalog_pb2_grpc as pb_grpc
 
 VUS = 16
 PAGE = 20
-# Gateway processes of the pod measured as the chart runs one given this many cores (gamekit.workers).
+# Gateway processes of the pod measured as the chart runs one given this many cores (gamekit.serving.workers).
 PROCESSES = min(2, os.cpu_count() or 1)
 # Queries per kind whose page 20 is measured (each costs 19 calls to reach it before the run).
 DEEP_QUERIES = 8

@@ -54,7 +54,7 @@ DECISIONS: tuple[dict[str, str], ...] = (
         " cached GetGame and SearchGames; with OpenTelemetry's server interceptor on (as `make up` runs),"
         " 329-336 -> 272-277 µs: OpenTelemetry's gRPC server interceptor alone cost ~155 µs a call (118 µs"
         " even for an unsampled span); with the server span opened by the platform interceptor instead"
-        " (gamekit.server_spans), 316-320 -> 218-221 µs. Through k6 (16 VUs, INFO, telemetry on,"
+        " (gamekit.serving.spans), 316-320 -> 218-221 µs. Through k6 (16 VUs, INFO, telemetry on,"
         " interleaved twice) the machine's other work hid much of it; see bench.production. Kept.",
     },
     {

@@ -8,9 +8,9 @@ import logging
 from catalog.app import build_catalog
 from catalog.settings import CatalogSettings, MigrateSettings
 from catalog.storage import migrate
-from gamekit import telemetry
-from gamekit.logs import configure_logging
-from gamekit.server import serve
+from gamekit.observability import telemetry
+from gamekit.observability.logs import configure_logging
+from gamekit.serving.host import serve
 from gamekit.settings import load_settings
 
 log = logging.getLogger("catalog")

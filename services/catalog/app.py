@@ -14,11 +14,11 @@ from catalog.storage.revision import RevisionFeed
 from catalog.storage.search import SearchLimits
 from catalog.transport import converters
 from catalog.transport.servicer import CatalogServicer
-from gamekit import telemetry
-from gamekit.identity import AccessPolicy
-from gamekit.page_tokens import PageTokens
-from gamekit.pages import PageBudget
-from gamekit.server import HostOptions, ServiceBinding
+from gamekit.observability import telemetry
+from gamekit.paging.pages import PageBudget
+from gamekit.paging.tokens import PageTokens
+from gamekit.security.identity import AccessPolicy
+from gamekit.serving.host import HostOptions, ServiceBinding
 from games.catalog.v1 import catalog_pb2, catalog_pb2_grpc
 
 SERVICE = catalog_pb2.DESCRIPTOR.services_by_name["CatalogService"]

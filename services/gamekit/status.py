@@ -17,7 +17,7 @@ from google.protobuf.message import Message
 from google.rpc import code_pb2, error_details_pb2, status_pb2  # type: ignore[import-untyped]
 from grpc_status import rpc_status
 
-from gamekit.context import REQUEST_ID_HEADER
+from gamekit.call_context import REQUEST_ID_HEADER
 from gamekit.errors import (
     ErrorCode,
     FieldViolation,

@@ -12,9 +12,9 @@ from pathlib import Path
 
 import grpc
 
-from gamekit.call_details import CallDetails, DetailsInterceptor, replace_details
-from gamekit.client import ReloadingChannel, channel_options
-from gamekit.tls import TlsFiles
+from gamekit.clients.call_details import CallDetails, DetailsInterceptor, replace_details
+from gamekit.clients.channels import ReloadingChannel, channel_options
+from gamekit.security.tls import TlsFiles
 
 AUTHORIZATION_HEADER = "authorization"
 # Bits of grpc_compression_algorithm: identity (0), deflate (1), gzip (2).

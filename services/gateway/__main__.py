@@ -1,6 +1,6 @@
 """`python -m gateway serve`: the gateway, as one process or as a supervisor of GATEWAY_PROCESSES.
 
-`python -m gateway worker` is one of those processes, started by the supervisor (gamekit.workers).
+`python -m gateway worker` is one of those processes, started by the supervisor (gamekit.serving.workers).
 """
 
 from __future__ import annotations
@@ -9,12 +9,12 @@ import argparse
 import sys
 from dataclasses import replace
 
-from gamekit import telemetry
-from gamekit.logs import configure_logging
-from gamekit.metrics_fanin import WORKER_METRICS_HOST
-from gamekit.server import serve
+from gamekit.observability import telemetry
+from gamekit.observability.logs import configure_logging
+from gamekit.observability.metrics_fanin import WORKER_METRICS_HOST
+from gamekit.serving.host import serve
+from gamekit.serving.workers import Supervisor, report_started
 from gamekit.settings import load_settings
-from gamekit.workers import Supervisor, report_started
 from gateway.app import build_gateway
 from gateway.callers.keys import KeyFileError, KeyStore
 from gateway.settings import GatewaySettings

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from gamekit.identity import AccessPolicy
-from gamekit.server import HostOptions, ServiceBinding
+from gamekit.security.identity import AccessPolicy
+from gamekit.serving.host import HostOptions, ServiceBinding
 from gateway.cache.responses import ResponseCache
 from gateway.cache.revision import RevisionFollower
 from gateway.callers.auth import Authenticator, KeyLookup, Limiter

@@ -9,8 +9,8 @@ from typing import Annotated
 from pydantic import Field, field_validator
 from pydantic_settings import NoDecode, SettingsConfigDict
 
+from gamekit.security.tls import ClientAuth
 from gamekit.settings import ServiceSettings
-from gamekit.tls import ClientAuth
 from gateway.surface import SCOPES
 
 MiB = 1024 * 1024

@@ -6,10 +6,10 @@ import argparse
 import logging
 import sys
 
-from gamekit import telemetry
 from gamekit.errors import GamesError
-from gamekit.logs import configure_logging
-from gamekit.server import serve
+from gamekit.observability import telemetry
+from gamekit.observability.logs import configure_logging
+from gamekit.serving.host import serve
 from gamekit.settings import load_settings
 from ingestion.app import access_policy, build_ingestion, page_tokens, start_event_consumer
 from ingestion.ledger import migrate

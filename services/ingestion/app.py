@@ -11,12 +11,12 @@ import boto3  # type: ignore[import-untyped]
 import grpc
 from sqlalchemy import Engine
 
-from gamekit import telemetry
-from gamekit.client import secure_channel
-from gamekit.identity import AccessPolicy
-from gamekit.page_tokens import PageTokens
-from gamekit.pages import PageBudget
-from gamekit.server import HostOptions, ServiceBinding
+from gamekit.clients.channels import secure_channel
+from gamekit.observability import telemetry
+from gamekit.paging.pages import PageBudget
+from gamekit.paging.tokens import PageTokens
+from gamekit.security.identity import AccessPolicy
+from gamekit.serving.host import HostOptions, ServiceBinding
 from games.ingestion.v1 import ingestion_pb2, ingestion_pb2_grpc
 from ingestion import metrics
 from ingestion.importing.feed import FeedLimits

@@ -1,4 +1,4 @@
-"""Ingestion's own Prometheus figures (gamekit.metrics serves them with the gRPC ones).
+"""Ingestion's own Prometheus figures (gamekit.observability.metrics serves them with the gRPC ones).
 
 The last-success, last-rejection and quarantine-share gauges answer at scrape time. The daily run is a
 CronJob, another process with no metrics port, so the `serve` process that Prometheus scrapes follows the

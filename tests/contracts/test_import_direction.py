@@ -21,6 +21,14 @@ STORAGE_IO = ("sqlalchemy", "psycopg", "boto3", "botocore", "redis")
 # package → what it must never import (a module name or any module under it).
 FORBIDDEN: dict[str, tuple[str, ...]] = {
     "gamekit": (*SERVICE_NAMES, "gamesclient", "gamectl"),
+    "gamekit.errors": ("gamekit.",),
+    "gamekit.call_context": ("gamekit.",),
+    "gamekit.paging": ("gamekit.serving", "gamekit.clients", "gamekit.database", "gamekit.observability"),
+    "gamekit.security": ("gamekit.serving", "gamekit.clients", "gamekit.database", "gamekit.paging"),
+    "gamekit.observability": ("gamekit.serving", "gamekit.clients", "gamekit.database"),
+    "gamekit.database": ("gamekit.serving", "gamekit.clients"),
+    "gamekit.clients": ("gamekit.serving", "gamekit.database"),
+    "gamekit.status": ("gamekit.serving",),
     "catalog.transport": ("catalog.storage", *STORAGE_IO),
     "catalog.domain": ("catalog.transport", "grpc", "games", *STORAGE_IO),
     "catalog.domain.model": ("catalog.domain.service", "catalog.domain.validation", "catalog.storage"),

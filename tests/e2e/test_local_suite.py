@@ -16,7 +16,7 @@ import grpc
 import pytest
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
-from gamekit.client import secure_channel
+from gamekit.clients.channels import secure_channel
 from games.catalog.v1 import catalog_pb2 as pb
 from games.catalog.v1 import catalog_pb2_grpc as pb_grpc
 from tests.fixtures.eventually import eventually

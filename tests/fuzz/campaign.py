@@ -4,7 +4,7 @@ Targets are tests/fuzz/fuzz_<name>.py, each a `one_input(data)` that lets only t
 error escape, and `seeds()`:
 
     delivery     a delivered file: ingestion's repair shield, shape guard, parser, reader, values
-    page_tokens  a page token (gamekit.page_tokens)
+    page_tokens  a page token (gamekit.paging.tokens)
     keys         the gateway's API key file (gateway.callers.keys)
 
 Usage (FUZZ_SECONDS and FUZZ_TARGETS are what `make fuzz` passes on):
@@ -56,7 +56,7 @@ class Target:
 
 TARGETS = {
     "delivery": Target(("ingestion",), 16384),
-    "page_tokens": Target(("gamekit.page_tokens",), 4096),
+    "page_tokens": Target(("gamekit.paging.tokens",), 4096),
     "keys": Target(("gateway.callers.keys",), 4096),
 }
 

@@ -16,7 +16,7 @@ import hmac
 import json
 
 from gamekit.errors import InvalidArgument
-from gamekit.page_tokens import PageTokens
+from gamekit.paging.tokens import PageTokens
 
 KEY = b"fuzz-page-token-key-0123456789ab"
 KIND = "games.list"

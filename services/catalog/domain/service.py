@@ -19,8 +19,8 @@ from catalog.storage import imports, request_ids, rollback, search
 from catalog.storage.database import Connection, Engine, connection, ping, transaction
 from catalog.storage.revision import RevisionFeed, read_revision
 from gamekit.errors import FieldViolation, InvalidArgument, NotFound, Unavailable
-from gamekit.page_tokens import Cursor, PageTokens, page_size
-from gamekit.pages import PageBudget, Rendering
+from gamekit.paging.pages import PageBudget, Rendering
+from gamekit.paging.tokens import Cursor, PageTokens, page_size
 
 R = TypeVar("R", Game, Import)  # a resource with an integer id
 if TYPE_CHECKING:  # a TypeVar default (PEP 696) needs typing_extensions before Python 3.13

@@ -1,8 +1,8 @@
-"""The catalog's database: engine settings and error translation, on gamekit.database.
+"""The catalog's database: engine settings and error translation, on gamekit.database.engines.
 
 A connection failure, a pool timeout or a lost server leaves as `Unavailable`, a unique violation as
 `AlreadyExists`, a serialization conflict as `Aborted`, and no driver message reaches a caller. Every
-statement runs under the statement and lock timeouts (see gamekit.database); the statement maximum is
+statement runs under the statement and lock timeouts (see gamekit.database.engines); the statement maximum is
 long because an import's publish is a few statements over every game it brings.
 """
 
@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from sqlalchemy import Connection, Engine, text
 
-from gamekit.database import Database
+from gamekit.database.engines import Database
 
 # The domain service opens transactions with these and names their types from here, never from SQLAlchemy.
 __all__ = ["CATALOG_DATABASE", "Connection", "Engine", "connection", "make_engine", "ping", "transaction"]

@@ -16,7 +16,7 @@ from sqlalchemy import Connection, insert, select, text
 from catalog.domain.model import GameFields, Import, ImportSource, ImportState
 from catalog.storage import tables
 from catalog.storage.revision import bump_revision
-from gamekit.database import advisory_lock_key, bound_to_deadline, patient_lock_wait
+from gamekit.database.engines import advisory_lock_key, bound_to_deadline, patient_lock_wait
 from gamekit.errors import NotFound
 
 i = tables.imports

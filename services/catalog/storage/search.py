@@ -42,7 +42,7 @@ from sqlalchemy import (
 from catalog.domain.model import Game, Platform
 from catalog.storage import similar, tables
 from gamekit.errors import InvalidArgument
-from gamekit.page_tokens import Cursor
+from gamekit.paging.tokens import Cursor
 
 g = tables.games
 s = tables.name_suffixes

@@ -12,7 +12,7 @@ from google.protobuf.timestamp_pb2 import Timestamp
 
 from catalog.domain.model import Game, GameFields, GameUpdate, Import, ImportSource, ImportState, Platform
 from gamekit.errors import FieldViolation, InvalidArgument
-from gamekit.pages import Rendering
+from gamekit.paging.pages import Rendering
 from gamekit.resource_names import parse_resource_id
 from gamekit.timestamps import timestamp
 from games.catalog.v1 import catalog_pb2 as pb

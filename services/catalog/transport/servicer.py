@@ -12,7 +12,7 @@ import grpc
 
 from catalog.domain.service import CatalogService
 from catalog.transport import converters
-from gamekit.context import CALLER_HEADER, current_peer
+from gamekit.call_context import CALLER_HEADER, current_peer
 from gamekit.errors import InvalidArgument
 from gamekit.resource_names import parse_resource_id
 from games.catalog.v1 import catalog_pb2 as pb

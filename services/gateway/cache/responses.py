@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from google.protobuf.message import Message
 from prometheus_client import Counter, Gauge
 
-from gamekit.identity import method_of
+from gamekit.security.identity import method_of
 
 LOOKUPS = Counter(
     "gateway_cache_lookups_total",

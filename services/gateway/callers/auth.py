@@ -28,9 +28,9 @@ from typing import Protocol
 from opentelemetry import trace
 from prometheus_client import Counter
 
-from gamekit.calls import GatedCall
-from gamekit.context import acting_for
+from gamekit.call_context import acting_for
 from gamekit.errors import PermissionDenied, ResourceExhausted, Unauthenticated
+from gamekit.serving.calls import GatedCall
 from gateway.callers.inflight import InFlightCounts
 from gateway.surface import METHODS
 

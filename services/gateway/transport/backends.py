@@ -8,7 +8,7 @@ from dataclasses import dataclass
 import grpc
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
-from gamekit.client import secure_channel
+from gamekit.clients.channels import secure_channel
 from gamekit.status import status_code
 from gateway.settings import GatewaySettings
 from gateway.surface import CATALOG, INGESTION, idempotent_methods

@@ -1,7 +1,7 @@
 """One forwarded call: limits, the response cache, the backend call under the caller's deadline, hygiene.
 
 The servicers hand every call here; answers stay the backend's serialized bytes throughout. The backend
-channels come from gamekit.client, whose interceptor shortens each call to the caller's remaining
+channels come from gamekit.clients.channels, whose interceptor shortens each call to the caller's remaining
 deadline and forwards its x-request-id; OpenTelemetry's client instrumentation adds the trace context.
 `timeout` (`action_timeout` for the actions: AcceptFile returns when its import ends) only bounds calls
 whose caller set no deadline.
@@ -24,7 +24,7 @@ from typing import TypeAlias
 import grpc
 from google.protobuf.message import Message
 
-from gamekit.context import current_request_id
+from gamekit.call_context import current_request_id
 from gamekit.errors import InvalidArgument
 from gamekit.status import status_code
 from gateway.cache.responses import ResponseCache

@@ -16,8 +16,8 @@ from google.protobuf.descriptor import MethodDescriptor, ServiceDescriptor
 from google.protobuf.message import Message
 from google.protobuf.message_factory import GetMessageClass
 
-from gamekit.handlers import method_handler
-from gamekit.server import ServiceBinding
+from gamekit.serving.handlers import method_handler
+from gamekit.serving.host import ServiceBinding
 from gateway.surface import METHODS, Kind
 from gateway.transport.forwarding import Forwarder
 

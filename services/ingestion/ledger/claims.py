@@ -23,7 +23,7 @@ from typing import Any
 from sqlalchemy import Connection, Engine, RowMapping, case, func, select
 from sqlalchemy.dialects.postgresql import insert
 
-from gamekit.database import advisory_lock_key, release_session_lock
+from gamekit.database.engines import advisory_lock_key, release_session_lock
 from ingestion.ledger import tables as t
 from ingestion.ledger.database import transaction, translate_errors
 from ingestion.model import (

@@ -1,11 +1,11 @@
-"""The ledger's database: engine settings and error translation, on gamekit.database.
+"""The ledger's database: engine settings and error translation, on gamekit.database.engines.
 
 Only connection and pool failures are translated (into `Unavailable`); other driver errors pass through.
 """
 
 from __future__ import annotations
 
-from gamekit.database import Database
+from gamekit.database.engines import Database
 
 LEDGER_DATABASE = Database(
     application_name="ingestion",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from gamekit.migrations import Migrations
+from gamekit.database.migrations import Migrations
 
 MIGRATIONS = Migrations(Path(__file__).resolve().parent / "migrations")
 

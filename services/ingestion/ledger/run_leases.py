@@ -15,7 +15,7 @@ from contextlib import contextmanager
 
 from sqlalchemy import Engine, func, select
 
-from gamekit.database import advisory_lock_key, release_session_lock
+from gamekit.database.engines import advisory_lock_key, release_session_lock
 from ingestion.ledger import tables as t
 from ingestion.ledger.database import translate_errors
 from ingestion.model import Run, RunState, RunTrigger

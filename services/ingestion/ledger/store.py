@@ -16,8 +16,8 @@ from typing import Any, TypeVar
 from sqlalchemy import Connection, Engine, Select, func, select, text
 
 from gamekit.errors import NotFound
-from gamekit.page_tokens import PageTokens, page_size
-from gamekit.pages import PageBudget
+from gamekit.paging.pages import PageBudget
+from gamekit.paging.tokens import PageTokens, page_size
 from ingestion.ledger import tables as t
 from ingestion.ledger.claims import FileClaim, claim_file, settled_reason
 from ingestion.ledger.database import connection, transaction

@@ -23,7 +23,7 @@ import time
 from collections.abc import Iterator
 from concurrent.futures import Future
 
-from gamekit.context import call_scope, current_peer, current_request_id
+from gamekit.call_context import call_scope, current_peer, current_request_id
 from gamekit.errors import Aborted, Unavailable
 from ingestion.model import Run, RunTrigger
 from ingestion.runs.runner import Runner

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import grpc
 
-from gamekit.context import CALLER_HEADER, current_peer
+from gamekit.call_context import CALLER_HEADER, current_peer
 from gamekit.resource_names import parse_resource_id
 from games.ingestion.v1 import ingestion_pb2 as pb
 from games.ingestion.v1 import ingestion_pb2_grpc as pb_grpc

@@ -98,7 +98,7 @@ def suite_environ(receiver: OtlpReceiver, run_failure_hook: Webhook) -> dict[str
         **exporting_to(receiver),
         "INGESTION_ALERT_WEBHOOK_URL": run_failure_hook.url,
         # As the chart runs a gateway pod given two cores: its metrics, exemplars included, come through
-        # the supervisor's one port with a `worker` label (gamekit.metrics_fanin).
+        # the supervisor's one port with a `worker` label (gamekit.observability.metrics_fanin).
         "GATEWAY_PROCESSES": "2",
     }
 

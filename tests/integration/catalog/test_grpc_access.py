@@ -12,7 +12,7 @@ from grpc_health.v1 import health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection_pb2, reflection_pb2_grpc
 
 from gamectl.certs import DevPki, ensure_dev_pki
-from gamekit.client import secure_channel
+from gamekit.clients.channels import secure_channel
 from games.catalog.v1 import catalog_pb2 as pb
 from games.catalog.v1 import catalog_pb2_grpc as pb_grpc
 from tests.fixtures.catalog import CatalogStubAs, RunningCatalog

@@ -17,7 +17,7 @@ import pytest
 from google.protobuf.field_mask_pb2 import FieldMask
 from sqlalchemy import create_engine, text
 
-from gamekit.context import CALLER_HEADER
+from gamekit.call_context import CALLER_HEADER
 from gamekit.status import error_details
 from games.catalog.v1 import catalog_pb2 as pb
 from games.catalog.v1 import catalog_pb2_grpc as pb_grpc

@@ -15,7 +15,7 @@ from contextlib import AbstractContextManager
 import grpc
 import pytest
 
-from gamekit.context import call_scope
+from gamekit.call_context import call_scope
 from gamekit.errors import DeadlineExceeded
 from gamekit.status import error_details
 from games.catalog.v1 import catalog_pb2 as pb

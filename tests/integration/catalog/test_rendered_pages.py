@@ -14,7 +14,7 @@ from catalog.domain.service import CatalogService
 from catalog.storage.database import transaction
 from catalog.storage.imports import import_games
 from catalog.transport import converters
-from gamekit.pages import Rendering
+from gamekit.paging.pages import Rendering
 from games.catalog.v1 import catalog_pb2 as pb
 from tests.fixtures.postgres import make_fields
 

@@ -20,7 +20,7 @@ from catalog.storage.migrate import downgrade, upgrade
 from catalog.storage.revision import RevisionFeed
 from catalog.storage.rollback import rollback_import
 from catalog.storage.search import SearchLimits
-from gamekit.page_tokens import PageTokens
+from gamekit.paging.tokens import PageTokens
 from tests.fixtures.postgres import make_fields
 
 INDEXES = ("name_suffixes", "name_words")

@@ -9,7 +9,7 @@ from catalog.domain.service import CatalogService
 from catalog.storage.database import make_engine
 from catalog.storage.migrate import upgrade
 from catalog.storage.revision import RevisionFeed
-from gamekit.page_tokens import PageTokens
+from gamekit.paging.tokens import PageTokens
 from tests.fixtures.eventually import eventually
 from tests.fixtures.postgres import make_fields
 

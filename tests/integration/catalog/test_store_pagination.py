@@ -8,7 +8,7 @@ from catalog.domain.service import CatalogService
 from catalog.storage.database import transaction
 from catalog.storage.imports import import_games
 from gamekit.errors import InvalidArgument
-from gamekit.page_tokens import PageTokens
+from gamekit.paging.tokens import PageTokens
 from tests.fixtures.postgres import make_fields
 
 

@@ -17,7 +17,7 @@ import pytest
 
 from gamectl.__main__ import main
 from gamectl.certs import DevPki
-from gamekit.server import ServiceHost
+from gamekit.serving.host import ServiceHost
 from games.ingestion.v1 import ingestion_pb2 as pb
 from games.ingestion.v1 import ingestion_pb2_grpc as pb_grpc
 from tests.factories.deliveries import app, delivery

@@ -11,10 +11,10 @@ import grpc
 import pytest
 
 from gamectl.certs import DevPki, spiffe_id
-from gamekit.health import always_ready
-from gamekit.identity import AccessPolicy
-from gamekit.logs import configure_logging, flush_logs
-from gamekit.server import HostOptions, ServiceHost
+from gamekit.observability.logs import configure_logging, flush_logs
+from gamekit.security.identity import AccessPolicy
+from gamekit.serving.health import always_ready
+from gamekit.serving.host import HostOptions, ServiceHost
 from gamekit.settings import ServiceSettings
 from games.catalog.v1 import catalog_pb2
 from tests.fixtures.pki import ChannelAs
@@ -70,7 +70,7 @@ def open_channel(channel_as: ChannelAs) -> OpenChannel:
 
 
 class _WrittenLogs(io.StringIO):
-    """Captured log lines; reading them waits for the background writer (gamekit.logs) to catch up."""
+    """Captured log lines; reading them waits for the background log writer to catch up."""
 
     def getvalue(self) -> str:
         flush_logs()

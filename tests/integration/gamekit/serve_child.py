@@ -1,11 +1,11 @@
-"""A service process for the SIGTERM test: FakeCatalog served by gamekit.server.serve from env settings."""
+"""A service process for the SIGTERM test: FakeCatalog served by gamekit's `serve` from env settings."""
 
 from __future__ import annotations
 
 from pydantic_settings import SettingsConfigDict
 
-from gamekit.logs import configure_logging
-from gamekit.server import HostOptions, serve
+from gamekit.observability.logs import configure_logging
+from gamekit.serving.host import HostOptions, serve
 from gamekit.settings import ServiceSettings, load_settings
 from tests.integration.gamekit.conftest import POLICY
 from tests.integration.gamekit.servicers import SERVICE, FakeCatalog, register

@@ -9,7 +9,7 @@ from collections.abc import Iterator
 
 import grpc
 
-from gamekit.context import current_request_id, time_remaining
+from gamekit.call_context import current_request_id, time_remaining
 from gamekit.errors import InvalidArgument, ResourceExhausted, Unavailable
 from games.catalog.v1 import catalog_pb2, catalog_pb2_grpc
 

@@ -17,10 +17,10 @@ from opentelemetry import trace
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
 from gamectl.certs import ensure_dev_pki
-from gamekit import telemetry
-from gamekit.client import secure_channel
-from gamekit.logs import configure_logging, flush_logs
-from gamekit.server import ServiceHost
+from gamekit.clients.channels import secure_channel
+from gamekit.observability import telemetry
+from gamekit.observability.logs import configure_logging, flush_logs
+from gamekit.serving.host import ServiceHost
 from games.catalog.v1 import catalog_pb2, catalog_pb2_grpc
 from tests.integration.gamekit.conftest import POLICY, settings_for
 from tests.integration.gamekit.servicers import SERVICE, FakeCatalog, register

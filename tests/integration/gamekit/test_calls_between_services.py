@@ -5,7 +5,7 @@ from __future__ import annotations
 import grpc
 import pytest
 
-from gamekit.client import secure_channel
+from gamekit.clients.channels import secure_channel
 from games.catalog.v1 import catalog_pb2, catalog_pb2_grpc
 from tests.integration.gamekit.conftest import settings_for
 from tests.integration.gamekit.servicers import GET_GAME, FakeCatalog

@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from gamectl.certs import DevPki
-from gamekit.identity import AccessPolicy
-from gamekit.server import DEFAULT_OPTIONS, HostOptions, Register, ServiceHost
+from gamekit.security.identity import AccessPolicy
+from gamekit.serving.host import DEFAULT_OPTIONS, HostOptions, Register, ServiceHost
 from gamekit.settings import ServiceSettings
 
 

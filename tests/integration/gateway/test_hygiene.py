@@ -11,7 +11,7 @@ import pytest
 from google.rpc import status_pb2
 
 from gamectl.certs import DevPki, spiffe_id
-from gamekit.identity import AccessPolicy
+from gamekit.security.identity import AccessPolicy
 from gamekit.status import error_details
 from games.catalog.v1 import catalog_pb2 as cpb
 from games.catalog.v1 import catalog_pb2_grpc as cpb_grpc

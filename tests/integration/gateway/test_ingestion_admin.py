@@ -5,7 +5,7 @@ from __future__ import annotations
 import grpc
 import pytest
 
-from gamekit.context import CALLER_HEADER
+from gamekit.call_context import CALLER_HEADER
 from games.catalog.v1 import catalog_pb2 as cpb
 from games.catalog.v1 import catalog_pb2_grpc as cpb_grpc
 from games.ingestion.v1 import ingestion_pb2 as ipb

@@ -1,4 +1,4 @@
-"""GATEWAY_PROCESSES > 1: one pod's gateway as several processes on one port (gamekit.workers).
+"""GATEWAY_PROCESSES > 1: one pod's gateway as several processes on one port (gamekit.serving.workers).
 
 What a platform team relies on: callers' connections spread over the processes, the pod's one metrics
 port shows every process's series (labelled `worker`), a process that dies is started again while the

@@ -16,7 +16,7 @@ from sqlalchemy import Engine
 
 from gamectl.certs import DevPki
 from gamectl.net import free_port
-from gamekit.server import ServiceHost
+from gamekit.serving.host import ServiceHost
 from gamekit.status import error_details
 from games.catalog.v1 import catalog_pb2_grpc as cpb_grpc
 from games.ingestion.v1 import ingestion_pb2 as pb

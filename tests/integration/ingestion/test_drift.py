@@ -13,7 +13,7 @@ from collections.abc import Callable
 
 import grpc
 
-from gamekit.server import ServiceHost
+from gamekit.serving.host import ServiceHost
 from games.catalog.v1 import catalog_pb2 as cpb
 from games.catalog.v1 import catalog_pb2_grpc as cpb_grpc
 from games.ingestion.v1 import ingestion_pb2 as pb

@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import Engine
 
 from gamekit.errors import InvalidArgument, NotFound
-from gamekit.page_tokens import PageTokens
+from gamekit.paging.tokens import PageTokens
 from ingestion.app import page_budget
 from ingestion.ledger.claims import FileGaveUp, FileSkipped
 from ingestion.ledger.store import Ledger

@@ -12,8 +12,8 @@ from typing import Any
 import pytest
 from sqlalchemy import Engine
 
-from gamekit.page_tokens import PageTokens
-from gamekit.pages import HEADROOM_BYTES, PageBudget
+from gamekit.paging.pages import HEADROOM_BYTES, PageBudget
+from gamekit.paging.tokens import PageTokens
 from ingestion.ledger.store import Ledger
 from ingestion.model import FileCounts, Page, RecordCounts, RetryPolicy, RunTrigger, SourceObject
 from ingestion.transport import converters

@@ -13,7 +13,7 @@ from concurrent.futures import ThreadPoolExecutor
 import grpc
 import pytest
 
-from gamekit.server import ServiceHost
+from gamekit.serving.host import ServiceHost
 from gamekit.status import error_details
 from games.ingestion.v1 import ingestion_pb2 as pb
 from games.ingestion.v1 import ingestion_pb2_grpc as pb_grpc

@@ -16,8 +16,8 @@ from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy import Engine, func
 
 from gamectl.localpg import LocalPostgres
-from gamekit.page_tokens import PageTokens
-from gamekit.server import ServiceHost
+from gamekit.paging.tokens import PageTokens
+from gamekit.serving.host import ServiceHost
 from ingestion import metrics
 from ingestion.app import page_budget
 from ingestion.ledger.database import make_engine

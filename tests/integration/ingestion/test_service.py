@@ -7,8 +7,8 @@ from collections.abc import Callable
 import grpc
 import pytest
 
-from gamekit.context import CALLER_HEADER
-from gamekit.server import ServiceHost
+from gamekit.call_context import CALLER_HEADER
+from gamekit.serving.host import ServiceHost
 from games.catalog.v1 import catalog_pb2 as cpb
 from games.catalog.v1 import catalog_pb2_grpc as cpb_grpc
 from games.ingestion.v1 import ingestion_pb2 as pb

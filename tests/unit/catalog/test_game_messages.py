@@ -9,7 +9,7 @@ from google.protobuf.timestamp_pb2 import Timestamp
 
 from catalog.domain.model import Game, GameFields, Platform
 from catalog.transport import converters
-from gamekit.pages import HEADROOM_BYTES, PageBudget, Rendering
+from gamekit.paging.pages import HEADROOM_BYTES, PageBudget, Rendering
 from games.catalog.v1 import catalog_pb2 as pb
 
 NOW = datetime(2026, 12, 5, 4, 21, 30, 301557, tzinfo=UTC)

@@ -1,6 +1,6 @@
 """The largest game and import the catalog can store fit one page many times over.
 
-A page always holds at least one item (gamekit.pages); these build the largest item the input limits
+A page always holds at least one item (gamekit.paging.pages); these build the largest item the input limits
 allow, every character four bytes of UTF-8, and check it against the byte budget of a page.
 """
 
@@ -14,7 +14,7 @@ from catalog.domain import validation
 from catalog.domain.model import Game, GameFields, Import, ImportSource, ImportState, Platform
 from catalog.transport import converters
 from gamekit.errors import InvalidArgument
-from gamekit.pages import MAX_MESSAGE_BYTES, PageBudget
+from gamekit.paging.pages import MAX_MESSAGE_BYTES, PageBudget
 
 WIDE = "😀"  # four bytes of UTF-8
 BIGGEST = 2**63 - 1

@@ -6,9 +6,9 @@ import json
 
 import pytest
 
-from gamekit.call_details import CallDetails
-from gamekit.client import PropagatingInterceptor, service_config
-from gamekit.context import call_scope, time_remaining
+from gamekit.call_context import call_scope, time_remaining
+from gamekit.clients.call_details import CallDetails
+from gamekit.clients.channels import PropagatingInterceptor, service_config
 
 
 def test_service_config_retries_unavailable_on_named_methods():

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from gamectl.certs import create_ca, issue_cert, spiffe_id
-from gamekit.identity import AccessPolicy, method_of, service_of, spiffe_id_from_pem
+from gamekit.security.identity import AccessPolicy, method_of, service_of, spiffe_id_from_pem
 from games.catalog.v1 import catalog_pb2
 
 CATALOG = catalog_pb2.DESCRIPTOR.services_by_name["CatalogService"]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import threading
 
-from gamekit.inflight import InFlight
+from gamekit.serving.inflight import InFlight
 
 
 def test_wait_idle():

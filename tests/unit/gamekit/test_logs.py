@@ -13,8 +13,8 @@ import pytest
 from opentelemetry import trace
 from opentelemetry.sdk.trace import TracerProvider
 
-from gamekit.context import call_scope
-from gamekit.logs import configure_logging, flush_logs
+from gamekit.call_context import call_scope
+from gamekit.observability.logs import configure_logging, flush_logs
 
 log = logging.getLogger("tests.gamekit.logs")
 
@@ -93,7 +93,7 @@ def test_ids_are_those_of_the_thread_that_logged(lines):
 
 LOGGING_PROCESS = """
 import logging, sys
-from gamekit.logs import configure_logging, flush_logs
+from gamekit.observability.logs import configure_logging, flush_logs
 configure_logging("worker-" + sys.argv[1])
 log = logging.getLogger("load")
 for n in range(4000):
@@ -103,7 +103,7 @@ flush_logs()
 
 
 def test_processes_sharing_one_stdout_pipe_never_split_each_others_lines():
-    # The processes of one pod (gamekit.workers) write to the same pipe; every line must stay whole.
+    # The processes of one pod (gamekit.serving.workers) write to the same pipe; every line must stay whole.
     read_end, write_end = os.pipe()
     writers = [
         subprocess.Popen([sys.executable, "-c", LOGGING_PROCESS, str(n)], stdout=write_end) for n in range(3)

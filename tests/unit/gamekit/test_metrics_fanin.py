@@ -1,4 +1,4 @@
-"""The pod's one metrics port over its workers' (gamekit.metrics_fanin), read over real HTTP."""
+"""The pod's one metrics port over its workers' (gamekit.observability.metrics_fanin), read over real HTTP."""
 
 from __future__ import annotations
 
@@ -9,8 +9,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 from prometheus_client import CollectorRegistry, Counter, Histogram
 
-from gamekit.metrics import start_metrics_server
-from gamekit.metrics_fanin import WorkerMetrics
+from gamekit.observability.metrics import start_metrics_server
+from gamekit.observability.metrics_fanin import WorkerMetrics
 
 
 class Garbled(BaseHTTPRequestHandler):

@@ -6,7 +6,7 @@ import pytest
 from pydantic import SecretStr
 
 from gamekit.errors import InvalidArgument
-from gamekit.page_tokens import PageTokens, page_size
+from gamekit.paging.tokens import PageTokens, page_size
 
 KEY = b"unit-test-key-0123456789abcdef00"
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from gamekit.pages import HEADROOM_BYTES, MAX_MESSAGE_BYTES, PageBudget
+from gamekit.paging.pages import HEADROOM_BYTES, MAX_MESSAGE_BYTES, PageBudget
 from games.catalog.v1 import catalog_pb2 as pb
 
 LIMIT = HEADROOM_BYTES + 10_000  # a 10 kB budget

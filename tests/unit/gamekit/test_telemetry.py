@@ -9,7 +9,7 @@ from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
-from gamekit.telemetry import instrument_engine
+from gamekit.observability.telemetry import instrument_engine
 
 
 @pytest.fixture

@@ -9,8 +9,8 @@ from cryptography import x509
 from prometheus_client import REGISTRY
 
 from gamectl.certs import issue_cert
-from gamekit.metrics import follow_certificate
-from gamekit.tls import ReloadingTls, TlsFiles, read_material
+from gamekit.observability.metrics import follow_certificate
+from gamekit.security.tls import ReloadingTls, TlsFiles, read_material
 
 
 @pytest.fixture

@@ -1,6 +1,6 @@
 """The largest run, file and quarantined record the ledger can hold fit one page many times over.
 
-A page always holds at least one item (gamekit.pages). What the ledger stores is bounded at the source:
+A page always holds at least one item (gamekit.paging.pages). What the ledger stores is bounded at the source:
 S3's key (1024 bytes) and version id limits, reasons and errors clipped to MAX_REASON characters, a
 record's raw JSON capped at 64 KiB of ASCII (non-ASCII is escaped), a drift entry per field and shape.
 """
@@ -10,7 +10,7 @@ from __future__ import annotations
 import io
 from datetime import UTC, datetime
 
-from gamekit.pages import PageBudget
+from gamekit.paging.pages import PageBudget
 from ingestion.model import (
     MAX_REASON,
     DriftCount,

@@ -6,7 +6,7 @@ even though both live in the same database.
 
 from __future__ import annotations
 
-from gamekit.migrations import run_migrations
+from gamekit.database.migrations import run_migrations
 from ingestion.ledger.tables import SCHEMA, metadata
 
 # Two replicas starting at once must not both run the same migration.

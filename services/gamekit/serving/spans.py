@@ -6,7 +6,8 @@ more than the rest of a cached call through the gateway. The span is the one it 
 method, kind SERVER, child of the caller's W3C trace context (whose baggage stays current for the call),
 the rpc.* and net.peer.* attributes, `rpc.grpc.status_code` at the end and ERROR for the codes that are
 the server's fault (as the instrumentation's `_server_status` decides). Health and the revision watch
-are not traced (gamekit.telemetry says why); without `configure_telemetry`, nothing is done at all.
+are not traced (gamekit.observability.telemetry says why); without `configure_telemetry`, nothing is
+done at all.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from opentelemetry import context as otel_context
 from opentelemetry import propagate, trace
 from opentelemetry.trace import SpanKind, Status, StatusCode
 
-from gamekit import telemetry
+from gamekit.observability import telemetry
 
 SERVER_FAULTS = frozenset(
     {

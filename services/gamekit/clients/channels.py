@@ -1,9 +1,9 @@
 """Client channels between services: mTLS that follows rotation, retries, deadline and request id.
 
-`secure_channel` returns a channel whose calls (a) never outlive the incoming call being handled
-(its deadline is read from gamekit.context), (b) carry its x-request-id, (c) retry UNAVAILABLE on
-the idempotent methods named by the caller, through gRPC's own retry support in the service config.
-W3C trace context is added by OpenTelemetry's grpc client instrumentation (gamekit.telemetry), which
+`secure_channel` returns a channel whose calls (a) never outlive the incoming call being handled (its
+deadline is read from gamekit.call_context), (b) carry its x-request-id, (c) retry UNAVAILABLE on the
+idempotent methods named by the caller, through gRPC's own retry support in the service config. W3C trace
+context is added by OpenTelemetry's grpc client instrumentation (gamekit.observability.telemetry), which
 wraps `grpc.secure_channel`, so it is looked up through the module on every build.
 """
 
@@ -19,19 +19,19 @@ from typing import Any
 
 import grpc
 
-from gamekit.call_details import CallDetails, DetailsInterceptor, replace_details
-from gamekit.context import (
+from gamekit.call_context import (
     CALLER_HEADER,
     REQUEST_ID_HEADER,
     current_caller,
     current_request_id,
     time_remaining,
 )
-from gamekit.pages import MAX_MESSAGE_BYTES
-from gamekit.tls import ReloadingTls, TlsFiles, channel_credentials
+from gamekit.clients.call_details import CallDetails, DetailsInterceptor, replace_details
+from gamekit.paging.pages import MAX_MESSAGE_BYTES
+from gamekit.security.tls import ReloadingTls, TlsFiles, channel_credentials
 
 DEFAULT_OPTIONS: tuple[tuple[str, Any], ...] = (
-    # Pages of every listing are cut below this limit (gamekit.pages), so they always arrive.
+    # Pages of every listing are cut below this limit (gamekit.paging.pages), so they always arrive.
     ("grpc.max_receive_message_length", MAX_MESSAGE_BYTES),
     ("grpc.keepalive_time_ms", 60_000),
     ("grpc.keepalive_timeout_ms", 20_000),

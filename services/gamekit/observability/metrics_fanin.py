@@ -1,4 +1,4 @@
-"""One /metrics for a pod whose service runs as several processes (gamekit.workers).
+"""One /metrics for a pod whose service runs as several processes (gamekit.serving.workers).
 
 Each worker process keeps its own registry and serves it on a loopback port of its own (127.0.0.1,
 WORKER_METRICS_HOST); the supervisor serves the pod's metrics port, and each scrape of

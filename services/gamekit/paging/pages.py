@@ -1,13 +1,14 @@
 """Pages bounded by bytes as well as by count, for every listing of every service.
 
 A response must fit the receive limit of whoever reads it: 4 MiB, gRPC's default for every client and
-what gamekit.client's channels (the gateway's to its backends) accept. So a page ends at the caller's
-page_size or before the item that would take the items past the byte budget, whichever comes first, and
-its next_page_token resumes at that item: every item is read exactly once, at any page size. The budget
-is the message limit less HEADROOM_BYTES for the rest of the response (the token, the framing).
+what the channels of gamekit.clients.channels (the gateway's to its backends) accept. So a page ends at
+the caller's page_size or before the item that would take the items past the byte budget, whichever comes
+first, and its next_page_token resumes at that item: every item is read exactly once, at any page size.
+The budget is the message limit less HEADROOM_BYTES for the rest of the response (the token, the
+framing).
 
-The first item of a page is always taken, so paging never stalls; each service keeps its largest
-storable item far below the budget by its input limits (tests/unit/*/test_largest_items.py prove it).
+The first item of a page is always taken, so paging never stalls; each service keeps its largest storable
+item far below the budget by its input limits (tests/unit/*/test_largest_items.py prove it).
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ S = TypeVar("S")
 T = TypeVar("T")
 KiB = 1024
 MiB = 1024 * KiB
-# The receive limit of the platform's own channels (gamekit.client) and gRPC's default for any caller.
+# The receive limit of the platform's channels (gamekit.clients.channels), gRPC's default for any caller.
 MAX_MESSAGE_BYTES = 4 * MiB
 # Room for the next_page_token and the response's other fields, far more than they take.
 HEADROOM_BYTES = 64 * KiB

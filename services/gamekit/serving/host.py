@@ -21,18 +21,18 @@ from google.protobuf import descriptor_pool
 from grpc_health.v1 import health, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 
-from gamekit import telemetry
-from gamekit.admission import HandlerPool
-from gamekit.calls import Gate
-from gamekit.health import HealthReporter, Readiness, always_ready
-from gamekit.identity import AccessPolicy
-from gamekit.inflight import InFlight
-from gamekit.interceptors import ServerInterceptor
-from gamekit.logs import flush_logs
-from gamekit.metrics import MetricsEndpoint, follow_certificate, start_metrics_server
+from gamekit.observability import telemetry
+from gamekit.observability.logs import flush_logs
+from gamekit.observability.metrics import MetricsEndpoint, follow_certificate, start_metrics_server
+from gamekit.security.identity import AccessPolicy
+from gamekit.security.tls import ClientAuth, ReloadingTls, TlsFiles, server_credentials
+from gamekit.serving.admission import HandlerPool
+from gamekit.serving.calls import Gate
+from gamekit.serving.health import HealthReporter, Readiness, always_ready
+from gamekit.serving.inflight import InFlight
+from gamekit.serving.interceptors import ServerInterceptor
+from gamekit.serving.streams import ProbeStreamCap, StreamCap
 from gamekit.settings import ServiceSettings
-from gamekit.streams import ProbeStreamCap, StreamCap
-from gamekit.tls import ClientAuth, ReloadingTls, TlsFiles, server_credentials
 
 log = logging.getLogger(__name__)
 
@@ -53,7 +53,7 @@ def _server_options(max_receive: int, max_send: int, *, reuse_port: bool) -> lis
         ("grpc.max_receive_message_length", max_receive),
         ("grpc.max_send_message_length", max_send),
         # Two servers on one port would split traffic silently; fail to bind instead, unless they are
-        # the processes of one pod sharing it on purpose (gamekit.workers).
+        # the processes of one pod sharing it on purpose (gamekit.serving.workers).
         ("grpc.so_reuseport", int(reuse_port)),
         # Find dead peers within ~1.5 min, and accept client pings down to every 30 s.
         ("grpc.keepalive_time_ms", 60_000),
@@ -77,8 +77,8 @@ class HostOptions:
     `AccessPolicy.open_to_all()` policy and an interceptor of the service's own to authenticate);
     `reflection=False` leaves the reflection service out; `compress_responses=True` compresses responses
     for callers that accept gzip (or deflate); `gate` is the service's own check of each call, run by the
-    platform interceptor (gamekit.calls.Gate); `reuse_port=True` shares the gRPC ports with the other
-    processes of the pod (gamekit.workers), which then take turns at new connections; `metrics_host`
+    platform interceptor (gamekit.serving.calls.Gate); `reuse_port=True` shares the gRPC ports with the other
+    processes of the pod (gamekit.serving.workers), which then take turns at new connections; `metrics_host`
     binds the metrics port elsewhere than the gRPC ports (a worker's, on loopback, read by its supervisor).
     """
 
@@ -103,8 +103,8 @@ DEFAULT_OPTIONS = HostOptions()
 class ServiceHost:
     """One service process's gRPC servers, health, metrics and stop sequence, as `options` shape them.
 
-    The settings' limits apply: `max_concurrent_rpcs` on the business port (gamekit.admission), the
-    health and reflection stream caps on each port, counted apart (gamekit.streams).
+    The settings' limits apply: `max_concurrent_rpcs` on the business port (gamekit.serving.admission), the
+    health and reflection stream caps on each port, counted apart (gamekit.serving.streams).
     """
 
     def __init__(

@@ -1,8 +1,8 @@
 """Per-call values the server interceptor sets and the rest of the process reads.
 
-Handlers run on pool threads, so these are contextvars set and reset around each call: logs pick up
-the request id, outgoing calls (gamekit.client) shorten their timeout to the incoming deadline, and an
-interceptor of a service's own reads the peer's identity without parsing its certificate again.
+Handlers run on pool threads, so these are contextvars set and reset around each call: logs pick up the
+request id, outgoing calls (gamekit.clients.channels) shorten their timeout to the incoming deadline, and
+an interceptor of a service's own reads the peer's identity without parsing its certificate again.
 """
 
 from __future__ import annotations

@@ -19,7 +19,7 @@ from typing import Any
 import grpc
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
-from gamekit.handlers import SendResponse, mark_non_blocking
+from gamekit.serving.handlers import SendResponse, mark_non_blocking
 
 Status = int  # a health_pb2.HealthCheckResponse.ServingStatus value
 SERVING: Status = health_pb2.HealthCheckResponse.SERVING

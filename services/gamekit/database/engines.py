@@ -27,7 +27,7 @@ from dataclasses import dataclass
 import psycopg
 from sqlalchemy import Connection, Engine, create_engine, exc, func, select, text
 
-from gamekit.context import time_remaining
+from gamekit.call_context import time_remaining
 from gamekit.errors import (
     Aborted,
     AlreadyExists,

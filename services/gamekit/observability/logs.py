@@ -10,7 +10,7 @@ many as are waiting in one write (the image runs unbuffered, so a line each woul
 within WRITE_INTERVAL_SECONDS; a write is at most what a pipe takes whole, as the processes of one pod
 share stdout. The queue is bounded: a writer that cannot keep up (stdout blocked) slows logging
 callers down, as a direct write would, instead of growing memory. `flush_logs()` waits until everything
-queued is written; it runs at exit, and `gamekit.server.serve` calls it last.
+queued is written; it runs at exit, and `gamekit.serving.host.serve` calls it last.
 """
 
 from __future__ import annotations
@@ -29,7 +29,7 @@ from typing import Any, TextIO
 
 from opentelemetry import trace
 
-from gamekit.context import current_request_id
+from gamekit.call_context import current_request_id
 
 # Records waiting for the writer; past this, logging callers wait for it.
 QUEUE_RECORDS = 10_000
@@ -128,7 +128,7 @@ class _QueueHandler(logging.Handler):
 def _pipe_sized(lines: list[str]) -> list[str]:
     """`lines` joined into writes of at most PIPE_BUF bytes, a line never split between two.
 
-    A pipe takes a write of up to PIPE_BUF bytes whole: the processes of one pod (gamekit.workers)
+    A pipe takes a write of up to PIPE_BUF bytes whole: the processes of one pod (gamekit.serving.workers)
     share its stdout, and a longer write could be interleaved with another process's lines. A line
     longer than that is written on its own.
     """

@@ -16,7 +16,7 @@ from collections.abc import Iterable, Iterator
 from typing import Any, Final
 
 from gamekit.errors import InvalidArgument
-from gamekit.handlers import Deserializer
+from gamekit.serving.handlers import Deserializer
 
 
 class MalformedRequest(InvalidArgument):

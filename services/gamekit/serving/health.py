@@ -17,7 +17,7 @@ from collections.abc import Callable, Sequence
 
 from grpc_health.v1 import health_pb2
 
-from gamekit.health_service import HealthService
+from gamekit.serving.health_service import HealthService
 
 log = logging.getLogger(__name__)
 

@@ -52,7 +52,7 @@ def configure_telemetry(
 ) -> TracerProvider | None:
     """Install the tracer provider, propagators and gRPC client instrumentation; None if OTEL_SDK_DISABLED.
 
-    Server spans are made by the platform interceptor (gamekit.server_spans), not by OpenTelemetry's
+    Server spans are made by the platform interceptor (gamekit.serving.spans), not by OpenTelemetry's
     gRPC server instrumentation, which cost more per call than the rest of a cached gateway call.
     """
     global _provider, _server_tracer

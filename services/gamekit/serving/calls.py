@@ -16,12 +16,18 @@ from typing import Any, Protocol
 import grpc
 from prometheus_client import Gauge, Histogram
 
-from gamekit import metrics
-from gamekit.context import REQUEST_ID_HEADER, call_scope, new_request_id
-from gamekit.identity import OPEN_SERVICES, method_of, peer_certificate, service_of, spiffe_id_from_pem
-from gamekit.malformed import parsed, parsed_stream
-from gamekit.server_spans import traced
-from gamekit.streams import is_open_stream
+from gamekit.call_context import REQUEST_ID_HEADER, call_scope, new_request_id
+from gamekit.observability import metrics
+from gamekit.security.identity import (
+    OPEN_SERVICES,
+    method_of,
+    peer_certificate,
+    service_of,
+    spiffe_id_from_pem,
+)
+from gamekit.serving.malformed import parsed, parsed_stream
+from gamekit.serving.spans import traced
+from gamekit.serving.streams import is_open_stream
 
 # grpc reports "no deadline" as a deadline centuries away; anything beyond a day is none.
 _NO_DEADLINE_SECONDS = 86_400.0
@@ -54,7 +60,7 @@ class Route:
     request_streaming: bool
     open_stream: bool  # a health or reflection stream, under the stream caps
     gated: bool  # the service's gate applies (not health or reflection)
-    traced: bool  # calls get a server span (gamekit.server_spans)
+    traced: bool  # calls get a server span (gamekit.serving.spans)
     in_flight: Gauge  # the method's metric children, looked up once
     seconds: Histogram
 

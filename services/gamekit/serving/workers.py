@@ -3,8 +3,8 @@
 A gRPC server in Python answers from one interpreter, so one process is held to about one core by
 the GIL, whatever the pod is given. The supervisor (the pod's main process) reserves the gRPC ports,
 starts `count` worker processes that bind them with SO_REUSEPORT (the kernel spreads new connections
-over them), serves the pod's metrics port from theirs (gamekit.metrics_fanin), passes SIGTERM on and
-waits for their drain, and starts again a worker that dies. A worker that keeps dying ends the
+over them), serves the pod's metrics port from theirs (gamekit.observability.metrics_fanin), passes
+SIGTERM on and waits for their drain, and starts again a worker that dies. A worker that keeps dying ends the
 supervisor, so the pod restarts and its CrashLoopBackOff shows.
 
 A worker tells the supervisor where its own metrics are by one JSON line on a pipe
@@ -28,9 +28,9 @@ from types import FrameType
 
 from prometheus_client import CollectorRegistry, Counter
 
-from gamekit.metrics import MetricsEndpoint, start_metrics_server
-from gamekit.metrics_fanin import WorkerMetrics
-from gamekit.server import ServiceHost
+from gamekit.observability.metrics import MetricsEndpoint, start_metrics_server
+from gamekit.observability.metrics_fanin import WorkerMetrics
+from gamekit.serving.host import ServiceHost
 
 log = logging.getLogger(__name__)
 

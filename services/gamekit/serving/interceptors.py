@@ -8,9 +8,9 @@ health servicer's Watch) stays non-blocking: it is finished, counted and logged 
 not when its behaviour returns.
 
 Before the servicer runs, a call is refused, in this order, if it came while the server held its limit
-of calls (gamekit.admission), if its peer may not call the method (the access policy), if its request
-did not parse (gamekit.malformed), or if it is one health or reflection stream too many
-(gamekit.streams). Each refusal is a status with details, counted and logged like any other.
+of calls (gamekit.serving.admission), if its peer may not call the method (the access policy), if its request
+did not parse (gamekit.serving.malformed), or if it is one health or reflection stream too many
+(gamekit.serving.streams). Each refusal is a status with details, counted and logged like any other.
 A service's own check of each call (the gateway's API keys, scopes and limits) is a `Gate` run last,
 inside this interceptor rather than as a second one: one layer of wrapping per call, and the access line
 names the caller the gate found.
@@ -26,12 +26,15 @@ from typing import Any, NoReturn, TypeVar, cast
 import grpc
 from opentelemetry import trace
 
-from gamekit import metrics
-from gamekit.admission import HandlerPool, refusing, server_busy
-from gamekit.calls import Call, Gate, Route
-from gamekit.context import REQUEST_ID_HEADER
+from gamekit.call_context import REQUEST_ID_HEADER
 from gamekit.errors import GamesError, PermissionDenied
-from gamekit.handlers import (
+from gamekit.observability import metrics
+from gamekit.security.identity import (
+    AccessPolicy,
+)
+from gamekit.serving.admission import HandlerPool, refusing, server_busy
+from gamekit.serving.calls import Call, Gate, Route
+from gamekit.serving.handlers import (
     Behavior,
     SendResponse,
     behavior_of,
@@ -39,14 +42,11 @@ from gamekit.handlers import (
     mark_non_blocking,
     method_handler,
 )
-from gamekit.identity import (
-    AccessPolicy,
-)
-from gamekit.inflight import InFlight
-from gamekit.malformed import tolerant
-from gamekit.server_spans import end_span, server_span
+from gamekit.serving.inflight import InFlight
+from gamekit.serving.malformed import tolerant
+from gamekit.serving.spans import end_span, server_span
+from gamekit.serving.streams import StreamCap, peer_address
 from gamekit.status import status_for
-from gamekit.streams import StreamCap, peer_address
 
 log = logging.getLogger(__name__)
 access_log = logging.getLogger("gamekit.access")

@@ -22,8 +22,14 @@ from typing import Any
 import grpc
 
 from gamekit.errors import ResourceExhausted
-from gamekit.handlers import SendResponse, behavior_of, is_non_blocking, mark_non_blocking, method_handler
-from gamekit.identity import OPEN_SERVICES, service_of
+from gamekit.security.identity import OPEN_SERVICES, service_of
+from gamekit.serving.handlers import (
+    SendResponse,
+    behavior_of,
+    is_non_blocking,
+    mark_non_blocking,
+    method_handler,
+)
 from gamekit.status import status_for
 
 Release = Callable[[], None]

@@ -1,0 +1,4 @@
+"""Channels from one service to another: mTLS that follows rotation, deadlines, request ids, retries.
+
+May import: gamekit.call_context, security, paging (the message limit). Never serving or database.
+"""
