@@ -22,8 +22,8 @@ from gamectl.suite import RunningService
 from gamekit.security.tls import TlsFiles
 from gateway.callers.keys import create_key
 from tests.fixtures.eventually import eventually
-from tests.fixtures.servers import HOST as HOST
 from tests.fixtures.servers import (
+    HOST,
     Output,
     SuiteProcesses,
     platform_environ,

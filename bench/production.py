@@ -33,7 +33,7 @@ from bench.calls import direct_channel
 from bench.findings import cpu_per_call
 from bench.games import Queries
 from bench.loadgen import Load
-from bench.platform import HOST, BenchPlatform
+from bench.platform import BenchPlatform
 from bench.reads import (
     GET,
     OVERHEAD_GETS,
@@ -45,6 +45,7 @@ from bench.reads import (
 from gamectl.suite import RunningService
 from games.catalog.v1 import catalog_pb2 as pb
 from games.catalog.v1 import catalog_pb2_grpc as pb_grpc
+from tests.fixtures.servers import HOST
 
 VUS = 16
 PAGE = 20

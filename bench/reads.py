@@ -26,8 +26,9 @@ from prometheus_client.parser import text_string_to_metric_families
 from bench import health_floor, loadgen
 from bench.games import Queries
 from bench.loadgen import Figures, Load
-from bench.platform import HOST, BenchPlatform
+from bench.platform import BenchPlatform
 from gamectl.suite import RunningService
+from tests.fixtures.servers import HOST
 
 SEARCH = "games.catalog.v1.CatalogService/SearchGames"
 GET = "games.catalog.v1.CatalogService/GetGame"

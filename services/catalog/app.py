@@ -18,7 +18,7 @@ from gamekit.observability import telemetry
 from gamekit.paging.pages import PageBudget
 from gamekit.paging.tokens import PageTokens
 from gamekit.security.identity import AccessPolicy
-from gamekit.serving.host import HostOptions, ServiceBinding
+from gamekit.serving.options import HostOptions, ServiceBinding
 from games.catalog.v1 import catalog_pb2, catalog_pb2_grpc
 
 SERVICE = catalog_pb2.DESCRIPTOR.services_by_name["CatalogService"]

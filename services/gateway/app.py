@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from gamekit.security.identity import AccessPolicy
-from gamekit.serving.host import HostOptions, ServiceBinding
+from gamekit.serving.options import HostOptions, ServiceBinding
 from gateway.cache.responses import ResponseCache
 from gateway.cache.revision import RevisionFollower
 from gateway.callers.auth import Authenticator, KeyLookup, Limiter

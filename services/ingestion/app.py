@@ -16,7 +16,7 @@ from gamekit.observability import telemetry
 from gamekit.paging.pages import PageBudget
 from gamekit.paging.tokens import PageTokens
 from gamekit.security.identity import AccessPolicy
-from gamekit.serving.host import HostOptions, ServiceBinding
+from gamekit.serving.options import HostOptions, ServiceBinding
 from games.ingestion.v1 import ingestion_pb2, ingestion_pb2_grpc
 from ingestion import metrics
 from ingestion.importing.feed import FeedLimits

@@ -1,96 +1,21 @@
 """The chart lints strictly and renders valid Kubernetes 1.31 objects in every configuration we ship.
 
-Each scenario is a set of values a platform team would really use: the defaults, the production
-values file, cert-manager off with existing Secrets, every optional feature on, and every one off.
-Custom resources (cert-manager, prometheus-operator) have no schema in kubernetes-validate, so
-their shape is checked by the tests that read them (test_chart_habits.py).
+Each scenario (tests/chart/scenarios.py) is a set of values a platform team would really use: the
+defaults, the production values file, cert-manager off with existing Secrets, every optional feature
+on, and every one off. Custom resources (cert-manager, prometheus-operator) have no schema in
+kubernetes-validate, so their shape is checked by the tests that read them (test_chart_habits.py).
 """
 
 from __future__ import annotations
-
-from typing import Any
 
 import helm_python as helm
 import kubernetes_validate
 import pytest
 
-from tests.chart.rendering import CHART, KUBE_VERSION, ROOT, load_values, render
+from tests.chart.rendering import CHART, KUBE_VERSION, render
+from tests.chart.scenarios import SCENARIOS, namespace_selector
 
 CUSTOM_KINDS = {"Certificate", "ServiceMonitor", "PrometheusRule"}
-
-
-def _namespace(name: str) -> dict[str, Any]:
-    """A selector of the namespace called `name`."""
-    return {"matchLabels": {"kubernetes.io/metadata.name": name}}
-
-
-def _app(name: str) -> dict[str, Any]:
-    """A selector of the pods of the application called `name`."""
-    return {"matchLabels": {"app.kubernetes.io/name": name}}
-
-
-SCENARIOS: dict[str, dict[str, Any]] = {
-    "defaults": {},
-    "production": load_values(ROOT / "deploy" / "helm" / "values-production.yaml"),
-    "skaffold-dev": load_values(ROOT / "deploy" / "helm" / "values-dev.yaml"),
-    "cert-manager-off": {
-        "tls": {
-            "certManager": {"enabled": False},
-            "existingSecrets": {"gateway": "gw-tls", "catalog": "cat-tls", "ingestion": "ing-tls"},
-        }
-    },
-    "every-option-on": {
-        "database": {"url": "postgresql+psycopg://games:secret@db:5432/games"},
-        "telemetry": {"otlpEndpoint": "http://collector:4317", "resourceAttributes": {"env": "test"}},
-        "gateway": {
-            "redis": {"url": "redis://redis:6379/0"},
-            "identityScopes": {"spiffe://games.local/reports": ["games.read"]},
-            "apiKeys": {"keys": [{"id": "reader", "hash": "sha256:" + "ab" * 32, "scopes": ["games.read"]}]},
-            "autoscaling": {"inFlight": {"enabled": True}},
-            "extraEnv": [{"name": "GATEWAY_API_KEYS_RELOAD_SECONDS", "value": "5"}],
-        },
-        "catalog": {"autoscaling": {"inFlight": {"enabled": True}}},
-        "ingestion": {
-            "sqs": {"queueUrl": "https://sqs.us-east-1.amazonaws.com/1/q"},
-            "awsCredentials": {"existingSecret": "aws"},
-            "alertWebhook": {"existingSecret": "webhook"},
-            "podDisruptionBudget": {"enabled": True},
-        },
-        "metrics": {
-            "serviceMonitor": {"enabled": True},
-            "prometheusRule": {"enabled": True},
-            "dashboards": {"enabled": True},
-        },
-        "networkPolicy": {
-            "metricsFrom": [
-                {"namespaceSelector": _namespace("monitoring"), "podSelector": _app("prometheus")}
-            ],
-            "egress": {
-                "database": {"to": [{"ipBlock": {"cidr": "198.51.100.0/24"}}]},
-                "redis": {"to": [{"namespaceSelector": _namespace("redis")}]},
-                "s3": {
-                    "to": [{"ipBlock": {"cidr": "0.0.0.0/0", "except": ["10.0.0.0/8", "192.168.0.0/16"]}}]
-                },
-                "otlp": {
-                    "to": [
-                        {
-                            "namespaceSelector": _namespace("observability"),
-                            "podSelector": _app("opentelemetry-collector"),
-                        }
-                    ]
-                },
-            },
-        },
-    },
-    "every-option-off": {
-        "gateway": {"autoscaling": {"enabled": False}, "podDisruptionBudget": {"enabled": False}},
-        "catalog": {"autoscaling": {"enabled": False}, "podDisruptionBudget": {"enabled": False}},
-        "ingestion": {"cronJob": {"enabled": False}, "podDisruptionBudget": {"enabled": False}},
-        "migrations": {"enabled": False},
-        "networkPolicy": {"enabled": False},
-        "tests": {"enabled": False},
-    },
-}
 
 
 @pytest.mark.parametrize("scenario", SCENARIOS)
@@ -156,7 +81,11 @@ def test_schema_rejects_a_wrong_type():
         {"networkPolicy": {"egress": {"otlp": {"to": [{"ipBlock": {"except": ["10.0.0.0/8"]}}]}}}},
         {"networkPolicy": {"metricsFrom": [{"namespaceSelector": "monitoring"}]}},
         # Without matchLabels the API server would drop the label and select every namespace.
-        {"networkPolicy": {"metricsFrom": [{"namespaceSelector": _namespace("monitoring")["matchLabels"]}]}},
+        {
+            "networkPolicy": {
+                "metricsFrom": [{"namespaceSelector": namespace_selector("monitoring")["matchLabels"]}]
+            }
+        },
     ],
 )
 def test_schema_rejects_unknown_keys_and_bad_values(values):

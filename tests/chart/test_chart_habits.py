@@ -30,7 +30,7 @@ from tests.chart.rendering import (
     render,
     workloads,
 )
-from tests.chart.test_chart import SCENARIOS
+from tests.chart.scenarios import SCENARIOS
 
 SERVICES = ("gateway", "catalog", "ingestion")
 SETTINGS: dict[str, type[BaseSettings]] = {

@@ -1,28 +1,31 @@
 """The Grafana dashboards and Prometheus alert rules the chart embeds, checked as files (no services).
 
-Also the PromQL reading shared with tests/e2e/test_metrics_exported.py: `queries()` lists every expression
-the assets run, `selectors()` the metric names (and label matchers) one expression reads.
+They are read, and their PromQL parsed, by tests/fixtures/dashboards.py, which the end-to-end tests share.
 """
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
 
-ROOT = Path(__file__).resolve().parents[2]
-CHART = ROOT / "charts" / "games-platform"
-DASHBOARDS = CHART / "dashboards"
-ALERTS = CHART / "files" / "alerts.yaml"
+from tests.fixtures.dashboards import (
+    ALERTS,
+    COMPONENTS,
+    DASHBOARDS,
+    DATASOURCES,
+    ROOT,
+    alert_rules,
+    dashboards,
+    panels,
+    selectors,
+)
+
 OPERATIONS = ROOT / "docs" / "operations.md"
-DATASOURCES = ROOT / "deploy" / "grafana" / "datasources.yaml"
-COMPONENTS = ("gateway", "catalog", "ingestion")
 EXPECTED_ALERTS = {
     "IngestionStale",
     "IngestionFileRejected",
@@ -37,134 +40,7 @@ EXPECTED_ALERTS = {
 DATASOURCE_REF = {"type": "prometheus", "uid": "${datasource}"}
 
 
-# --- reading PromQL -------------------------------------------------------------------------------
-
-_TOKENS = re.compile(
-    r"""
-      (?P<string>"(?:[^"\\]|\\.)*"|'(?:[^'\\]|\\.)*'|`[^`]*`)
-    | (?P<braces>\{(?:[^}"'`]|"(?:[^"\\]|\\.)*"|'(?:[^'\\]|\\.)*'|`[^`]*`)*\})
-    | (?P<brackets>\[[^\]]*\])
-    | (?P<variable>\$\{[^}]*\}|\$\w+)
-    | (?P<number>0[xX][0-9a-fA-F]+|\d[\w.]*)
-    | (?P<ident>[A-Za-z_:][\w:]*)
-    | (?P<open>\()
-    | (?P<close>\))
-    | (?P<other>\S)
-    """,
-    re.VERBOSE,
-)
-_MATCHER = re.compile(r"""([A-Za-z_]\w*)\s*(=~|!~|!=|=)\s*("(?:[^"\\]|\\.)*"|'(?:[^'\\]|\\.)*'|`[^`]*`)""")
-# Followed by a parenthesised label list, which holds label names, not metrics.
-_GROUPING = {"by", "without", "on", "ignoring", "group_left", "group_right"}
-_KEYWORDS = _GROUPING | {"and", "or", "unless", "bool", "offset", "atan2", "inf", "nan"}
-_AGGREGATIONS = {
-    "sum", "min", "max", "avg", "group", "stddev", "stdvar", "count", "count_values",
-    "bottomk", "topk", "quantile", "limitk", "limit_ratio",
-}  # fmt: skip
-# Grafana's variable query `label_values(<selector>, <label>)`: only the selector is PromQL.
-_LABEL_VALUES = re.compile(
-    r"^\s*label_values\(\s*(?P<selector>.*?)\s*(?:,\s*[A-Za-z_]\w*\s*)?\)\s*$", re.DOTALL
-)
-
-
-@dataclass(frozen=True)
-class Selector:
-    """One metric an expression reads, with its label matchers: label → (operator, value)."""
-
-    name: str
-    matchers: dict[str, tuple[str, str]] = field(default_factory=dict)
-
-    def components(self) -> set[str] | None:
-        """The components a `component` matcher selects (= or a plain =~ alternation); None: any."""
-        op, value = self.matchers.get("component", ("", ""))
-        if op == "=":
-            return {value}
-        if op == "=~" and re.fullmatch(r"[\w|]+", value):
-            return set(value.split("|"))
-        return None
-
-
-def _matchers(block: str) -> dict[str, tuple[str, str]]:
-    return {label: (op, quoted[1:-1]) for label, op, quoted in _MATCHER.findall(block)}
-
-
-def selectors(expr: str) -> list[Selector]:
-    """The metric selectors of a PromQL expression (or a Grafana `label_values(...)` query).
-
-    Function and aggregation names (a name before "("), keywords, label lists of by/without/on/
-    ignoring/group_left/group_right, strings, ranges and Grafana variables are not metrics.
-    """
-    variable = _LABEL_VALUES.match(expr)
-    if variable is not None:
-        expr = variable.group("selector")
-    tokens = [(m.lastgroup or "", m.group()) for m in _TOKENS.finditer(expr)]
-    found: list[Selector] = []
-    i = 0
-    while i < len(tokens):
-        kind, text = tokens[i]
-        next_kind, next_text = tokens[i + 1] if i + 1 < len(tokens) else ("", "")
-        i += 1
-        if kind == "braces":  # a selector without a name before it: {__name__="..."}
-            name = _matchers(text).get("__name__", ("", ""))[1]
-            if name:
-                found.append(Selector(name, _matchers(text)))
-            continue
-        if kind != "ident":
-            continue
-        word = text.lower()
-        if word in _GROUPING and next_kind == "open":
-            depth = 0
-            while i < len(tokens):
-                depth += {"open": 1, "close": -1}.get(tokens[i][0], 0)
-                i += 1
-                if depth == 0:
-                    break
-            continue
-        if word in _KEYWORDS or word in _AGGREGATIONS or next_kind == "open":
-            continue
-        if next_kind == "braces":
-            found.append(Selector(text, _matchers(next_text)))
-            i += 1
-        else:
-            found.append(Selector(text))
-    return found
-
-
-# --- the assets -----------------------------------------------------------------------------------
-
-
-def dashboards() -> dict[str, dict[str, Any]]:
-    """Each dashboard file's JSON model, by component (the file's stem)."""
-    return {path.stem: json.loads(path.read_text()) for path in sorted(DASHBOARDS.glob("*.json"))}
-
-
-def panels(model: dict[str, Any]) -> Iterator[dict[str, Any]]:
-    """Every panel, inside collapsed rows too."""
-    for panel in model.get("panels", []):
-        yield panel
-        yield from panel.get("panels", [])
-
-
-def alert_rules() -> list[dict[str, Any]]:
-    """Every rule of alerts.yaml."""
-    groups = yaml.safe_load(ALERTS.read_text())["groups"]
-    return [rule for group in groups for rule in group["rules"]]
-
-
-def queries() -> list[tuple[str, str]]:
-    """(where, PromQL) of every dashboard target, dashboard variable query and alert expression."""
-    found: list[tuple[str, str]] = []
-    for component, model in dashboards().items():
-        for panel in panels(model):
-            for target in panel.get("targets", []):
-                found.append((f"{component}.json panel {panel['title']!r}", target.get("expr", "")))
-        for variable in model["templating"]["list"]:
-            if variable["type"] == "query":
-                query = variable["query"]
-                text = query["query"] if isinstance(query, dict) else query
-                found.append((f"{component}.json variable ${variable['name']}", text))
-    found += [(f"alert {rule['alert']}", rule["expr"]) for rule in alert_rules()]
-    return found
+# --- the runbook ----------------------------------------------------------------------------------
 
 
 def github_anchor(heading: str) -> str:

@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from tests.chart.rendering import NAMESPACE, Rendered, component_name, pod_labels, render
-from tests.chart.test_chart import SCENARIOS
+from tests.chart.scenarios import SCENARIOS
 
 Pod = dict[str, Any]  # {"labels": {...}, "namespace": str, "namespace_labels": {...}, "ip": str}
 OUTSIDE = "203.0.113.7"

@@ -1,7 +1,9 @@
-"""The import graph points one way: transport → domain → storage, no cycles, no service into another.
+"""The import graph points one way: each package imports only what its `__init__` says it may.
 
-Each package's `__init__` docstring says what it may import; this test holds the code to those words, so
-a newcomer can trust the folders. It reads the source (ast), so it sees imports under TYPE_CHECKING too.
+Every package of the services and of gamekit states, in its docstring, what it may import; `ALLOWED`
+below is those lines, and this test fails on a first-party import outside them, on a relative import,
+on an import cycle, and on the third-party libraries a layer must not touch. It reads the source (ast),
+so it sees imports under TYPE_CHECKING too. A new package must add its line here and in its docstring.
 """
 
 from __future__ import annotations
@@ -14,72 +16,126 @@ from pathlib import Path
 import pytest
 
 SERVICES = Path(__file__).resolve().parents[2] / "services"
-OURS = ("catalog", "ingestion", "gateway", "gamekit", "gamesclient", "gamectl")
-SERVICE_NAMES = ("catalog", "ingestion", "gateway")
-STORAGE_IO = ("sqlalchemy", "psycopg", "boto3", "botocore", "redis")
+RULED = ("catalog", "ingestion", "gateway", "gamekit")
+FIRST_PARTY = (*RULED, "gamesclient", "gamectl", "games")
+ANYTHING = ("*",)  # a composition root (`app`) or entry point (`__main__`): it puts the parts together
 
-# package → what it must never import (a module name or any module under it).
-FORBIDDEN: dict[str, tuple[str, ...]] = {
-    "gamekit": (*SERVICE_NAMES, "gamesclient", "gamectl"),
-    "gamekit.errors": ("gamekit.",),
-    "gamekit.call_context": ("gamekit.",),
-    "gamekit.paging": ("gamekit.serving", "gamekit.clients", "gamekit.database", "gamekit.observability"),
-    "gamekit.security": ("gamekit.serving", "gamekit.clients", "gamekit.database", "gamekit.paging"),
-    "gamekit.observability": ("gamekit.serving", "gamekit.clients", "gamekit.database"),
-    "gamekit.database": ("gamekit.serving", "gamekit.clients"),
-    "gamekit.clients": ("gamekit.serving", "gamekit.database"),
-    "gamekit.status": ("gamekit.serving",),
-    "catalog.transport": ("catalog.storage", *STORAGE_IO),
-    "catalog.domain": ("catalog.transport", "grpc", "games", *STORAGE_IO),
-    "catalog.domain.model": ("catalog.domain.service", "catalog.domain.validation", "catalog.storage"),
-    "catalog.storage": ("catalog.transport", "catalog.domain.service", "grpc", "games"),
-    "ingestion.parsing": (
-        "ingestion.transport",
-        "ingestion.runs",
+# package or module → the first-party packages it may import besides itself.
+ALLOWED: dict[str, tuple[str, ...]] = {
+    "catalog": (),
+    "catalog.model": (),
+    "catalog.settings": ("gamekit.settings",),
+    "catalog.storage": ("catalog.model", "gamekit.database", "gamekit.errors", "gamekit.paging"),
+    "catalog.domain": ("catalog.model", "catalog.storage", "gamekit.errors", "gamekit.paging"),
+    "catalog.transport": (
+        "catalog.domain",
+        "catalog.model",
+        "gamekit.call_context",
+        "gamekit.errors",
+        "gamekit.paging",
+        "gamekit.resource_names",
+        "gamekit.timestamps",
+        "games",
+    ),
+    "catalog.app": ANYTHING,
+    "catalog.__main__": ANYTHING,
+    "ingestion": (),
+    "ingestion.model": (),
+    "ingestion.settings": ("gamekit.settings",),
+    "ingestion.metrics": ("ingestion.model",),
+    "ingestion.parsing": ("ingestion.model",),
+    "ingestion.sources": ("ingestion.model", "ingestion.metrics", "gamekit.errors"),
+    "ingestion.ledger": (
+        "ingestion.model",
+        "ingestion.metrics",
+        "gamekit.database",
+        "gamekit.errors",
+        "gamekit.paging",
+    ),
+    "ingestion.importing": (
+        "ingestion.parsing",
+        "ingestion.sources",
+        "ingestion.model",
+        "ingestion.metrics",
+        "gamekit.errors",
+        "gamekit.timestamps",
+        "games.catalog",
+    ),
+    "ingestion.runs": (
         "ingestion.importing",
         "ingestion.ledger",
         "ingestion.sources",
+        "ingestion.model",
         "ingestion.metrics",
-        "gamekit",
-        "grpc",
-        "games",
-        *STORAGE_IO,
+        "gamekit.call_context",
+        "gamekit.errors",
     ),
-    "ingestion.sources": (
-        "ingestion.transport",
+    "ingestion.transport": (
         "ingestion.runs",
-        "ingestion.importing",
         "ingestion.ledger",
-        "grpc",
-        "sqlalchemy",
+        "ingestion.model",
+        "gamekit.call_context",
+        "gamekit.errors",
+        "gamekit.resource_names",
+        "gamekit.timestamps",
+        "games.ingestion",
     ),
-    "ingestion.ledger": ("ingestion.transport", "ingestion.runs", "ingestion.importing", "grpc", "boto3"),
-    "ingestion.importing": ("ingestion.transport", "ingestion.runs"),
-    "ingestion.runs": ("ingestion.transport",),
-    "ingestion.model": ("ingestion.", "grpc", "games", *STORAGE_IO),
-    "gateway.surface": ("gateway.", "grpc"),
-    "gateway.ratelimit": (
-        "gateway.callers",
+    "ingestion.app": ANYTHING,
+    "ingestion.__main__": ANYTHING,
+    "gateway": (),
+    "gateway.surface": ("games",),
+    "gateway.settings": ("gateway.surface", "gamekit.settings", "gamekit.security"),
+    "gateway.ratelimit": ("gamekit.errors",),
+    "gateway.cache": ("gamekit.security", "gamekit.status", "games.catalog"),
+    "gateway.callers": ("gateway.surface", "gamekit.call_context", "gamekit.errors", "gamekit.serving"),
+    "gateway.transport": (
+        "gateway.surface",
+        "gateway.settings",
         "gateway.cache",
-        "gateway.transport",
-        "gateway.surface",
-        "gateway.app",
+        "gamekit.call_context",
+        "gamekit.clients",
+        "gamekit.errors",
+        "gamekit.serving",
+        "gamekit.status",
+        "games",
     ),
-    "gateway.cache": (
-        "gateway.callers",
-        "gateway.ratelimit",
-        "gateway.transport",
-        "gateway.surface",
-        "gateway.app",
+    "gateway.app": ANYTHING,
+    "gateway.__main__": ANYTHING,
+    "gamekit": (),
+    "gamekit.errors": (),
+    "gamekit.call_context": (),
+    "gamekit.settings": (),
+    "gamekit.timestamps": (),
+    "gamekit.resource_names": ("gamekit.errors",),
+    "gamekit.status": ("gamekit.errors", "gamekit.call_context"),
+    "gamekit.paging": ("gamekit.errors",),
+    "gamekit.security": ("gamekit.errors",),
+    "gamekit.observability": ("gamekit.call_context", "gamekit.settings"),
+    "gamekit.database": ("gamekit.call_context", "gamekit.errors"),
+    "gamekit.clients": ("gamekit.call_context", "gamekit.errors", "gamekit.paging", "gamekit.security"),
+    "gamekit.serving": (
+        "gamekit.call_context",
+        "gamekit.errors",
+        "gamekit.status",
+        "gamekit.settings",
+        "gamekit.security",
+        "gamekit.observability",
     ),
-    "gateway.callers": ("gateway.cache", "gateway.transport"),
-    "gateway.transport": (),
 }
-for service in SERVICE_NAMES:
-    FORBIDDEN[service] = (*(other for other in SERVICE_NAMES if other != service), "gamectl")
-# Only a service's composition root (app.py) and entry point (__main__) put its packages together.
-for package in [name for name in FORBIDDEN if name.count(".") == 1]:
-    FORBIDDEN[package] += (f"{package.split('.')[0]}.app", f"{package.split('.')[0]}.__main__")
+
+STORAGE_IO = ("sqlalchemy", "psycopg", "boto3", "botocore", "redis")
+# package → third-party libraries it must never import, whatever ALLOWED says.
+FORBIDDEN_LIBRARIES: dict[str, tuple[str, ...]] = {
+    "catalog.model": ("grpc", "google", *STORAGE_IO),
+    "catalog.domain": ("grpc", "google", *STORAGE_IO),
+    "catalog.transport": STORAGE_IO,
+    "catalog.storage": ("grpc",),
+    "ingestion.model": ("grpc", "google", *STORAGE_IO),
+    "ingestion.parsing": ("grpc", "google", "opentelemetry", "prometheus_client", *STORAGE_IO),
+    "ingestion.sources": ("grpc", "sqlalchemy", "psycopg"),
+    "ingestion.ledger": ("grpc", "boto3", "botocore"),
+    "gateway.ratelimit": ("grpc",),
+}
 
 
 def _module_name(path: Path) -> str:
@@ -90,7 +146,9 @@ def _module_name(path: Path) -> str:
 @cache
 def _modules() -> dict[str, Path]:
     found = {}
-    for top in OURS:
+    for top in FIRST_PARTY:
+        if top == "games":
+            continue
         for path in (SERVICES / top).rglob("*.py"):
             if "migrations" not in path.parts:
                 found[_module_name(path)] = path
@@ -98,45 +156,72 @@ def _modules() -> dict[str, Path]:
 
 
 def _imports(module: str) -> Iterator[tuple[int, str]]:
-    """(line, imported module) for every import of `module`, resolved to a module where one exists."""
+    """(line, imported module) for every import of `module`; a relative one as '.' (always refused)."""
     tree = ast.parse(_modules()[module].read_text())
     for node in ast.walk(tree):
         if isinstance(node, ast.Import):
             for alias in node.names:
                 yield node.lineno, alias.name
-        elif isinstance(node, ast.ImportFrom) and node.module is not None and node.level == 0:
-            for alias in node.names:
-                submodule = f"{node.module}.{alias.name}"
-                yield node.lineno, submodule if submodule in _modules() else node.module
+        elif isinstance(node, ast.ImportFrom):
+            if node.level > 0:
+                yield node.lineno, "."
+            elif node.module is not None:
+                for alias in node.names:
+                    submodule = f"{node.module}.{alias.name}"
+                    yield node.lineno, submodule if submodule in _modules() else node.module
 
 
 def _within(name: str, prefix: str) -> bool:
-    return name == prefix or name.startswith(prefix if prefix.endswith(".") else prefix + ".")
+    return name == prefix or name.startswith(prefix + ".")
 
 
-def _rules_for(module: str) -> list[tuple[str, str]]:
-    return [
-        (package, banned)
-        for package, bans in FORBIDDEN.items()
-        if _within(module, package)
-        for banned in bans
-    ]
+def _unit(module: str) -> str | None:
+    """The most specific ALLOWED entry `module` belongs to."""
+    owners = [package for package in ALLOWED if _within(module, package)]
+    return max(owners, key=len) if owners else None
 
 
-def test_every_rule_names_a_package_that_exists() -> None:
-    for package in FORBIDDEN:
-        assert package in _modules(), f"{package} is not a module of services/"
+def _violations(module: str, imported: str) -> list[str]:
+    if imported == ".":
+        return ["a relative import (write the absolute name)"]
+    unit = _unit(module)
+    top = imported.split(".")[0]
+    problems = []
+    if top in FIRST_PARTY and unit is not None and not _within(imported, unit):
+        allowed = ALLOWED[unit]
+        if allowed != ANYTHING and not any(_within(imported, ok) for ok in allowed):
+            problems.append(f"{unit} may import only {', '.join(allowed) or 'nothing of ours'}")
+    for package, banned in FORBIDDEN_LIBRARIES.items():
+        if _within(module, package) and top in banned:
+            problems.append(f"{package} must not import {top}")
+    return problems
 
 
-@pytest.mark.parametrize("top", OURS)
-def test_no_module_imports_what_its_layer_forbids(top: str) -> None:
+@pytest.mark.parametrize("top", RULED)
+def test_every_module_has_a_rule(top: str) -> None:
+    unruled = [module for module in _modules() if _within(module, top) and _unit(module) is None]
+    assert not unruled, f"say what these may import (ALLOWED and their package docstring): {unruled}"
+
+
+@pytest.mark.parametrize("top", FIRST_PARTY[:-1])
+def test_no_module_imports_outside_what_its_package_allows(top: str) -> None:
     broken = [
-        f"{module}:{line} imports {imported} ({package} may not import {banned})"
+        f"{module}:{line} imports {imported}: {problem}"
         for module in sorted(_modules())
         if _within(module, top)
         for line, imported in _imports(module)
-        for package, banned in _rules_for(module)
-        if _within(imported, banned) and not _within(imported, module)
+        for problem in _violations(module, imported)
+    ]
+    assert not broken, "\n".join(broken)
+
+
+def test_services_and_gamekit_never_import_the_cli_or_the_client() -> None:
+    broken = [
+        f"{module} imports {imported}"
+        for module in _modules()
+        if module.split(".")[0] in RULED
+        for _, imported in _imports(module)
+        if imported.split(".")[0] in ("gamectl", "gamesclient")
     ]
     assert not broken, "\n".join(broken)
 
@@ -184,7 +269,13 @@ def test_the_cycle_finder_finds_a_cycle() -> None:
     assert _cycle({"a": {"b"}, "b": set(), "c": {"a", "b"}}) is None
 
 
-def test_the_layer_check_sees_a_storage_module_importing_transport(tmp_path: Path) -> None:
-    rules = _rules_for("catalog.storage.games")
-    assert ("catalog.storage", "catalog.transport") in rules
-    assert any(_within("catalog.transport.servicer", banned) for _, banned in rules)
+def test_the_rules_refuse_what_they_should() -> None:
+    assert _violations("catalog.storage.games", "catalog.transport.servicer")
+    assert _violations("catalog.storage.games", "catalog.domain.service")
+    assert _violations("catalog.domain.service", "sqlalchemy")
+    assert _violations("ingestion.parsing.records", "ingestion.ledger.store")
+    assert _violations("gateway.ratelimit.limiter", "gateway.settings")
+    assert _violations("gamekit.paging.pages", "gamekit.serving.host")
+    assert _violations("catalog.storage.games", ".")
+    assert not _violations("catalog.app", "catalog.transport.servicer")
+    assert not _violations("catalog.domain.service", "catalog.storage.games")

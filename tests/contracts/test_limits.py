@@ -10,8 +10,8 @@ from __future__ import annotations
 import pytest
 
 from catalog.domain import validation
-from catalog.domain.model import Platform
-from ingestion.parsing import app_record as app_reader
+from catalog.model import Platform
+from ingestion.parsing import app_record
 
 MIRRORED = (
     "MAX_NAME",
@@ -27,8 +27,8 @@ MIRRORED = (
 
 @pytest.mark.parametrize("name", MIRRORED)
 def test_ingestion_limits_are_the_catalogs(name):
-    assert getattr(app_reader, name) == getattr(validation, name)
+    assert getattr(app_record, name) == getattr(validation, name)
 
 
 def test_ingestion_knows_the_catalogs_platforms():
-    assert set(app_reader.PLATFORMS) == {platform.value for platform in Platform}
+    assert set(app_record.PLATFORMS) == {platform.value for platform in Platform}

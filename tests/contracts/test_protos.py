@@ -9,6 +9,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.contracts.generated import differences
+
 ROOT = Path(__file__).resolve().parents[2]
 BUF = Path(sys.executable).parent / "buf"
 sys.path.insert(0, str(ROOT / "scripts"))
@@ -41,16 +43,5 @@ def test_no_breaking_change_against_main() -> None:
 def test_committed_stubs_are_fresh(tmp_path: Path) -> None:
     generate(tmp_path)
     fresh, committed = tmp_path / "games", ROOT / "services" / "games"
-    stale = _differences(filecmp.dircmp(fresh, committed, ignore=["__pycache__", "py.typed"]))
+    stale = differences(filecmp.dircmp(fresh, committed, ignore=["__pycache__", "py.typed"]))
     assert not stale, f"run `make protos`; stale or missing stubs: {stale}"
-
-
-def _differences(comparison: filecmp.dircmp[str]) -> list[str]:
-    found = comparison.left_only + comparison.right_only + comparison.diff_files
-    for sub in comparison.subdirs.values():
-        found += _differences(sub)
-    # dircmp compares by stat signature first; compare the contents of the rest too.
-    _, mismatch, errors = filecmp.cmpfiles(
-        comparison.left, comparison.right, comparison.same_files, shallow=False
-    )
-    return found + mismatch + errors

@@ -11,16 +11,16 @@ import filecmp
 import sys
 from pathlib import Path
 
+from tests.contracts.generated import differences
+
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "scripts"))
 
 from generate_stubs import TYPESCRIPT, TYPESCRIPT_OUT, generate_typescript  # noqa: E402
 
-from tests.contracts.test_protos import _differences  # noqa: E402
-
 
 def test_committed_typescript_is_fresh(tmp_path: Path) -> None:
     fresh = generate_typescript(tmp_path)
     committed = TYPESCRIPT / TYPESCRIPT_OUT
-    stale = _differences(filecmp.dircmp(fresh, committed))
+    stale = differences(filecmp.dircmp(fresh, committed))
     assert not stale, f"run `make protos`; stale or missing TypeScript: {stale}"

@@ -4,8 +4,14 @@ from __future__ import annotations
 
 import grpc
 
+from gamekit.status import error_details
+from games.catalog.v1 import catalog_pb2 as cpb
 from games.catalog.v1 import catalog_pb2_grpc as cpb_grpc
 from tests.e2e.conftest import E2ESuite
+from tests.fixtures.eventually import eventually
+
+CALL_DEADLINE = 10.0
+KEY_RELOAD_TIMEOUT = 20.0
 
 
 def unlimited_rate() -> dict[str, str]:
@@ -26,3 +32,19 @@ def gateway_channel(platform_suite: E2ESuite, api_key: str) -> grpc.Channel:
 def gateway_catalog(platform_suite: E2ESuite, api_key: str) -> cpb_grpc.CatalogServiceStub:
     """CatalogService through the suite's gateway, called with `api_key`."""
     return cpb_grpc.CatalogServiceStub(gateway_channel(platform_suite, api_key))
+
+
+def wait_accepted(games: cpb_grpc.CatalogServiceStub) -> None:
+    """Block until the gateway has re-read its keys file and knows the stub's new key."""
+
+    def accepted() -> bool:
+        try:
+            games.ListGames(cpb.ListGamesRequest(page_size=1), timeout=CALL_DEADLINE)
+            return True
+        except grpc.RpcError as error:
+            refused = error_details(error).code
+        # A new key is unknown until then, nothing else.
+        assert refused == grpc.StatusCode.UNAUTHENTICATED, f"refused with {refused}"
+        return False
+
+    eventually(accepted, timeout=KEY_RELOAD_TIMEOUT, interval=0.2, what="the gateway accepting the new key")

@@ -31,8 +31,8 @@ from gateway.callers.keys import create_key
 from tests.fixtures import plugins
 from tests.fixtures.eventually import eventually
 from tests.fixtures.otlp import OtlpReceiver
-from tests.fixtures.servers import HOST as HOST
 from tests.fixtures.servers import (
+    HOST,
     STOP_TIMEOUT_SECONDS,
     Output,
     SuiteProcesses,
@@ -40,7 +40,6 @@ from tests.fixtures.servers import (
     remove_suite,
     start_suite,
 )
-from tests.fixtures.servers import wait_serving as wait_serving
 
 
 def pytest_configure(config: pytest.Config) -> None:

@@ -26,9 +26,8 @@ from games.ingestion.v1 import ingestion_pb2_grpc as ipb_grpc
 from gamesclient.channel import open_channel
 from gateway.callers.keys import create_key
 from ingestion.ledger.database import make_engine
-from tests.e2e.callers import gateway_catalog, gateway_channel, gateway_target
+from tests.e2e.callers import gateway_catalog, gateway_channel, gateway_target, wait_accepted
 from tests.e2e.conftest import E2ESuite, metrics_port, sample, scrape, wait_following
-from tests.e2e.test_request_ids import wait_accepted
 from tests.fixtures.databases import holding, wait_until_a_lock_is_awaited
 from tests.fixtures.idle_streams import IdleStreams
 from tests.fixtures.ingestion import ended_run, files_table_held, wait_until_a_run_waits

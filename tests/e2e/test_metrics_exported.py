@@ -18,8 +18,9 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from games.catalog.v1 import catalog_pb2 as cpb
 from games.catalog.v1 import catalog_pb2_grpc as cpb_grpc
-from tests.chart.test_dashboards import COMPONENTS, DATASOURCES, queries, selectors
-from tests.e2e.conftest import HOST, E2ESuite, metrics_port
+from tests.e2e.conftest import E2ESuite, metrics_port
+from tests.fixtures.dashboards import COMPONENTS, DATASOURCES, queries, selectors
+from tests.fixtures.servers import HOST
 
 pytestmark = pytest.mark.slow
 

@@ -9,30 +9,12 @@ import pytest
 
 from gamekit.status import error_details
 from games.catalog.v1 import catalog_pb2 as cpb
-from games.catalog.v1 import catalog_pb2_grpc as cpb_grpc
-from tests.e2e.callers import gateway_catalog
+from tests.e2e.callers import gateway_catalog, wait_accepted
 from tests.e2e.conftest import E2ESuite
-from tests.fixtures.eventually import eventually
 
 pytestmark = pytest.mark.slow
 
 DEADLINE = 10.0
-KEY_RELOAD_TIMEOUT = 20.0
-
-
-def wait_accepted(games: cpb_grpc.CatalogServiceStub) -> None:
-    """Block until the gateway has re-read its keys file and knows the stub's new key."""
-
-    def accepted() -> bool:
-        try:
-            games.ListGames(cpb.ListGamesRequest(page_size=1), timeout=DEADLINE)
-            return True
-        except grpc.RpcError as error:
-            refused = error_details(error).code
-        assert refused == grpc.StatusCode.UNAUTHENTICATED  # a new key is unknown until then, nothing else
-        return False
-
-    eventually(accepted, timeout=KEY_RELOAD_TIMEOUT, interval=0.2, what="the gateway accepting the new key")
 
 
 def game(store_id: str, display_name: str) -> cpb.Game:

@@ -14,7 +14,8 @@ import sys
 import threading
 from pathlib import Path
 
-from tests.e2e.conftest import E2ESuite, wait_serving
+from tests.e2e.conftest import E2ESuite
+from tests.fixtures.servers import wait_serving
 
 ROOT = Path(__file__).resolve().parents[2]
 CLIENT = ROOT / "clients" / "typescript"

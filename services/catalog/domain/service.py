@@ -13,9 +13,8 @@ from datetime import timedelta
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from catalog.domain import validation
-from catalog.domain.model import Game, GameFields, GameUpdate, Import, ImportSource, Page, Platform
-from catalog.storage import games as store
-from catalog.storage import imports, request_ids, rollback, search
+from catalog.model import Game, GameFields, GameUpdate, Import, ImportSource, Page, Platform
+from catalog.storage import games, imports, request_ids, rollback, search
 from catalog.storage.database import Connection, Engine, connection, ping, transaction
 from catalog.storage.revision import RevisionFeed, read_revision
 from gamekit.errors import FieldViolation, InvalidArgument, NotFound, Unavailable
@@ -64,7 +63,7 @@ def _games_after(platform: Platform | None) -> Callable[[Connection, int | None,
     """Read games by id after a cursor, optionally of one platform."""
 
     def fetch(conn: Connection, after_id: int | None, limit: int) -> list[Game]:
-        return store.list_games(conn=conn, platform=platform, after_id=after_id or 0, limit=limit)
+        return games.list_games(conn=conn, platform=platform, after_id=after_id or 0, limit=limit)
 
     return fetch
 
@@ -99,7 +98,8 @@ class CatalogService:
     def ping(self) -> bool:
         """True when the database answers."""
         try:
-            ping(engine=self._engine)
+            with connection(self._engine) as conn:
+                ping(conn=conn)
         except Unavailable:
             return False
         return True
@@ -107,7 +107,7 @@ class CatalogService:
     def get_game(self, game_id: int) -> Game:
         """One game by id."""
         with connection(self._engine) as conn:
-            return store.get_game(conn=conn, game_id=_existing_id("game", game_id))
+            return games.get_game(conn=conn, game_id=_existing_id("game", game_id))
 
     def list_games(
         self,
@@ -145,12 +145,12 @@ class CatalogService:
             found = search.search_games(
                 conn=conn, key=key, platform=platform, after=after, limit=limit + 1, limits=self._limits
             )
-        games, more = self._take([game for game, _ in found], limit, rendering)
+        items, more = self._take([game for game, _ in found], limit, rendering)
         if not more:
-            return Page(games)
-        last = found[len(games) - 1][1]
+            return Page(items)
+        last = found[len(items) - 1][1]
         token = self._tokens.encode(kind="games.search", filters=filters, cursor=last.to_token())
-        return Page(games, token)
+        return Page(items, token)
 
     def _take(
         self, found: list[R], limit: int, rendering: Rendering[R, Any] | None
@@ -204,7 +204,7 @@ class CatalogService:
                 if earlier.request_hash != key.request_hash:
                     raise _request_id_reused()
                 return earlier.answer
-            game = store.create_game(conn=conn, fields=fields)
+            game = games.create_game(conn=conn, fields=fields)
             request_ids.record_answer(conn=conn, key=key, game_id=game.id)
             request_ids.purge_expired(conn=conn)
             return game
@@ -214,12 +214,12 @@ class CatalogService:
         validation.validate_update(update.values, update.paths)
         _existing_id("game", update.game_id)
         with transaction(self._engine) as conn:
-            return store.update_game(conn=conn, change=update)
+            return games.update_game(conn=conn, change=update)
 
     def delete_game(self, game_id: int, *, etag: str = "") -> None:
         """Delete a game, honouring the etag when given."""
         with transaction(self._engine) as conn:
-            store.delete_game(conn=conn, game_id=_existing_id("game", game_id), etag=etag)
+            games.delete_game(conn=conn, game_id=_existing_id("game", game_id), etag=etag)
 
     def import_games(self, source: ImportSource, batches: Iterable[list[GameFields]]) -> Import:
         """Stream batches into one atomic import; any invalid game fails the whole import."""

@@ -13,7 +13,7 @@ from collections.abc import Iterable
 from datetime import datetime
 from urllib.parse import urlsplit
 
-from catalog.domain.model import MUTABLE_FIELDS, GameFields, ImportSource
+from catalog.model import MUTABLE_FIELDS, GameFields, ImportSource
 from gamekit.errors import FieldViolation, InvalidArgument
 
 MAX_NAME = 500

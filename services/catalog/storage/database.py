@@ -27,7 +27,6 @@ transaction = CATALOG_DATABASE.transaction
 connection = CATALOG_DATABASE.connection
 
 
-def ping(*, engine: Engine) -> None:
-    """Raise Unavailable unless the database answers SELECT 1."""
-    with connection(engine) as conn:
-        conn.execute(text("SELECT 1"))
+def ping(*, conn: Connection) -> None:
+    """Raise Unavailable unless the database answers SELECT 1 on `conn`."""
+    conn.execute(text("SELECT 1"))

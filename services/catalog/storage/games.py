@@ -10,7 +10,7 @@ from psycopg.errors import UniqueViolation
 from sqlalchemy import Connection, delete, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
-from catalog.domain.model import Game, GameFields, GameUpdate, Platform
+from catalog.model import Game, GameFields, GameUpdate, Platform
 from catalog.storage import tables
 from catalog.storage.revision import bump_revision
 from gamekit.errors import Aborted, AlreadyExists, NotFound

@@ -13,7 +13,7 @@ from typing import Any
 
 from sqlalchemy import Connection, insert, select, text
 
-from catalog.domain.model import GameFields, Import, ImportSource, ImportState
+from catalog.model import GameFields, Import, ImportSource, ImportState
 from catalog.storage import tables
 from catalog.storage.revision import bump_revision
 from gamekit.database.engines import advisory_lock_key, bound_to_deadline, patient_lock_wait

@@ -15,7 +15,7 @@ from datetime import timedelta
 from sqlalchemy import Connection, delete, func, select, text, tuple_
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 
-from catalog.domain.model import Game
+from catalog.model import Game
 from catalog.storage import tables
 
 r = tables.request_ids

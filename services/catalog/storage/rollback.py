@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from sqlalchemy import Connection, select, text
 
-from catalog.domain.model import Import, ImportState
+from catalog.model import Import, ImportState
 from catalog.storage import tables
 from catalog.storage.imports import get_import
 from catalog.storage.revision import bump_revision

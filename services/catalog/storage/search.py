@@ -39,7 +39,7 @@ from sqlalchemy import (
     union_all,
 )
 
-from catalog.domain.model import Game, Platform
+from catalog.model import Game, Platform
 from catalog.storage import similar, tables
 from gamekit.errors import InvalidArgument
 from gamekit.paging.tokens import Cursor

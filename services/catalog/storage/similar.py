@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from sqlalchemy import Connection, text
 
-from catalog.domain.model import Game
+from catalog.model import Game
 from catalog.storage import tables
 
 NEAR_WORDS = text(

@@ -28,7 +28,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 
-from catalog.domain.model import MUTABLE_FIELDS, Game, GameFields, Import, ImportSource, ImportState, Platform
+from catalog.model import MUTABLE_FIELDS, Game, GameFields, Import, ImportSource, ImportState, Platform
 
 SCHEMA = "catalog"
 

@@ -10,7 +10,7 @@ from typing import Literal
 from google.protobuf.message import Message
 from google.protobuf.timestamp_pb2 import Timestamp
 
-from catalog.domain.model import Game, GameFields, GameUpdate, Import, ImportSource, ImportState, Platform
+from catalog.model import Game, GameFields, GameUpdate, Import, ImportSource, ImportState, Platform
 from gamekit.errors import FieldViolation, InvalidArgument
 from gamekit.paging.pages import Rendering
 from gamekit.resource_names import parse_resource_id

@@ -1,4 +1,5 @@
 """Channels from one service to another: mTLS that follows rotation, deadlines, request ids, retries.
 
-May import: gamekit.call_context, security, paging (the message limit). Never serving or database.
+May import: gamekit (call_context, errors, security, paging for the message limit). Never serving or
+database.
 """

@@ -1,4 +1,4 @@
 """What SREs read: JSON logs, Prometheus metrics (one port per pod), OpenTelemetry traces.
 
-May import: gamekit.call_context (a log line's request id), settings. Never serving, clients or database.
+May import: gamekit (call_context for a log line's request id, settings). Nothing else of gamekit.
 """

@@ -83,6 +83,7 @@ def configure_telemetry(
     )
     traced = filters.negate(untraced)
     GrpcInstrumentorClient(filter_=traced).instrument(tracer_provider=provider)  # type: ignore[no-untyped-call]
+    # The scope name predates gamekit.serving; kept, so trace queries by scope keep working.
     _server_tracer = provider.get_tracer("gamekit.server")
     _provider = provider
     return provider

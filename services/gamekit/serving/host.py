@@ -12,9 +12,7 @@ import signal
 import threading
 from collections.abc import Callable, Sequence
 from concurrent import futures
-from dataclasses import dataclass
 from types import FrameType, TracebackType
-from typing import Any
 
 import grpc
 from google.protobuf import descriptor_pool
@@ -27,77 +25,14 @@ from gamekit.observability.metrics import MetricsEndpoint, follow_certificate, s
 from gamekit.security.identity import AccessPolicy
 from gamekit.security.tls import ClientAuth, ReloadingTls, TlsFiles, server_credentials
 from gamekit.serving.admission import HandlerPool
-from gamekit.serving.calls import Gate
 from gamekit.serving.health import HealthReporter, Readiness, always_ready
 from gamekit.serving.inflight import InFlight
 from gamekit.serving.interceptors import ServerInterceptor
+from gamekit.serving.options import DEFAULT_OPTIONS, HostOptions, Register, ServiceBinding, server_options
 from gamekit.serving.streams import ProbeStreamCap, StreamCap
 from gamekit.settings import ServiceSettings
 
 log = logging.getLogger(__name__)
-
-MiB = 1024 * 1024
-Register = Callable[[grpc.Server], None]
-
-
-@dataclass(frozen=True)
-class ServiceBinding:
-    """A service to host: its full proto name and the generated add_*_to_server call for it."""
-
-    name: str
-    register: Register
-
-
-def _server_options(max_receive: int, max_send: int, *, reuse_port: bool) -> list[tuple[str, int]]:
-    return [
-        ("grpc.max_receive_message_length", max_receive),
-        ("grpc.max_send_message_length", max_send),
-        # Two servers on one port would split traffic silently; fail to bind instead, unless they are
-        # the processes of one pod sharing it on purpose (gamekit.serving.workers).
-        ("grpc.so_reuseport", int(reuse_port)),
-        # Find dead peers within ~1.5 min, and accept client pings down to every 30 s.
-        ("grpc.keepalive_time_ms", 60_000),
-        ("grpc.keepalive_timeout_ms", 20_000),
-        ("grpc.http2.min_ping_interval_without_data_ms", 30_000),
-        ("grpc.http2.max_pings_without_data", 0),
-        # Recycle connections so clients spread over new replicas after an HPA scale-up.
-        ("grpc.max_connection_age_ms", 300_000),
-        ("grpc.max_connection_age_grace_ms", 30_000),
-    ]
-
-
-@dataclass(frozen=True)
-class HostOptions:
-    """How a service's host differs from the defaults: hooks, its own checks, transport knobs.
-
-    `drain_hooks` run as stopping begins, before the drain: they end streams that never finish on their
-    own (a revision watch), which would otherwise hold the drain, and so the port, for the whole grace
-    period. `shutdown_hooks` run after the drain (dispose an engine, close a pool).
-    `client_auth="none"` serves TLS without asking for client certificates (with an
-    `AccessPolicy.open_to_all()` policy and an interceptor of the service's own to authenticate);
-    `reflection=False` leaves the reflection service out; `compress_responses=True` compresses responses
-    for callers that accept gzip (or deflate); `gate` is the service's own check of each call, run by the
-    platform interceptor (gamekit.serving.calls.Gate); `reuse_port=True` shares the gRPC ports with the other
-    processes of the pod (gamekit.serving.workers), which then take turns at new connections; `metrics_host`
-    binds the metrics port elsewhere than the gRPC ports (a worker's, on loopback, read by its supervisor).
-    """
-
-    max_workers: int = 16
-    readiness_interval: float = 1.0
-    max_receive_message_bytes: int = 4 * MiB
-    max_send_message_bytes: int = 16 * MiB
-    shutdown_hooks: tuple[Callable[[], None], ...] = ()
-    drain_hooks: tuple[Callable[[], None], ...] = ()
-    interceptors: tuple[grpc.ServerInterceptor[Any, Any], ...] = ()
-    client_auth: ClientAuth = "require"
-    reflection: bool = True
-    compress_responses: bool = False
-    gate: Gate | None = None
-    reuse_port: bool = False
-    metrics_host: str | None = None
-
-
-DEFAULT_OPTIONS = HostOptions()
 
 
 class ServiceHost:
@@ -127,7 +62,7 @@ class ServiceHost:
         )
         self._shutdown_hooks = list(options.shutdown_hooks)
         self._drain_hooks = list(options.drain_hooks)
-        self._options = _server_options(
+        self._options = server_options(
             options.max_receive_message_bytes, options.max_send_message_bytes, reuse_port=options.reuse_port
         )
         # A compression *level* is resolved per call against the caller's grpc-accept-encoding (LOW:

@@ -1,4 +1,4 @@
 """Responses of catalog reads, kept until the catalog's revision changes, and the watch that follows it.
 
-May import: gamekit, the catalog's generated stubs. Nothing else of the gateway.
+May import: gamekit (security, status), the catalog's generated stubs. Nothing else of the gateway.
 """

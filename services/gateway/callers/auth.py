@@ -15,7 +15,8 @@ statuses and writing the caller's key id in the call's access line.
                                                                             (reason TOO_MANY_IN_FLIGHT)
 
 The rate limit is charged before the scope check, so a caller hammering methods it may not call is
-slowed down too. Only the request id is forwarded to backends; `authorization` never leaves here.
+slowed down too. Only the request id and the caller's key id (`x-games-caller`) are forwarded to
+backends; `authorization` never leaves here.
 """
 
 from __future__ import annotations

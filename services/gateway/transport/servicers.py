@@ -17,7 +17,7 @@ from google.protobuf.message import Message
 from google.protobuf.message_factory import GetMessageClass
 
 from gamekit.serving.handlers import method_handler
-from gamekit.serving.host import ServiceBinding
+from gamekit.serving.options import ServiceBinding
 from gateway.surface import METHODS, Kind
 from gateway.transport.forwarding import Forwarder
 

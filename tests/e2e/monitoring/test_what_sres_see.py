@@ -35,12 +35,13 @@ from games.catalog.v1 import catalog_pb2 as cpb
 from games.catalog.v1 import catalog_pb2_grpc as cpb_grpc
 from games.ingestion.v1 import ingestion_pb2 as ipb
 from games.ingestion.v1 import ingestion_pb2_grpc as ipb_grpc
-from tests.e2e.conftest import E2ESuite, wait_serving
-from tests.e2e.test_gateway_trace import connected_trace
+from tests.e2e.conftest import E2ESuite
+from tests.e2e.traces import connected_trace
 from tests.factories.deliveries import app, chart_groups, delivery
 from tests.fixtures.eventually import eventually
 from tests.fixtures.otlp import OtlpReceiver, exporting_to
 from tests.fixtures.prometheus_api import PrometheusApi
+from tests.fixtures.servers import wait_serving
 from tests.fixtures.webhook import Webhook
 
 DASHBOARDS = Path(__file__).resolve().parents[3] / "charts" / "games-platform" / "dashboards"

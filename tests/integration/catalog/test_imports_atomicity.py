@@ -2,7 +2,7 @@ import threading
 
 from sqlalchemy import text
 
-from catalog.domain.model import ImportSource
+from catalog.model import ImportSource
 from tests.fixtures.postgres import make_fields
 
 TOTAL = 100_000

@@ -5,7 +5,7 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 from sqlalchemy import text
 
-from catalog.domain.model import GameUpdate, ImportSource, ImportState
+from catalog.model import GameUpdate, ImportSource, ImportState
 from gamekit.errors import InvalidArgument, NotFound
 from tests.fixtures.postgres import make_fields
 

@@ -2,7 +2,7 @@ import uuid
 
 import pytest
 
-from catalog.domain.model import GameUpdate, ImportSource, ImportState
+from catalog.model import GameUpdate, ImportSource, ImportState
 from gamekit.errors import FailedPrecondition, NotFound
 from tests.fixtures.postgres import make_fields
 

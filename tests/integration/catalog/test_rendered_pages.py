@@ -9,8 +9,8 @@ from typing import Any
 
 import pytest
 
-from catalog.domain.model import Game, ImportSource, Page, Platform
 from catalog.domain.service import CatalogService
+from catalog.model import Game, ImportSource, Page, Platform
 from catalog.storage.database import transaction
 from catalog.storage.imports import import_games
 from catalog.transport import converters

@@ -12,8 +12,8 @@ import pytest
 from sqlalchemy import Engine, event, text
 
 from catalog.app import page_budget
-from catalog.domain.model import GameUpdate, ImportSource, Platform
 from catalog.domain.service import CatalogService
+from catalog.model import GameUpdate, ImportSource, Platform
 from catalog.storage.database import transaction
 from catalog.storage.imports import import_games
 from catalog.storage.migrate import downgrade, upgrade

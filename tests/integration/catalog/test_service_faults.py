@@ -3,8 +3,8 @@ import uuid
 import pytest
 
 from catalog.app import page_budget
-from catalog.domain.model import ImportSource
 from catalog.domain.service import CatalogService
+from catalog.model import ImportSource
 from catalog.storage.database import make_engine
 from catalog.storage.migrate import upgrade
 from catalog.storage.revision import RevisionFeed

@@ -4,8 +4,8 @@ import uuid
 import pytest
 
 from catalog.app import page_budget
-from catalog.domain.model import GameUpdate, ImportSource
 from catalog.domain.service import CatalogService
+from catalog.model import GameUpdate, ImportSource
 from catalog.storage.database import make_engine
 from catalog.storage.migrate import upgrade
 from catalog.storage.revision import RevisionFeed

@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 import pytest
 from sqlalchemy import func, select, text
 
-from catalog.domain.model import GameUpdate, Platform
+from catalog.model import GameUpdate, Platform
 from catalog.storage import tables
 from gamekit.errors import Aborted, AlreadyExists, InvalidArgument, NotFound
 from tests.fixtures.postgres import make_fields

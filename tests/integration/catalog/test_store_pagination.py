@@ -3,8 +3,8 @@ import uuid
 import pytest
 
 from catalog.app import page_budget
-from catalog.domain.model import ImportSource, Platform
 from catalog.domain.service import CatalogService
+from catalog.model import ImportSource, Platform
 from catalog.storage.database import transaction
 from catalog.storage.imports import import_games
 from gamekit.errors import InvalidArgument

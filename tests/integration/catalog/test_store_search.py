@@ -2,7 +2,7 @@ import uuid
 
 import pytest
 
-from catalog.domain.model import ImportSource, Platform
+from catalog.model import ImportSource, Platform
 from catalog.storage.database import transaction
 from catalog.storage.imports import import_games
 from gamekit.errors import InvalidArgument

@@ -5,7 +5,6 @@ from __future__ import annotations
 import io
 import logging
 from collections.abc import Callable, Iterator
-from typing import Any
 
 import grpc
 import pytest
@@ -14,7 +13,8 @@ from gamectl.certs import DevPki, spiffe_id
 from gamekit.observability.logs import configure_logging, flush_logs
 from gamekit.security.identity import AccessPolicy
 from gamekit.serving.health import always_ready
-from gamekit.serving.host import HostOptions, ServiceHost
+from gamekit.serving.host import ServiceHost
+from gamekit.serving.options import DEFAULT_OPTIONS, HostOptions
 from gamekit.settings import ServiceSettings
 from games.catalog.v1 import catalog_pb2
 from tests.fixtures.pki import ChannelAs
@@ -45,14 +45,14 @@ def start_host(dev_pki: DevPki) -> Iterator[StartHost]:
             *,
             settings: ServiceSettings | None = None,
             readiness: Callable[[], bool] = always_ready,
-            **options: Any,
+            options: HostOptions = DEFAULT_OPTIONS,
         ) -> ServiceHost:
             host = ServiceHost(
                 settings or settings_for(dev_pki),
                 [(SERVICE, register(servicer or FakeCatalog()))],
                 POLICY,
                 readiness,
-                HostOptions(**options),
+                options,
             )
             return keep(host).start()
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 from pydantic_settings import SettingsConfigDict
 
 from gamekit.observability.logs import configure_logging
-from gamekit.serving.host import HostOptions, serve
+from gamekit.serving.host import serve
+from gamekit.serving.options import HostOptions
 from gamekit.settings import ServiceSettings, load_settings
 from tests.integration.gamekit.conftest import POLICY
 from tests.integration.gamekit.servicers import SERVICE, FakeCatalog, register

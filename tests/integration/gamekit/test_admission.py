@@ -12,6 +12,7 @@ import grpc
 import pytest
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
+from gamekit.serving.options import HostOptions
 from gamekit.status import error_details
 from games.catalog.v1 import catalog_pb2, catalog_pb2_grpc
 from tests.fixtures.eventually import eventually
@@ -44,7 +45,7 @@ def test_idle_health_watches_hold_no_handler_thread(start_host, open_channel, de
 def test_a_watch_still_follows_readiness_through_the_interceptors(start_host, open_channel):
     ready = threading.Event()
     ready.set()
-    host = start_host(readiness=ready.is_set, readiness_interval=0.05)
+    host = start_host(readiness=ready.is_set, options=HostOptions(readiness_interval=0.05))
     health = health_pb2_grpc.HealthStub(open_channel(host.port, "operator"))
     watch = health.Watch(health_pb2.HealthCheckRequest(service=SERVICE), timeout=30)
     try:

@@ -9,6 +9,7 @@ import urllib.request
 import grpc
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
+from gamekit.serving.options import HostOptions
 from games.catalog.v1 import catalog_pb2, catalog_pb2_grpc
 from tests.fixtures.eventually import eventually
 from tests.integration.gamekit.conftest import settings_for
@@ -41,7 +42,7 @@ def _name(status):
 def test_readiness_flip_sets_both_health_servers(start_host, open_channel):
     ready = threading.Event()
     ready.set()
-    host = start_host(readiness=ready.is_set, readiness_interval=0.05)
+    host = start_host(readiness=ready.is_set, options=HostOptions(readiness_interval=0.05))
     secure = health_pb2_grpc.HealthStub(open_channel(host.port, "operator"))
     with grpc.insecure_channel(f"127.0.0.1:{host.health_port}") as channel:
         plain = health_pb2_grpc.HealthStub(channel)
@@ -57,7 +58,7 @@ def test_readiness_flip_sets_both_health_servers(start_host, open_channel):
 
 def test_liveness_stays_serving_while_readiness_fails(start_host):
     ready = threading.Event()
-    host = start_host(readiness=ready.is_set, readiness_interval=0.05)
+    host = start_host(readiness=ready.is_set, options=HostOptions(readiness_interval=0.05))
     with grpc.insecure_channel(f"127.0.0.1:{host.health_port}") as channel:
         plain = health_pb2_grpc.HealthStub(channel)
         _wait_status(plain, "", NOT_SERVING)
@@ -69,7 +70,7 @@ def test_failing_readiness_check_means_not_serving(start_host):
     def broken() -> bool:
         raise ConnectionError("database down")
 
-    host = start_host(readiness=broken, readiness_interval=0.05)
+    host = start_host(readiness=broken, options=HostOptions(readiness_interval=0.05))
     with grpc.insecure_channel(f"127.0.0.1:{host.health_port}") as channel:
         status = health_pb2_grpc.HealthStub(channel).Check(health_pb2.HealthCheckRequest(), timeout=2)
     assert status.status == NOT_SERVING
@@ -95,7 +96,9 @@ def test_watches_ending_while_the_status_changes_never_stall_the_server(start_ho
     flips = itertools.cycle([True, False])
     roomy = {"max_health_reflection_streams": 40, "max_health_reflection_streams_per_peer": 40}
     host = start_host(
-        readiness=lambda: next(flips), readiness_interval=0.001, settings=settings_for(dev_pki, **roomy)
+        readiness=lambda: next(flips),
+        options=HostOptions(readiness_interval=0.001),
+        settings=settings_for(dev_pki, **roomy),
     )
     with grpc.insecure_channel(f"127.0.0.1:{host.health_port}") as plain_channel:
         stubs = [

@@ -6,7 +6,8 @@ from collections.abc import Sequence
 
 from gamectl.certs import DevPki
 from gamekit.security.identity import AccessPolicy
-from gamekit.serving.host import DEFAULT_OPTIONS, HostOptions, Register, ServiceHost
+from gamekit.serving.host import ServiceHost
+from gamekit.serving.options import DEFAULT_OPTIONS, HostOptions, Register
 from gamekit.settings import ServiceSettings
 
 

@@ -13,7 +13,7 @@ from prometheus_client import REGISTRY
 
 from gamectl.certs import DevPki, spiffe_id
 from gamekit.security.identity import AccessPolicy
-from gamekit.serving.host import HostOptions
+from gamekit.serving.options import HostOptions
 from gamekit.status import error_details
 from games.catalog.v1 import catalog_pb2 as cpb
 from games.catalog.v1 import catalog_pb2_grpc as cpb_grpc

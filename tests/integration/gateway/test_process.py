@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import signal
 import subprocess
 import sys
@@ -17,6 +16,7 @@ from games.catalog.v1 import catalog_pb2_grpc as cpb_grpc
 from tests.fixtures.gateway import OpenGatewayChannel, Platform
 from tests.fixtures.health import NOT_SERVING, SERVING, health_status, wait_for_health
 from tests.fixtures.servers import python_m
+from tests.integration.gateway.processes import gateway_env
 
 HEALTH_TIMEOUT = 20.0  # seconds a health change may take
 
@@ -32,23 +32,6 @@ def test_serving_while_the_catalog_answers_whatever_ingestion_does(platform: Pla
         time.sleep(0.1)
     platform.catalog.host.stop(0)
     wait_for_health(port, NOT_SERVING, timeout=HEALTH_TIMEOUT)
-
-
-def gateway_env(dev_pki: DevPki, platform: Platform, **overrides: str) -> dict[str, str]:
-    cert = dev_pki.certs["gateway"]
-    env = {
-        **os.environ,
-        "GATEWAY_CATALOG_TARGET": platform.catalog.target,
-        "GATEWAY_INGESTION_TARGET": f"127.0.0.1:{platform.ingestion.port}",
-        "GATEWAY_API_KEYS_FILE": str(platform.keys.path),
-        "GATEWAY_TLS_CERT_FILE": str(cert.cert_file),
-        "GATEWAY_TLS_KEY_FILE": str(cert.key_file),
-        "GATEWAY_TLS_CA_FILE": str(dev_pki.ca_file),
-        "GATEWAY_METRICS_PORT": "0",
-        "OTEL_SDK_DISABLED": "true",
-    }
-    env.update({f"GATEWAY_{name.upper()}": value for name, value in overrides.items()})
-    return env
 
 
 def test_python_m_gateway_serves_then_drains_on_sigterm(

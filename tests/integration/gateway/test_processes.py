@@ -26,7 +26,7 @@ from tests.fixtures.eventually import eventually
 from tests.fixtures.gateway import OpenGatewayChannel, Platform
 from tests.fixtures.health import SERVING, wait_for_health
 from tests.fixtures.servers import python_m
-from tests.integration.gateway.test_process import gateway_env
+from tests.integration.gateway.processes import gateway_env
 
 HEALTH_TIMEOUT = 30.0
 CONNECTIONS = 24  # new connections; all on one of two processes by chance: 2 in 2^24

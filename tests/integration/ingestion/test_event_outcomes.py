@@ -17,7 +17,7 @@ from ingestion.sources.sqs_events import SqsConsumer
 from tests.factories.deliveries import app, delivery
 from tests.fixtures.eventually import eventually
 from tests.integration.ingestion.conftest import Put, all_games
-from tests.integration.ingestion.test_events import RETRY, Handler, count, messages_left, s3_event
+from tests.integration.ingestion.events import RETRY, Handler, count, messages_left, s3_event
 
 
 def test_an_event_for_another_bucket_or_prefix_is_counted_deleted_and_never_imported(

@@ -10,36 +10,14 @@ from pathlib import Path
 
 import boto3  # type: ignore[import-untyped]
 import pytest
-from prometheus_client import REGISTRY
 
 from gamectl.s3local import LocalS3
 from ingestion.model import EventOutcome
 from ingestion.sources.sqs_events import SqsConsumer
 from tests.fixtures.eventually import eventually
+from tests.integration.ingestion.events import DONE, RETRY, Handler, count, messages_left, s3_event
 
 SAMPLE_DATA = Path(__file__).resolve().parents[3] / "deploy" / "local" / "sample-data"
-
-
-def count(outcome: str) -> float:
-    return REGISTRY.get_sample_value("ingestion_sqs_messages_total", {"outcome": outcome}) or 0.0
-
-
-DONE, RETRY = EventOutcome.DONE, EventOutcome.RETRY
-
-
-class Handler:
-    """A `handle` that records its calls and answers from a script (DONE when the script runs out)."""
-
-    def __init__(self, *answers: EventOutcome | Exception) -> None:
-        self.calls: list[tuple[str, str]] = []
-        self._answers = list(answers)
-
-    def __call__(self, bucket: str, key: str) -> EventOutcome:
-        self.calls.append((bucket, key))
-        answer = self._answers.pop(0) if self._answers else DONE
-        if isinstance(answer, Exception):
-            raise answer
-        return answer
 
 
 @pytest.fixture
@@ -69,16 +47,6 @@ def make_consumer(sqs_client) -> Iterator[Callable[..., SqsConsumer]]:
         assert not consumer.running
 
 
-def messages_left(sqs_client, queue_url: str) -> int:
-    attributes = sqs_client.get_queue_attributes(
-        QueueUrl=queue_url,
-        AttributeNames=["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"],
-    )["Attributes"]
-    return int(attributes["ApproximateNumberOfMessages"]) + int(
-        attributes["ApproximateNumberOfMessagesNotVisible"]
-    )
-
-
 def poll_until(consumer: SqsConsumer, done: Callable[[], bool], what: str, timeout: float = 15.0) -> None:
     """Poll SQS through `consumer`, as its thread would, until `done()` (each poll waits on SQS itself)."""
 
@@ -88,27 +56,6 @@ def poll_until(consumer: SqsConsumer, done: Callable[[], bool], what: str, timeo
         return done()
 
     eventually(polled, timeout=timeout, interval=0, what=what)
-
-
-def s3_event(bucket: str, *keys: str, event_name: str = "ObjectCreated:Put") -> str:
-    """An S3 event notification as S3 writes it (keys already form-encoded by the caller)."""
-    return json.dumps(
-        {
-            "Records": [
-                {
-                    "eventVersion": "2.1",
-                    "eventSource": "aws:s3",
-                    "awsRegion": "us-east-1",
-                    "eventName": event_name,
-                    "s3": {
-                        "bucket": {"name": bucket, "arn": f"arn:aws:s3:::{bucket}"},
-                        "object": {"key": key, "size": 2, "eTag": "d751713988987e9331980363e24189ce"},
-                    },
-                }
-                for key in keys
-            ]
-        }
-    )
 
 
 def test_created_object_is_handled_then_its_message_deleted(

@@ -22,7 +22,7 @@ from ingestion.model import FileState
 from tests.factories.deliveries import app, delivery
 from tests.fixtures import peak_rss
 from tests.integration.ingestion.conftest import all_games
-from tests.integration.ingestion.test_run_once import RUN_ONCE
+from tests.integration.ingestion.run_once import RUN_ONCE
 
 MiB = 2**20
 PEAK_RSS_LIMIT = 256 * MiB

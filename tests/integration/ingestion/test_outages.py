@@ -18,7 +18,7 @@ from ingestion.model import FileState, Outcome, RunState, RunSummary
 from tests.factories.deliveries import app, delivery
 from tests.fixtures.catalog import RunningCatalog, StartCatalog
 from tests.integration.ingestion.conftest import MEDIUM_RECORDS, Put, imports
-from tests.integration.ingestion.test_run_once import put_file, wait_until_importing
+from tests.integration.ingestion.run_once import put_file, wait_until_importing
 
 
 def test_s3_unavailable_fails_the_run_then_the_next_run_imports(

@@ -29,7 +29,7 @@ from ingestion.model import RecordCounts, RunTrigger, SourceObject
 from tests.factories.deliveries import app, delivery
 from tests.fixtures.catalog import RunningCatalog
 from tests.integration.ingestion.conftest import Put
-from tests.integration.ingestion.test_run_once import run_once
+from tests.integration.ingestion.run_once import run_once
 
 GAUGE = "ingestion_file_quarantine_ratio"
 

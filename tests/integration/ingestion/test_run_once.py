@@ -17,30 +17,17 @@ from ingestion.app import IngestionApp
 from ingestion.model import FileState, RunState
 from tests.factories.deliveries import app, delivery
 from tests.fixtures import peak_rss
-from tests.fixtures.eventually import eventually
 from tests.integration.ingestion.conftest import LARGE_RECORDS, MEDIUM_RECORDS, Put, imports
 from tests.integration.ingestion.locks import wait_until_no_advisory_locks
+from tests.integration.ingestion.run_once import (
+    RUN_ONCE,
+    put_file,
+    run_once,
+    start_run_once,
+    wait_until_importing,
+)
 
 MiB = 1024 * 1024
-
-
-RUN_ONCE = [sys.executable, "-m", "ingestion", "run-once"]
-BIG_KEY = "big/ios.top100.json.gz"
-
-
-def run_once(env: dict[str, str]) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(RUN_ONCE, env=env, capture_output=True, text=True, timeout=120, check=False)
-
-
-def start_run_once(env: dict[str, str], *, stdout: int) -> subprocess.Popen[str]:
-    """`ingestion run-once` in the background, its stderr discarded."""
-    return subprocess.Popen(RUN_ONCE, env=env, stdout=stdout, stderr=subprocess.DEVNULL, text=True)
-
-
-def put_file(s3_client: S3Client, bucket: str, path: Path) -> None:
-    """Upload a generated delivery under BIG_KEY, streamed from disk."""
-    with path.open("rb") as body:
-        s3_client.put_object(Bucket=bucket, Key=BIG_KEY, Body=body)
 
 
 def test_run_once_prints_a_summary_and_exits_by_outcome(env: dict[str, str], put: Put) -> None:
@@ -81,16 +68,6 @@ def test_migrate_needs_only_the_database_url(platform_database_url: str) -> None
         check=False,
     )
     assert result.returncode == 0, result.stderr
-
-
-def wait_until_importing(ingestion: IngestionApp, timeout: float = 60.0) -> None:
-    """Until the ledger's one file is being imported."""
-
-    def importing() -> bool:
-        files = ingestion.ledger.list_files().items
-        return bool(files) and files[0].state is FileState.IMPORTING
-
-    eventually(importing, timeout=timeout, interval=0.05, what="the file importing")
 
 
 @pytest.mark.slow

@@ -3,7 +3,7 @@ from datetime import datetime
 import pytest
 
 from catalog.domain import validation
-from catalog.domain.model import GameFields, Platform
+from catalog.model import GameFields, Platform
 from gamekit.errors import InvalidArgument
 
 

@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta, timezone
 import pytest
 from google.protobuf.timestamp_pb2 import Timestamp
 
-from catalog.domain.model import Game, GameFields, Platform
+from catalog.model import Game, GameFields, Platform
 from catalog.transport import converters
 from gamekit.paging.pages import HEADROOM_BYTES, PageBudget, Rendering
 from games.catalog.v1 import catalog_pb2 as pb

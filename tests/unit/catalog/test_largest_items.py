@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 import pytest
 
 from catalog.domain import validation
-from catalog.domain.model import Game, GameFields, Import, ImportSource, ImportState, Platform
+from catalog.model import Game, GameFields, Import, ImportSource, ImportState, Platform
 from catalog.transport import converters
 from gamekit.errors import InvalidArgument
 from gamekit.paging.pages import MAX_MESSAGE_BYTES, PageBudget

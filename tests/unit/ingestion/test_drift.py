@@ -12,25 +12,8 @@ from ingestion.parsing.records import Accepted, Quarantined
 from ingestion.parsing.values import SHAPES
 from tests.factories.deliveries import app
 from tests.factories.dirty import dirty_delivery, drifting_deliveries
-from tests.unit.ingestion.parsing import accepted, one, parse
+from tests.unit.ingestion.parsing import DESCRIPTIVE, accepted, one, parse
 
-# The delivered field -> the GameRecord attribute it fills.
-DESCRIPTIVE = {
-    "bundle_id": "bundle_id",
-    "publisher_id": "publisher_id",
-    "publisher_name": "publisher_name",
-    "version": "app_version",
-    "rating": "rating",
-    "rating_count": "rating_count",
-    "release_date": "release_time",
-    "updated_date": "store_update_time",
-    "categories": "categories",
-    "icon_url": "icon_uri",
-    "url": "store_uri",
-    "price": "price",
-    "in_app_purchases": "in_app_purchases",
-    "rank": "best_rank",
-}
 JULY_6 = datetime(2016, 7, 6, tzinfo=UTC)
 
 

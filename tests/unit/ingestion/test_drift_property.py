@@ -19,7 +19,7 @@ from ingestion.parsing.records import Accepted, parse_delivery
 from ingestion.parsing.surrogates import MARK
 from ingestion.parsing.values import SHAPES
 from tests.factories.deliveries import delivery
-from tests.unit.ingestion.test_drift import DESCRIPTIVE
+from tests.unit.ingestion.parsing import DESCRIPTIVE
 
 # Values that reach every branch: numeric and date strings, flags' words, URLs, caps, escapes, NULs.
 TRICKY = [
