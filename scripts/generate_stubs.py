@@ -87,6 +87,7 @@ def main() -> None:
         shutil.copytree(Path(tmp) / "games", target)
     (target / "py.typed").touch()
     print(f"stubs written to {target.relative_to(ROOT)}", file=sys.stderr)
+    shutil.rmtree(TYPESCRIPT / TYPESCRIPT_OUT, ignore_errors=True)  # a deleted proto leaves no .ts behind
     written = generate_typescript(TYPESCRIPT)
     print(f"TypeScript written to {written.relative_to(ROOT)}", file=sys.stderr)
 

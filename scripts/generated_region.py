@@ -11,12 +11,14 @@ from pathlib import Path
 
 
 def with_region(page: Path, start: str, end: str, body: str) -> str:
-    """The text of `page` with `body` between its `start` and `end` markers."""
-    text = page.read_text()
-    before, _, rest = text.partition(start)
-    _, _, after = rest.partition(end)
-    if not rest:
-        raise SystemExit(f"{page} has no {start} marker")
+    """The text of `page` with `body` between its `start` and `end` markers; both must be there, in order.
+
+    A page missing its end marker would otherwise lose everything after the start marker.
+    """
+    before, found_start, rest = page.read_text().partition(start)
+    _, found_end, after = rest.partition(end)
+    if not found_start or not found_end:
+        raise SystemExit(f"{page} lacks its {start if not found_start else end} marker")
     return f"{before}{start}\n{body}\n{end}{after}"
 
 

@@ -16,7 +16,8 @@ pytest_plugins = ["tests.fixtures.pki"]
 
 # The monitoring scenario needs Debian's `prometheus` on PATH: `make check-monitoring` installs it and runs
 # that folder with GAMES_CHECK_MONITORING=1; `make test` runs everything else.
-collect_ignore = [] if os.environ.get("GAMES_CHECK_MONITORING") == "1" else ["e2e/monitoring"]
+MONITORING_LEFT_OUT = os.environ.get("GAMES_CHECK_MONITORING") != "1"
+collect_ignore = ["e2e/monitoring"] if MONITORING_LEFT_OUT else []
 
 
 def _node_major() -> int:
@@ -36,7 +37,13 @@ if NODE_MISSING:
 
 
 def pytest_terminal_summary(terminalreporter: Any) -> None:
-    """One clear line when the TypeScript client's tests were left out for want of Node.js."""
+    """One clear line for each part of the suite this run left out, and what runs it."""
+    asked = [arg.rstrip("/") for arg in terminalreporter.config.args] or ["tests"]
+    if MONITORING_LEFT_OUT and any(arg in ("tests", "tests/e2e") for arg in asked):
+        terminalreporter.write_line(
+            "NOT RUN: the monitoring scenario (tests/e2e/monitoring): `make check-monitoring` runs it",
+            yellow=True,
+        )
     if NODE_MISSING:
         terminalreporter.write_line(
             "NOT RUN: the TypeScript client's tests (clients/typescript) need Node.js 20+ and npm on PATH",

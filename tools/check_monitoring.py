@@ -17,8 +17,9 @@ import subprocess
 import sys
 from pathlib import Path
 
+from gamectl.prometheuslocal import ALERT_RULES
+
 REPO = Path(__file__).resolve().parents[1]
-ALERTS = REPO / "charts" / "games-platform" / "files" / "alerts.yaml"
 ALERT_TESTS = REPO / "tests" / "monitoring" / "alerts_test.yaml"
 SCENARIO = REPO / "tests" / "e2e" / "monitoring"
 PACKAGE = "prometheus"  # Debian's package; it ships promtool and prometheus
@@ -57,7 +58,7 @@ def find_promtool() -> str:
 def check_rules(promtool: str) -> bool:
     """The rules parse and pass promtool's lint, and every alert's unit tests pass."""
     steps = (
-        [promtool, "check", "rules", str(ALERTS.relative_to(REPO))],
+        [promtool, "check", "rules", str(ALERT_RULES.relative_to(REPO))],
         [promtool, "test", "rules", str(ALERT_TESTS.relative_to(REPO))],
     )
     ok = True

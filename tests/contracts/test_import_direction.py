@@ -58,6 +58,7 @@ ALLOWED: dict[str, tuple[str, ...]] = {
         "ingestion.model",
         "ingestion.metrics",
         "gamekit.errors",
+        "gamekit.status",
         "gamekit.timestamps",
         "games.catalog",
     ),

@@ -8,15 +8,10 @@ NOT RUN line saying so.
 from __future__ import annotations
 
 import filecmp
-import sys
 from pathlib import Path
 
+from scripts.generate_stubs import TYPESCRIPT, TYPESCRIPT_OUT, generate_typescript
 from tests.contracts.generated import differences
-
-ROOT = Path(__file__).resolve().parents[2]
-sys.path.insert(0, str(ROOT / "scripts"))
-
-from generate_stubs import TYPESCRIPT, TYPESCRIPT_OUT, generate_typescript  # noqa: E402
 
 
 def test_committed_typescript_is_fresh(tmp_path: Path) -> None:

@@ -14,7 +14,6 @@ from __future__ import annotations
 import json
 import threading
 import time
-import urllib.request
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -22,15 +21,15 @@ from typing import Any
 
 import grpc
 import pytest
-from prometheus_client.parser import text_string_to_metric_families
 
 from gamectl.suite import RunningService
 from gamekit.status import ErrorDetails, error_details
 from gamesclient.channel import AuthInterceptor
 from gateway.callers.keys import create_key
-from tests.fixtures import plugins
+from tests.fixtures import plugins, scraped
 from tests.fixtures.eventually import eventually
 from tests.fixtures.otlp import OtlpReceiver
+from tests.fixtures.scraped import Samples, sample
 from tests.fixtures.servers import (
     HOST,
     STOP_TIMEOUT_SECONDS,
@@ -61,21 +60,9 @@ def metrics_port(service: RunningService) -> int:
     return int(service.env[f"{service.spec.env_prefix}METRICS_PORT"])
 
 
-def scrape(service: RunningService) -> dict[tuple[str, frozenset[tuple[str, str]]], float]:
+def scrape(service: RunningService) -> Samples:
     """Every sample on the service's metrics port: (name, labels) → value."""
-    url = f"http://{HOST}:{metrics_port(service)}/metrics"
-    with urllib.request.urlopen(url, timeout=5) as response:
-        text = response.read().decode()
-    return {
-        (sample.name, frozenset(sample.labels.items())): sample.value
-        for family in text_string_to_metric_families(text)
-        for sample in family.samples
-    }
-
-
-def sample(samples: dict[tuple[str, frozenset[tuple[str, str]]], float], name: str, **labels: str) -> float:
-    """One sample of a scrape (0 when absent)."""
-    return samples.get((name, frozenset(labels.items())), 0.0)
+    return scraped.scrape(metrics_port(service), HOST)
 
 
 def wait_following(gateway: RunningService, timeout: float = 10.0) -> None:

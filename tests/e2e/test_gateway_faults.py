@@ -20,8 +20,9 @@ from gamekit.status import error_details
 from games.catalog.v1 import catalog_pb2 as cpb
 from games.catalog.v1 import catalog_pb2_grpc as cpb_grpc
 from tests.e2e.callers import gateway_catalog, unlimited_rate
-from tests.e2e.conftest import E2ESuite, Load, Outcome, sample, scrape, wait_following
+from tests.e2e.conftest import E2ESuite, Load, Outcome, scrape, wait_following
 from tests.fixtures.eventually import eventually
+from tests.fixtures.scraped import sample
 from tests.fixtures.servers import wait_serving
 
 pytestmark = pytest.mark.slow

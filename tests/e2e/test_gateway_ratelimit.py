@@ -27,8 +27,9 @@ from games.catalog.v1 import catalog_pb2 as cpb
 from games.catalog.v1 import catalog_pb2_grpc as cpb_grpc
 from gateway.ratelimit.shared import KEY_PREFIX
 from tests.e2e.callers import gateway_channel
-from tests.e2e.conftest import E2ESuite, Load, Outcome, sample, scrape
+from tests.e2e.conftest import E2ESuite, Load, Outcome, scrape
 from tests.fixtures.eventually import eventually
+from tests.fixtures.scraped import sample
 from tests.fixtures.servers import wait_serving
 
 pytestmark = pytest.mark.slow

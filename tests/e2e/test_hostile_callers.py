@@ -27,11 +27,11 @@ from gamesclient.channel import open_channel
 from gateway.callers.keys import create_key
 from ingestion.ledger.database import make_engine
 from tests.e2e.callers import gateway_catalog, gateway_channel, gateway_target, wait_accepted
-from tests.e2e.conftest import E2ESuite, metrics_port, sample, scrape, wait_following
+from tests.e2e.conftest import E2ESuite, metrics_port, scrape, wait_following
 from tests.fixtures.databases import holding, wait_until_a_lock_is_awaited
 from tests.fixtures.idle_streams import IdleStreams
 from tests.fixtures.ingestion import ended_run, files_table_held, wait_until_a_run_waits
-from tests.fixtures.scraped import handled_total
+from tests.fixtures.scraped import handled_total, sample
 from tests.fixtures.wire import unknown_field
 
 pytestmark = pytest.mark.slow

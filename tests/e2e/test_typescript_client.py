@@ -10,19 +10,16 @@ from __future__ import annotations
 
 import os
 import subprocess
-import sys
 import threading
 from pathlib import Path
 
+from scripts.generate_stubs import node_modules, run_in_client
 from tests.e2e.conftest import E2ESuite
 from tests.fixtures.servers import wait_serving
 
 ROOT = Path(__file__).resolve().parents[2]
 CLIENT = ROOT / "clients" / "typescript"
 NODE_TIMEOUT_SECONDS = 600.0
-sys.path.insert(0, str(ROOT / "scripts"))
-
-from generate_stubs import node_modules, run_in_client  # noqa: E402
 
 
 def install_and_build() -> None:
@@ -54,10 +51,10 @@ class CatalogRestarter(threading.Thread):
                 return
             assert self.suite.stop_process(catalog) == 0, "the catalog drains and exits 0"
             (self.control / "catalog-stopped").touch()
-            if not self._asked("start-catalog"):
-                catalog = self.suite.start_again(catalog)
-                return
+            asked_to_start = self._asked("start-catalog")
             catalog = self.suite.start_again(catalog)
+            if not asked_to_start:
+                return
             wait_serving(catalog)
             (self.control / "catalog-serving").touch()
         except BaseException as error:  # reported by the test, not lost in the thread

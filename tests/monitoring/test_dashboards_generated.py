@@ -9,14 +9,10 @@ from __future__ import annotations
 import difflib
 import json
 import re
-from pathlib import Path
 
-import yaml
-
-from ingestion.settings import RunSettings
+from tests.fixtures.dashboards import alert_rules
 from tools.dashboards import DASHBOARDS, ingestion, rendered
 
-ALERTS = Path(__file__).resolve().parents[2] / "charts" / "games-platform" / "files" / "alerts.yaml"
 STALE = "run `make dashboards` (tools/dashboards is the source; the chart's JSON is written from it)"
 
 
@@ -43,12 +39,10 @@ def test_every_file_is_plain_json_with_a_final_newline() -> None:
 
 
 def test_the_quarantine_lines_are_the_alert_and_the_rejection_limit() -> None:
-    rules = [rule for group in yaml.safe_load(ALERTS.read_text())["groups"] for rule in group["rules"]]
-    (alert,) = [rule for rule in rules if rule.get("alert") == "IngestionQuarantineHigh"]
+    (alert,) = [rule for rule in alert_rules() if rule.get("alert") == "IngestionQuarantineHigh"]
     above = re.search(r">\s*([\d.]+)\s*$", alert["expr"])
     assert above is not None, alert["expr"]
     assert float(above.group(1)) == ingestion.QUARANTINE_ALERT_RATIO
-    assert RunSettings.model_fields["max_quarantine_ratio"].default == ingestion.MAX_QUARANTINE_RATIO
     panels = json.loads(rendered()["ingestion.json"])["panels"]
     panel = next(p for p in panels if p["title"] == "Quarantine share per file")
     steps = panel["fieldConfig"]["defaults"]["thresholds"]["steps"]

@@ -67,8 +67,15 @@ def colour(mode: dm.FieldColorModeId, fixed: str | None = None) -> dashboard.Fie
 
 
 def _timeseries(
-    panel_id: int, title: str, description: str, unit: str, queries: tuple[prometheus.Dataquery, ...]
+    panel_id: int,
+    title: str,
+    description: str,
+    unit: str,
+    queries: tuple[prometheus.Dataquery, ...],
+    size: tuple[int, int],
 ) -> timeseries.Panel:
+    """What lines and bars share: the legend table, the tooltip, thin lines, no points, the size."""
+    width, height = size
     panel = (
         timeseries.Panel()
         .id(panel_id)
@@ -76,6 +83,10 @@ def _timeseries(
         .description(description)
         .datasource(DATASOURCE)
         .unit(unit)
+        .span(width)
+        .height(height)
+        .line_width(1)
+        .show_points(cm.VisibilityMode.NEVER)
         .color_scheme(colour(dm.FieldColorModeId.PALETTE_CLASSIC))
         .legend(
             common.VizLegendOptions()
@@ -102,13 +113,9 @@ def graph(
 ) -> timeseries.Panel:
     """Lines: rates, ratios, gauges per pod; queries get refIds A, B, C... in order."""
     return (
-        _timeseries(panel_id, title, description, unit, queries)
-        .span(width)
-        .height(height)
+        _timeseries(panel_id, title, description, unit, queries, (width, height))
         .draw_style(cm.GraphDrawStyle.LINE)
-        .line_width(1)
         .fill_opacity(10)
-        .show_points(cm.VisibilityMode.NEVER)
         .span_nulls(False)
     )
 
@@ -124,13 +131,9 @@ def bars(
 ) -> timeseries.Panel:
     """Bars: counts per interval of things that happen a few times a day (files, records, rejections)."""
     return (
-        _timeseries(panel_id, title, description, unit, queries)
-        .span(width)
-        .height(height)
+        _timeseries(panel_id, title, description, unit, queries, (width, height))
         .draw_style(cm.GraphDrawStyle.BARS)
         .fill_opacity(60)
-        .line_width(1)
-        .show_points(cm.VisibilityMode.NEVER)
     )
 
 

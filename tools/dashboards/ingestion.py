@@ -11,6 +11,7 @@ from __future__ import annotations
 from grafana_foundation_sdk.builders import common, dashboard
 from grafana_foundation_sdk.models import common as cm
 
+from ingestion.settings import RunSettings
 from tools.dashboards.common import Metrics, bars, board, graph, query, row, single, steps
 from tools.dashboards.service import grpc_rows, saturation_rows
 
@@ -18,8 +19,8 @@ m = Metrics("ingestion")
 HOUR = 3600
 # IngestionQuarantineHigh warns above this share of a file's records quarantined (files/alerts.yaml)...
 QUARANTINE_ALERT_RATIO = 0.01
-# ...and above INGESTION_MAX_QUARANTINE_RATIO, this by default, the file is rejected.
-MAX_QUARANTINE_RATIO = 0.05
+# ...and above INGESTION_MAX_QUARANTINE_RATIO (its default here), the file is rejected.
+MAX_QUARANTINE_RATIO: float = RunSettings.model_fields["max_quarantine_ratio"].default
 
 
 def _imports(dash: dashboard.Dashboard) -> None:

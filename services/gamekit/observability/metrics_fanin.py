@@ -58,7 +58,9 @@ class WorkerMetrics(Collector):
     def __init__(self, ports: Callable[[], Mapping[int, int]], read: Callable[[int], str] = scrape) -> None:
         self._ports = ports
         self._read = read
-        self._pool = ThreadPoolExecutor(max_workers=8, thread_name_prefix="metrics-fanin")
+        # A thread per worker, up to the 64 processes GATEWAY_PROCESSES allows, so hung workers are waited
+        # for side by side; the pool starts threads only as a scrape needs them.
+        self._pool = ThreadPoolExecutor(max_workers=64, thread_name_prefix="metrics-fanin")
 
     def _families(self, index: int, port: int) -> list[Metric]:
         try:

@@ -28,11 +28,29 @@ from gamekit.serving.admission import HandlerPool
 from gamekit.serving.health import HealthReporter, Readiness, always_ready
 from gamekit.serving.inflight import InFlight
 from gamekit.serving.interceptors import ServerInterceptor
-from gamekit.serving.options import DEFAULT_OPTIONS, HostOptions, Register, ServiceBinding, server_options
+from gamekit.serving.options import DEFAULT_OPTIONS, HostOptions, Register, ServiceBinding
 from gamekit.serving.streams import ProbeStreamCap, StreamCap
 from gamekit.settings import ServiceSettings
 
 log = logging.getLogger(__name__)
+
+
+def _server_options(max_receive: int, max_send: int, *, reuse_port: bool) -> list[tuple[str, int]]:
+    return [
+        ("grpc.max_receive_message_length", max_receive),
+        ("grpc.max_send_message_length", max_send),
+        # Two servers on one port would split traffic silently; fail to bind instead, unless they are
+        # the processes of one pod sharing it on purpose (gamekit.serving.workers).
+        ("grpc.so_reuseport", int(reuse_port)),
+        # Find dead peers within ~1.5 min, and accept client pings down to every 30 s.
+        ("grpc.keepalive_time_ms", 60_000),
+        ("grpc.keepalive_timeout_ms", 20_000),
+        ("grpc.http2.min_ping_interval_without_data_ms", 30_000),
+        ("grpc.http2.max_pings_without_data", 0),
+        # Recycle connections so clients spread over new replicas after an HPA scale-up.
+        ("grpc.max_connection_age_ms", 300_000),
+        ("grpc.max_connection_age_grace_ms", 30_000),
+    ]
 
 
 class ServiceHost:
@@ -62,7 +80,7 @@ class ServiceHost:
         )
         self._shutdown_hooks = list(options.shutdown_hooks)
         self._drain_hooks = list(options.drain_hooks)
-        self._options = server_options(
+        self._options = _server_options(
             options.max_receive_message_bytes, options.max_send_message_bytes, reuse_port=options.reuse_port
         )
         # A compression *level* is resolved per call against the caller's grpc-accept-encoding (LOW:

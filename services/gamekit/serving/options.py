@@ -8,12 +8,14 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import grpc
 
 from gamekit.security.tls import ClientAuth
-from gamekit.serving.calls import Gate
+
+if TYPE_CHECKING:  # the interceptor's machinery is the host's business, not an app's
+    from gamekit.serving.calls import Gate
 
 MiB = 1024 * 1024
 Register = Callable[[grpc.Server], None]
@@ -25,24 +27,6 @@ class ServiceBinding:
 
     name: str
     register: Register
-
-
-def server_options(max_receive: int, max_send: int, *, reuse_port: bool) -> list[tuple[str, int]]:
-    return [
-        ("grpc.max_receive_message_length", max_receive),
-        ("grpc.max_send_message_length", max_send),
-        # Two servers on one port would split traffic silently; fail to bind instead, unless they are
-        # the processes of one pod sharing it on purpose (gamekit.serving.workers).
-        ("grpc.so_reuseport", int(reuse_port)),
-        # Find dead peers within ~1.5 min, and accept client pings down to every 30 s.
-        ("grpc.keepalive_time_ms", 60_000),
-        ("grpc.keepalive_timeout_ms", 20_000),
-        ("grpc.http2.min_ping_interval_without_data_ms", 30_000),
-        ("grpc.http2.max_pings_without_data", 0),
-        # Recycle connections so clients spread over new replicas after an HPA scale-up.
-        ("grpc.max_connection_age_ms", 300_000),
-        ("grpc.max_connection_age_grace_ms", 30_000),
-    ]
 
 
 @dataclass(frozen=True)

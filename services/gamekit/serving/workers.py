@@ -34,9 +34,8 @@ from gamekit.serving.host import ServiceHost
 
 log = logging.getLogger(__name__)
 
-# The environment variable naming the pipe a worker reports on, and its index.
+# The environment variable naming the pipe a worker reports on (the supervisor knows whose pipe it is).
 REPORT_FD = "GAMEKIT_WORKER_REPORT_FD"
-WORKER_INDEX = "GAMEKIT_WORKER_INDEX"
 # More deaths than this within CRASH_WINDOW_SECONDS end the supervisor: the pod restarts instead.
 MAX_CRASHES = 5
 CRASH_WINDOW_SECONDS = 60.0
@@ -66,7 +65,7 @@ def report_started(host: ServiceHost) -> None:
     fd = os.environ.get(REPORT_FD)
     if fd is None:
         return
-    line = json.dumps({"index": int(os.environ[WORKER_INDEX]), "metrics_port": host.metrics_port})
+    line = json.dumps({"metrics_port": host.metrics_port})
     with os.fdopen(int(fd), "w") as pipe:
         pipe.write(line + "\n")
 
@@ -159,7 +158,7 @@ class Supervisor:
 
     def _start(self, index: int) -> None:
         read_end, write_end = os.pipe()
-        env = {**self._environ, REPORT_FD: str(write_end), WORKER_INDEX: str(index)}
+        env = {**self._environ, REPORT_FD: str(write_end)}
         try:
             process = subprocess.Popen(self._command, env=env, pass_fds=(write_end,))
         finally:

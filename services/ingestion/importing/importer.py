@@ -29,6 +29,7 @@ from tenacity import (
 )
 
 from gamekit.errors import Unavailable
+from gamekit.status import status_code
 from games.catalog.v1 import catalog_pb2 as pb
 from games.catalog.v1 import catalog_pb2_grpc as pb_grpc
 from ingestion.importing.feed import Feed, FeedLimits, RecordSink, TooManyQuarantined
@@ -161,7 +162,7 @@ def _failure(feed: Feed, rpc: grpc.RpcError) -> Exception:
         return FileUnusable(error.reason, feed.records, feed.drift, cause="unreadable")
     if error is not None:  # Unavailable is retried; anything else fails the file as unexpected
         return error
-    code = rpc.code() if isinstance(rpc, grpc.Call) else grpc.StatusCode.UNKNOWN
+    code = status_code(rpc)
     details = (rpc.details() if isinstance(rpc, grpc.Call) else "") or ""
     if code in _RETRIED_CODES or code is grpc.StatusCode.CANCELLED:
         # CANCELLED without an error of ours means the catalog went away mid-stream.

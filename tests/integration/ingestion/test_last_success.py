@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import urllib.request
 from collections.abc import Callable
 
 import pytest
-from prometheus_client.parser import text_string_to_metric_families
 
 from gamekit.paging.tokens import PageTokens
 from gamekit.serving.host import ServiceHost
@@ -16,15 +14,13 @@ from ingestion.ledger.database import make_engine
 from ingestion.ledger.store import Ledger
 from ingestion.model import FileCounts, RecordCounts, RunState, RunTrigger
 from tests.fixtures.eventually import eventually
+from tests.fixtures.scraped import sample, scrape
 
 GAUGE = "ingestion_last_success_timestamp_seconds"
 
 
 def scraped_last_success(port: int) -> float:
-    with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5) as response:
-        text = response.read().decode()
-    families = {family.name: family for family in text_string_to_metric_families(text)}
-    return families[GAUGE].samples[0].value
+    return sample(scrape(port), GAUGE)
 
 
 def test_a_success_recorded_by_another_process_shows_in_a_scrape(

@@ -6,13 +6,11 @@ Real PostgreSQL, real moto S3, the real catalog, `ingestion run-once` as the Cro
 from __future__ import annotations
 
 import logging
-import urllib.request
 from collections.abc import Callable, Iterator
 from datetime import timedelta
 
 import pytest
 from prometheus_client import CollectorRegistry, generate_latest
-from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy import Engine, func
 
 from gamectl.localpg import LocalPostgres
@@ -28,25 +26,16 @@ from ingestion.metrics import QuarantineRatios
 from ingestion.model import RecordCounts, RunTrigger, SourceObject
 from tests.factories.deliveries import app, delivery
 from tests.fixtures.catalog import RunningCatalog
+from tests.fixtures.scraped import Samples, parse, scrape
 from tests.integration.ingestion.conftest import Put
 from tests.integration.ingestion.run_once import run_once
 
 GAUGE = "ingestion_file_quarantine_ratio"
 
 
-def shares(exposition: str) -> dict[str, float]:
-    """File name -> quarantined share, as a scrape of the exposition text reads them."""
-    return {
-        sample.labels["file"]: sample.value
-        for family in text_string_to_metric_families(exposition)
-        if family.name == GAUGE
-        for sample in family.samples
-    }
-
-
-def scraped(port: int) -> dict[str, float]:
-    with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5) as response:
-        return shares(response.read().decode())
+def shares(samples: Samples) -> dict[str, float]:
+    """File name -> quarantined share, as a scrape reads them."""
+    return {dict(labels)["file"]: value for (name, labels), value in samples.items() if name == GAUGE}
 
 
 def ledger_on(engine: Engine) -> Ledger:
@@ -77,14 +66,14 @@ def test_the_service_shows_each_files_share_of_the_cronjobs_latest_version(
 ) -> None:
     monkeypatch.setattr(metrics, "LEDGER_READ_SECONDS", 0.0)  # every scrape reads the ledger
     host = start_ingestion_service(bucket=bucket, catalog_target=catalog.target)
-    assert scraped(host.metrics_port) == {}, "no file processed yet: no series"
+    assert shares(scrape(host.metrics_port)) == {}, "no file processed yet: no series"
 
     # iOS comes under a dated prefix each day; Android overwrites one key (a new ETag each day).
     put("2026-12-04/ios.top100.json", delivery([[app(n)] for n in range(1, 21)]))
     put("android.top100.json", delivery([[app(n, "android")] for n in range(1, 21)]))
     first = run_once(env)
     assert first.returncode == 0, first.stderr
-    assert scraped(host.metrics_port) == {"ios.top100.json": 0.0, "android.top100.json": 0.0}
+    assert shares(scrape(host.metrics_port)) == {"ios.top100.json": 0.0, "android.top100.json": 0.0}
 
     # The next day: 1 of 40 iOS records quarantined (published), 2 of 12 Android ones (rejected).
     put("2026-12-05/ios.top100.json", delivery([[app(n)] for n in range(1, 40)] + [[{}]]))
@@ -93,7 +82,7 @@ def test_the_service_shows_each_files_share_of_the_cronjobs_latest_version(
     assert second.returncode == 1, second.stdout
     assert "REJECTED  android.top100.json  2 of 12 records quarantined" in second.stdout
 
-    assert scraped(host.metrics_port) == {"ios.top100.json": 1 / 40, "android.top100.json": 2 / 12}
+    assert shares(scrape(host.metrics_port)) == {"ios.top100.json": 1 / 40, "android.top100.json": 2 / 12}
 
 
 @pytest.fixture
@@ -158,14 +147,14 @@ def test_the_shares_stay_while_the_ledger_database_is_down(
     ratios.follow(private_ledger.newest_file_records, interval=0)
     registry = CollectorRegistry()
     registry.register(ratios)
-    assert shares(generate_latest(registry).decode()) == {"ios.top100.json": 0.03}
+    assert shares(parse(generate_latest(registry).decode())) == {"ios.top100.json": 0.03}
 
     private_postgres.stop()
     with caplog.at_level(logging.WARNING, logger="ingestion.metrics"):
-        assert shares(generate_latest(registry).decode()) == {"ios.top100.json": 0.03}
+        assert shares(parse(generate_latest(registry).decode())) == {"ios.top100.json": 0.03}
     assert "cannot read the files' record counts from the ledger" in caplog.text
 
     private_postgres.start()
     with private_ledger.running(RunTrigger.SCHEDULE) as run:
         finish(private_ledger, run.id, "2026-12-06/ios.top100.json", "a", RecordCounts(998, quarantined=2))
-    assert shares(generate_latest(registry).decode()) == {"ios.top100.json": 0.002}
+    assert shares(parse(generate_latest(registry).decode())) == {"ios.top100.json": 0.002}

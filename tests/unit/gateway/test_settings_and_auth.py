@@ -8,6 +8,7 @@ import pytest
 from pydantic import ValidationError
 
 from gamekit.errors import Unauthenticated
+from gamekit.settings import load_settings
 from gateway.callers.auth import bearer_token
 from gateway.settings import GatewaySettings, parse_identity_scopes
 from gateway.surface import CATALOG, INGESTION, METHODS, Kind, idempotent_methods
@@ -35,6 +36,18 @@ def test_identity_scopes_parse_from_one_variable(monkeypatch: pytest.MonkeyPatch
 def test_bad_identity_scopes_are_refused(value: str) -> None:
     with pytest.raises(ValidationError):
         GatewaySettings(**REQUIRED, identity_scopes=value)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("value", ["0", "-1", "65", "two", "1.5", ""])
+def test_a_process_count_outside_1_to_64_is_refused_by_name(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], value: str
+) -> None:
+    monkeypatch.setenv("GATEWAY_PROCESSES", value)
+    for name, setting in REQUIRED.items():
+        monkeypatch.setenv(f"GATEWAY_{name.upper()}", setting)
+    with pytest.raises(SystemExit):
+        load_settings(GatewaySettings)
+    assert capsys.readouterr().err.startswith("invalid setting GATEWAY_PROCESSES:")
 
 
 def test_parse_identity_scopes_skips_empty_entries() -> None:
